@@ -1,0 +1,325 @@
+package chip
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/runlet/runlet/hints"
+)
+
+// MaxBatch is the most packs an async chip hands a worker at once.
+//
+// Handing one pack at a time to a worker costs a channel operation and a
+// goroutine wake-up per pack, which for microsecond work items costs more
+// than the work (worker pools fed one item at a time run no faster than one
+// core). A pend already holds a batch, so an async chip hands out slices of
+// it: min(MaxBatch, packs available / idle workers, room in the next pend).
+const MaxBatch = 64
+
+// batch is a unit of work for one worker: inputs in, outputs out. It is
+// owned by the scheduler until sent on jobs, then by one worker until it is
+// appended to done.
+type batch[In, Out any] struct {
+	in    []hints.Pack[In]
+	out   []hints.Pack[Out]
+	rest  int   // first input not finished; inputs from here on go back
+	redo  bool  // in[rest] is in the middle of a REDO run
+	ended bool  // the last output is END
+	err   error // the first error, if any
+}
+
+// async is the part of a runner that only async chips have.
+//
+// High level idea: the scheduler pulls a slice of packs from the prev pend
+// into a batch and sends it to the chip's workers on jobs (one channel send
+// per batch). A worker runs Process over the batch, appends it to done under
+// mu and calls Host.Wake (one lock and one wake per batch). The scheduler
+// then collects done batches in Run: pushes their outputs and hands out more.
+type async[In, Out any] struct {
+	n    int // workers, the most Process calls in flight
+	jobs chan *batch[In, Out]
+	stop atomic.Bool // set by halt; workers then skip queued batches
+
+	mu   sync.Mutex
+	done []*batch[In, Out] // finished batches; protected by mu
+
+	// Owned by the scheduler.
+	spare         []*batch[In, Out] // the other half of done, swapped in collect
+	free          []*batch[In, Out] // batches to reuse
+	started       bool
+	closed        bool
+	inflight      int              // batches out
+	inflightPacks int              // input packs in those batches
+	held          []hints.Pack[In] // pulled packs to hand out before the prev pend's
+	endPending    int              // END packs to push once nothing is in flight
+	failed        bool             // an error was returned; later ones are late
+}
+
+func newAsync[In, Out any](n int) *async[In, Out] {
+	return &async[In, Out]{n: n, jobs: make(chan *batch[In, Out], n)}
+}
+
+// runAsync collects finished batches, then hands out new ones.
+func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
+	a := r.async
+	r.collect(&res)
+	if res.Err != nil || res.Ended || r.ended {
+		return res
+	}
+	if budget == 0 {
+		return res
+	}
+	for a.inflight < a.n && a.endPending == 0 {
+		if r.next.Limited() {
+			res.Wait = WaitNext
+			return res
+		}
+		avail := len(a.held) + r.prev.Len()
+		if avail == 0 {
+			res.Wait = WaitPrev
+			return res
+		}
+		idle := a.n - a.inflight
+		size := min(MaxBatch, (avail+idle-1)/idle)
+		if room := r.next.Room() - a.inflightPacks; room < size {
+			if room <= 0 && a.inflight > 0 {
+				res.Wait = WaitBusy
+				return res
+			}
+			size = max(room, 1)
+		}
+		b := r.fill(size)
+		if b == nil {
+			res.Wait = WaitBusy // an END waits until nothing is in flight
+			return res
+		}
+		res.Hits += len(b.in)
+		res.Wake |= WakePrev
+		if !a.started {
+			a.started = true
+			for range a.n {
+				r.host.Go(r.work)
+			}
+		}
+		a.inflight++
+		a.inflightPacks += len(b.in)
+		a.jobs <- b // never blocks: at most n batches are out and jobs holds n
+	}
+	if res.Hits == 0 {
+		res.Wait = WaitBusy
+	}
+	return res
+}
+
+// fill takes up to size packs, held ones first. An END pack is handed out
+// alone and only when nothing else is in flight, so every output of the
+// packs before it is pushed before the END. It returns nil if nothing could
+// be taken.
+func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
+	a := r.async
+	b := a.batch()
+	for len(b.in) < size {
+		var pk hints.Pack[In]
+		if len(a.held) > 0 {
+			pk = a.held[0]
+		} else if p, ok := r.prev.Peek(); ok {
+			pk = p
+		} else {
+			break
+		}
+		if pk.Hint == hints.End && (len(b.in) > 0 || a.inflight > 0) {
+			break
+		}
+		if len(a.held) > 0 {
+			a.held = a.held[1:]
+		} else {
+			r.prev.Pull()
+		}
+		b.in = append(b.in, pk)
+		if pk.Hint == hints.End {
+			break
+		}
+	}
+	if len(b.in) == 0 {
+		a.free = append(a.free, b)
+		return nil
+	}
+	return b
+}
+
+// batch returns an empty batch, reused when one is free.
+func (a *async[In, Out]) batch() *batch[In, Out] {
+	if n := len(a.free); n > 0 {
+		b := a.free[n-1]
+		a.free = a.free[:n-1]
+		return b
+	}
+	return &batch[In, Out]{in: make([]hints.Pack[In], 0, MaxBatch), out: make([]hints.Pack[Out], 0, MaxBatch)}
+}
+
+// recycle makes b reusable.
+func (a *async[In, Out]) recycle(b *batch[In, Out]) {
+	clear(b.in)
+	clear(b.out)
+	*b = batch[In, Out]{in: b.in[:0], out: b.out[:0]}
+	a.free = append(a.free, b)
+}
+
+// take swaps out the finished batches.
+func (a *async[In, Out]) take() []*batch[In, Out] {
+	a.mu.Lock()
+	done := a.done
+	a.done = a.spare[:0]
+	a.mu.Unlock()
+	a.spare = done
+	return done
+}
+
+// collect pushes the outputs of finished batches in the order they finished.
+func (r *runner[In, Out, S]) collect(res *Result) {
+	a := r.async
+	for _, b := range a.take() {
+		a.inflight--
+		a.inflightPacks -= len(b.in)
+		if res.Err == nil && !a.failed {
+			r.absorb(b, res)
+		}
+		a.recycle(b)
+	}
+	if res.Err == nil && a.endPending > 0 && a.inflight == 0 {
+		n := a.endPending
+		a.endPending = 0
+		res.Wake |= WakeNext | WakePrev
+		res.Err = r.pushEnd(n)
+		res.Ended = res.Err == nil
+	}
+	if res.Err != nil {
+		a.failed = true
+	}
+}
+
+// absorb pushes one finished batch's outputs and puts back unfinished inputs.
+func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
+	a := r.async
+	for _, out := range b.out {
+		if out.Hint == hints.End {
+			a.endPending = out.Ends()
+			continue
+		}
+		if err := r.next.Push(out); err != nil {
+			res.Err = err
+			return
+		}
+		res.Wake |= WakeNext
+	}
+	if b.err != nil {
+		res.Err = b.err
+		return
+	}
+	rest := b.in[b.rest:]
+	switch {
+	case len(rest) == 0:
+	case b.ended:
+		// The chip ended before using these: leave them in the prev pend, in
+		// order, for whoever else reads it (as the reference leaves them).
+		for i := len(rest) - 1; i >= 0; i-- {
+			if rest[i].Hint != hints.Skip {
+				if err := r.prev.PushFront(rest[i]); err != nil {
+					res.Err = err
+					return
+				}
+			}
+		}
+	default:
+		// A REDO run filled the batch's output: finish it (and the inputs
+		// after it) first, in order.
+		a.held = append(append(make([]hints.Pack[In], 0, len(rest)+len(a.held)), rest...), a.held...)
+	}
+}
+
+// work is a worker goroutine: it runs batches until jobs is closed.
+func (r *runner[In, Out, S]) work() {
+	a := r.async
+	for b := range a.jobs {
+		if !a.stop.Load() {
+			r.process(b)
+		}
+		a.mu.Lock()
+		a.done = append(a.done, b)
+		a.mu.Unlock()
+		r.host.Wake(r)
+	}
+}
+
+// maxRedoOut bounds the outputs one batch collects from REDO runs, so a 1:N
+// chip cannot grow a batch without bound; the rest of the run continues in a
+// later batch, after the next pend's limit is checked again.
+const maxRedoOut = 4 * MaxBatch
+
+// process runs Process over a batch on a worker goroutine.
+func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.err = panicError(v)
+		}
+	}()
+	for b.rest < len(b.in) {
+		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
+		if err != nil {
+			b.err = err
+			return
+		}
+		switch out.Hint {
+		case hints.None:
+			b.out = append(b.out, out)
+		case hints.Skip:
+		case hints.Redo:
+			out.Hint = hints.None
+			b.out = append(b.out, out)
+			if len(b.out) >= maxRedoOut {
+				b.redo = true
+				return
+			}
+			continue // the same input again
+		case hints.End:
+			b.out = append(b.out, out)
+			b.ended = true
+			b.rest++
+			return
+		default:
+			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return
+		}
+		b.rest++
+	}
+}
+
+// halt stops the workers and discards finished batches.
+func (a *async[In, Out]) halt() (bool, error) {
+	var late []error
+	if !a.closed {
+		a.closed = true
+		a.stop.Store(true)
+		close(a.jobs)
+	}
+	for _, b := range a.take() {
+		a.inflight--
+		a.inflightPacks -= len(b.in)
+		if b.err != nil {
+			late = append(late, b.err)
+		}
+		a.recycle(b)
+	}
+	return a.inflight == 0, joinLate(late)
+}
+
+func joinLate(errs []error) error {
+	switch len(errs) {
+	case 0:
+		return nil
+	case 1:
+		return errs[0]
+	}
+	return fmt.Errorf("%d later errors: %w", len(errs), errs[0])
+}

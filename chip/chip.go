@@ -1,0 +1,151 @@
+package chip
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/runlet/runlet/pool"
+)
+
+// PendRef names the pend a chip pulls from or pushes to, and optionally sizes
+// it. The zero SizePrivate reserves nothing and the zero SizeLimit means no
+// pend limit (see [pool.Pool.Configure]).
+type PendRef struct {
+	Pool        string // pool key
+	Pend        string // pend key within the pool
+	SizePrivate int    // reserved size, counted toward the pool from Attach on
+	SizeLimit   int    // the pend's own limit; 0 means none
+}
+
+// At returns a reference to pend in pool with no sizes.
+func At(pool, pend string) PendRef { return PendRef{Pool: pool, Pend: pend} }
+
+// Sized returns r with the given private size and pend limit.
+func (r PendRef) Sized(private, limit int) PendRef {
+	r.SizePrivate, r.SizeLimit = private, limit
+	return r
+}
+
+// String returns "pend@pool", the reference runlet's notation.
+func (r PendRef) String() string { return r.Pend + "@" + r.Pool }
+
+var (
+	// Input is the prev pend of every input chip: the IO pool's endless supply
+	// of Skip packs.
+	Input = PendRef{Pool: pool.IOKey, Pend: pool.InputKey}
+	// Output is the next pend of every output chip: the IO pool's sink that
+	// accepts END only.
+	Output = PendRef{Pool: pool.IOKey, Pend: pool.OutputKey}
+)
+
+// Spec is the part of a chip the scheduler reads without knowing its types.
+type Spec struct {
+	Key         string
+	Prev, Next  PendRef
+	Async       bool
+	Concurrency int // process calls in flight at once; async chips only, >= 1 once bound
+}
+
+// Chip is a passive step, as the scheduler sees it: a description and a way
+// to bind it to typed pends. A Chip never owns a loop and never runs by
+// itself. [New] builds one from a process function; the element types stay
+// inside it, so this interface is not generic.
+//
+// A Chip value is a template: each Bind makes a fresh [Runner] with fresh
+// state from the chip's state factory, so one Chip may serve several runlets
+// (and a supervisor may rebind a failed one).
+type Chip interface {
+	Spec() Spec
+	// Bind resolves the chip's pends in the given pools and returns its
+	// runner. It reports every problem it finds (a nil process, an element
+	// type that does not match the pend's) as one error.
+	Bind(b Binding) (Runner, error)
+}
+
+// Binding is what a runlet hands a chip in [Chip.Bind].
+type Binding struct {
+	Prev, Next *pool.Pool // the pools named by Spec; nil when unknown (the runlet reports that)
+	// Ctx is passed to every process call; the runlet cancels it when it
+	// stops (END, first error, Abort, Detach or Run's ctx).
+	Ctx  context.Context
+	Host Host
+}
+
+// Host is the scheduler as a bound chip's worker goroutines see it.
+type Host interface {
+	// Go starts f on a goroutine the runlet waits for before Run returns.
+	Go(f func())
+	// Wake tells the scheduler that r has finished work to collect. It never
+	// blocks and may be called from any goroutine.
+	Wake(r Runner)
+}
+
+// Runner is a bound chip. Only the scheduler calls its methods, one at a time
+// (never concurrently); worker goroutines of an async runner talk to the
+// scheduler only through [Host.Wake].
+type Runner interface {
+	// Run makes progress: a sync runner processes up to budget packs, an
+	// async runner collects finished work and hands out new work. With a
+	// budget of 0 (the runlet is paused) it only collects finished work.
+	Run(budget int) Result
+	// Halt stops handing out work, discards finished work, and reports
+	// whether nothing is in flight any more. late joins the errors of work
+	// discarded this call. Halt is called after the runlet stopped, again on
+	// every Wake, until it reports idle.
+	Halt() (idle bool, late error)
+	// Tell passes the runlet's first error to the chip's OnError hook, with
+	// the pack it holds unless withHeld is false (the chip that failed).
+	// It is called at most once, after Halt reported idle. A panic in the hook
+	// is returned as an error.
+	Tell(err error, withHeld bool) error
+	// Describe returns the running pack ("" for none) and the chip's own note.
+	Describe() (running, note string)
+}
+
+// Wake says whom the scheduler wakes after a Run; see the runlet package for
+// the order.
+type Wake uint8
+
+const (
+	WakeSelf Wake = 1 << iota // run this chip again, first
+	WakeNext                  // packs were pushed: wake chips waiting for data in the next pend
+	WakePrev                  // packs were taken: wake chips waiting for room in the prev pool
+)
+
+// Wait says why a Run stopped short.
+type Wait uint8
+
+const (
+	NoWait   Wait = iota
+	WaitPrev      // the prev pend is empty (a pull miss)
+	WaitNext      // the next pend is limited (a push miss)
+	WaitBusy      // every worker is busy or work must drain first; Host.Wake follows
+)
+
+// Result is what one [Runner.Run] did.
+type Result struct {
+	Hits  int   // process calls made (sync) or packs handed to workers (async)
+	Wake  Wake  // whom to wake
+	Wait  Wait  // why it stopped, if it did
+	Ended bool  // the chip returned END and its END packs were pushed
+	Err   error // the chip's first error; the runlet wraps it with the chip key
+}
+
+// PanicError is a panic inside a process function or an OnError hook,
+// recovered and turned into an error. The runlet wraps it with the chip key;
+// errors.As finds it.
+type PanicError struct {
+	Value any    // what was passed to panic
+	Stack []byte // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack) }
+
+// Unwrap returns the panic value if it is an error.
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+func panicError(v any) error { return &PanicError{Value: v, Stack: debug.Stack()} }

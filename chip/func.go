@@ -1,0 +1,262 @@
+package chip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
+)
+
+// Process turns one input pack into one output pack; the output's hint steers
+// the flow (see the hints package). state is the chip's own state, made by
+// [Config.State]. ctx is cancelled when the runlet stops.
+//
+// A Process of a sync chip runs on the scheduler's goroutine and must not
+// block. A Process of an async chip runs on a worker goroutine; with
+// Concurrency > 1 several calls run at once and share state, so state must
+// then be safe for concurrent use.
+type Process[In, Out, S any] func(ctx context.Context, in hints.Pack[In], state *S) (hints.Pack[Out], error)
+
+// Config declares a chip. Key, Prev, Next and Process are required; the zero
+// value of every other field is a documented default.
+type Config[In, Out, S any] struct {
+	// Key names the chip; it must be unique within a runlet.
+	Key string
+	// Prev is where the chip pulls from ([Input] for an input chip) and Next
+	// where it pushes to ([Output] for an output chip).
+	Prev, Next PendRef
+	// State makes the chip's state, once per Bind. Nil means S's zero value.
+	// State is made by a factory, never shared, so a rebound chip starts
+	// fresh.
+	State func() S
+	// Async runs Process off the scheduler's goroutine, on worker goroutines
+	// fed batches of packs. Sync chips (the default) run on the scheduler's
+	// goroutine, which is much cheaper per pack.
+	Async bool
+	// Concurrency is how many Process calls of an async chip may run at once
+	// (default 1; ignored for sync chips). Order is kept only with 1.
+	Concurrency int
+	// Process is the chip's work.
+	Process Process[In, Out, S]
+	// OnError, if set, is told the runlet's first error once, after every
+	// worker of this chip has stopped. held is the pack the chip was holding
+	// (nil for the chip that failed, for an async chip, or when it held
+	// none). Chips that ended before the error are not told.
+	OnError func(err error, held *hints.Pack[In], state *S)
+	// Describe, if set, adds a note to the chip's line in Describe. For an
+	// async chip it is called only while no work is in flight.
+	Describe func(state *S) string
+}
+
+// Func is a chip made of a process function: the chip every constructor in
+// this package returns. It is immutable after [New] and safe to share; each
+// Bind makes a fresh runner with fresh state.
+type Func[In, Out, S any] struct {
+	cfg   Config[In, Out, S]
+	check func() error // extra validation by a constructor, run at Bind
+}
+
+// New returns the chip described by c. Mistakes in c are reported by the
+// runlet's Attach, which lists every problem with the chip key.
+func New[In, Out, S any](c Config[In, Out, S]) *Func[In, Out, S] {
+	return &Func[In, Out, S]{cfg: c}
+}
+
+// Spec implements [Chip].
+func (f *Func[In, Out, S]) Spec() Spec {
+	n := 0
+	if f.cfg.Async {
+		n = max(f.cfg.Concurrency, 1)
+		if f.cfg.Concurrency < 0 {
+			n = f.cfg.Concurrency
+		}
+	}
+	return Spec{Key: f.cfg.Key, Prev: f.cfg.Prev, Next: f.cfg.Next, Async: f.cfg.Async, Concurrency: n}
+}
+
+// Bind implements [Chip]: it resolves the typed pends and makes the state.
+func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
+	var errs []error
+	if f.cfg.Process == nil {
+		errs = append(errs, errors.New("nil process"))
+	}
+	if f.cfg.Async && f.cfg.Concurrency < 0 {
+		errs = append(errs, fmt.Errorf("negative concurrency %d", f.cfg.Concurrency))
+	}
+	if f.check != nil {
+		if err := f.check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r := &runner[In, Out, S]{cfg: &f.cfg, ctx: b.Ctx, host: b.Host}
+	if r.ctx == nil {
+		r.ctx = context.Background()
+	}
+	var err error
+	if b.Prev != nil {
+		if r.prev, err = pool.Get[In](b.Prev, f.cfg.Prev.Pend); err != nil {
+			errs = append(errs, fmt.Errorf("prev: %w", err))
+		}
+	}
+	if b.Next != nil {
+		if r.next, err = pool.Get[Out](b.Next, f.cfg.Next.Pend); err != nil {
+			errs = append(errs, fmt.Errorf("next: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if f.cfg.State != nil {
+		r.state = f.cfg.State()
+	}
+	if f.cfg.Async {
+		r.async = newAsync[In, Out](max(f.cfg.Concurrency, 1))
+	}
+	return r, nil
+}
+
+// runner is a bound Func. Fields without a note are owned by the scheduler.
+type runner[In, Out, S any] struct {
+	cfg   *Config[In, Out, S]
+	ctx   context.Context
+	host  Host
+	prev  *pool.Pend[In]
+	next  *pool.Pend[Out]
+	state S // shared with workers of an async chip while they run
+
+	held    hints.Pack[In] // the running pack of a sync chip
+	hasHeld bool
+	ended   bool
+
+	async *async[In, Out] // nil for sync chips
+}
+
+// Run implements [Runner].
+func (r *runner[In, Out, S]) Run(budget int) Result {
+	if r.async != nil {
+		return r.runAsync(budget)
+	}
+	return r.runSync(budget)
+}
+
+// runSync is the hot path. High level idea: the reference scheduler re-runs a
+// chip that resolved before anything else, so running it here in a loop until
+// it misses gives the same order of process calls while paying for the
+// scheduler's bookkeeping once per burst instead of once per pack. Per pack it
+// does a ring pull, a limit check, the process call and a ring push: no
+// allocation, no lock, no channel, no interface box.
+func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res.Err = panicError(v)
+		}
+	}()
+	for res.Hits < budget {
+		if !r.hasHeld {
+			pk, ok := r.prev.Pull()
+			if !ok {
+				res.Wait = WaitPrev
+				return res
+			}
+			r.held, r.hasHeld = pk, true
+		}
+		// Pull happens before the backpressure check, as in the reference: a
+		// chip blocked by its next pend holds one idle pack.
+		if r.next.Limited() {
+			res.Wait = WaitNext
+			return res
+		}
+		res.Hits++
+		out, err := r.cfg.Process(r.ctx, r.held, &r.state)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		switch out.Hint {
+		case hints.None:
+			r.hasHeld = false
+			if err := r.next.Push(out); err != nil {
+				res.Err = err
+				return res
+			}
+			res.Wake |= WakeNext | WakePrev
+		case hints.Skip:
+			r.hasHeld = false
+			res.Wake |= WakePrev
+		case hints.Redo:
+			out.Hint = hints.None
+			if err := r.next.Push(out); err != nil {
+				res.Err = err
+				return res
+			}
+			res.Wake |= WakeNext
+		case hints.End:
+			r.hasHeld = false
+			res.Wake |= WakeNext | WakePrev
+			res.Err = r.pushEnd(out.Ends())
+			res.Ended = res.Err == nil
+			return res
+		default:
+			res.Err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return res
+		}
+	}
+	res.Wake |= WakeSelf
+	return res
+}
+
+// pushEnd pushes n END packs and marks the chip ended.
+func (r *runner[In, Out, S]) pushEnd(n int) error {
+	r.ended = true
+	for range n {
+		if err := r.next.Push(hints.Pack[Out]{Hint: hints.End}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Tell implements [Runner].
+func (r *runner[In, Out, S]) Tell(err error, withHeld bool) (perr error) {
+	if r.cfg.OnError == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr = panicError(v)
+		}
+	}()
+	var held *hints.Pack[In]
+	if withHeld && r.hasHeld && r.async == nil {
+		h := r.held
+		held = &h
+	}
+	r.cfg.OnError(err, held, &r.state)
+	return nil
+}
+
+// Halt implements [Runner].
+func (r *runner[In, Out, S]) Halt() (bool, error) {
+	if r.async == nil {
+		return true, nil
+	}
+	return r.async.halt()
+}
+
+// Describe implements [Runner].
+func (r *runner[In, Out, S]) Describe() (running, note string) {
+	switch {
+	case r.ended:
+		running = "END"
+	case r.async != nil && r.async.inflight > 0:
+		running = fmt.Sprintf("RUN x%d", r.async.inflightPacks)
+	case r.hasHeld:
+		running = r.held.String() + "|IDLE"
+	}
+	if r.cfg.Describe != nil && (r.async == nil || r.async.inflight == 0) {
+		note = r.cfg.Describe(&r.state)
+	}
+	return running, note
+}

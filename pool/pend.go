@@ -1,0 +1,242 @@
+package pool
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"github.com/runlet/runlet/hints"
+)
+
+type mode uint8
+
+const (
+	modeQueue  mode = iota // an ordinary pend
+	modeInput              // IO input: endless Skip packs, never pushed to
+	modeOutput             // IO output: accepts END only, never pulled from
+)
+
+// acct is a pend's accounting, shared by the pool (for Snapshot) and the
+// typed Pend. Only the scheduler touches it.
+type acct struct {
+	pool    *Pool
+	key     string
+	mode    mode
+	size    int // accounted size of the queued packs
+	private int
+	limit   int
+	packs   int // number of queued packs
+
+	typed any                    // the *Pend[T], to check the element type
+	elem  reflect.Type           // T, for messages
+	show  func(max int) []string // describes the first max queued packs
+}
+
+// Limited reports whether the pend is busted: it holds more than its private
+// size and the pool is at its limit or the pend at its own. An empty pend is
+// never limited. The IO input pend is always limited (nothing may be pushed
+// to it) and the IO output pend never is.
+func (a *acct) Limited() bool {
+	if a.mode != modeQueue {
+		return a.mode == modeInput
+	}
+	return a.size > a.private && (a.pool.size >= a.pool.limit || a.size >= a.limit)
+}
+
+// add accounts n more units in the pend.
+func (a *acct) add(n int) {
+	before := max(0, a.size-a.private)
+	a.size += n
+	p := a.pool
+	p.size += max(0, a.size-a.private) - before
+	if p.size > p.high {
+		p.high = p.size
+	}
+}
+
+// sub accounts n fewer units in the pend.
+func (a *acct) sub(n int) {
+	before := max(0, a.size-a.private)
+	a.size -= n
+	a.pool.size += max(0, a.size-a.private) - before
+}
+
+// Pend is a FIFO ring buffer of packs of one element type inside a [Pool].
+//
+// Obtain one with [Get]; the zero value is not usable. A Pend must not be
+// copied. It is not safe for concurrent use: inside a runlet only the
+// scheduler calls it. Only data (None) and END packs are queued.
+type Pend[T any] struct {
+	*acct
+	ring   []hints.Pack[T] // len is 0 or a power of two
+	head   int
+	sizeOf func(*T) int // nil in count pools: each pack counts 1
+}
+
+// Key returns the pend's key.
+func (p *Pend[T]) Key() string { return p.key }
+
+// Pool returns the pool the pend belongs to.
+func (p *Pend[T]) Pool() *Pool { return p.pool }
+
+// Len returns the number of queued packs; the IO input pend, an endless
+// supply, reports [Unlimited].
+func (p *Pend[T]) Len() int {
+	if p.mode == modeInput {
+		return Unlimited
+	}
+	return p.packs
+}
+
+// Size returns the accounted size of the queued packs.
+func (p *Pend[T]) Size() int { return p.size }
+
+// Room estimates how many more packs may be pushed before the pend is
+// limited, for callers that hand out work in batches. It is 0 when the pend is
+// limited. Byte pools cannot know the size of packs not yet made and answer 1.
+func (p *Pend[T]) Room() int {
+	if p.Limited() {
+		return 0
+	}
+	if p.mode == modeOutput {
+		return Unlimited
+	}
+	if p.sizeOf != nil {
+		return 1
+	}
+	// Pushes below the private size are free; past it each push costs one
+	// unit of the pool's and the pend's remaining budget. The push that
+	// reaches a limit is still allowed, hence the +1.
+	free := max(0, p.private-p.size)
+	shared := min(p.pool.limit-p.pool.size, p.limit-max(p.size, p.private))
+	if shared < 0 {
+		shared = 0
+	}
+	return free + shared + 1
+}
+
+// Push appends pk. It fails for Skip and Redo packs (only data and END packs
+// travel through pends), and on the IO pends for anything but END into
+// [OutputKey]. Push does not check [Pend.Limited]: the scheduler checks before
+// a chip runs, and one result may bust the limit.
+func (p *Pend[T]) Push(pk hints.Pack[T]) error {
+	if p.mode != modeQueue || pk.Hint > hints.End {
+		return p.pushSlow(pk)
+	}
+	if p.packs == len(p.ring) {
+		p.grow()
+	}
+	p.ring[(p.head+p.packs)&(len(p.ring)-1)] = pk
+	p.packs++
+	if p.sizeOf == nil {
+		p.add(1)
+	} else {
+		p.add(p.sizeOf(&pk.Value))
+	}
+	return nil
+}
+
+// PushFront puts pk back at the head of the pend, as if it had never been
+// pulled. It is for chips that pulled more than they could use.
+func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
+	if p.mode != modeQueue || pk.Hint > hints.End {
+		return p.pushSlow(pk)
+	}
+	if p.packs == len(p.ring) {
+		p.grow()
+	}
+	p.head = (p.head - 1) & (len(p.ring) - 1)
+	p.ring[p.head] = pk
+	p.packs++
+	if p.sizeOf == nil {
+		p.add(1)
+	} else {
+		p.add(p.sizeOf(&pk.Value))
+	}
+	return nil
+}
+
+func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
+	switch {
+	case p.mode == modeOutput && pk.Hint == hints.End:
+		return nil
+	case p.mode == modeOutput:
+		return fmt.Errorf("pool %q: pend %q accepts only END, got %v (an output chip returns SKIP for data)", p.pool.key, p.key, pk.Hint)
+	case p.mode == modeInput:
+		return fmt.Errorf("pool %q: pend %q cannot be pushed to (it is an input chip's source)", p.pool.key, p.key)
+	}
+	return fmt.Errorf("pool %q: pend %q: cannot queue a %v pack (only data and END packs travel through pends)", p.pool.key, p.key, pk.Hint)
+}
+
+// Pull removes and returns the oldest pack; ok is false when the pend is
+// empty. The IO input pend returns a fresh Skip pack every time; the IO
+// output pend is always empty.
+func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
+	if p.packs == 0 {
+		if p.mode == modeInput {
+			return hints.Pack[T]{Hint: hints.Skip}, true
+		}
+		return pk, false
+	}
+	pk = p.ring[p.head]
+	p.ring[p.head] = hints.Pack[T]{} // drop the reference for the GC
+	p.head = (p.head + 1) & (len(p.ring) - 1)
+	p.packs--
+	if p.sizeOf == nil {
+		p.sub(1)
+	} else {
+		p.sub(p.sizeOf(&pk.Value))
+	}
+	return pk, true
+}
+
+// Peek returns the oldest pack without removing it; ok is false when the pend
+// is empty (the IO input pend peeks a Skip pack).
+func (p *Pend[T]) Peek() (pk hints.Pack[T], ok bool) {
+	if p.packs == 0 {
+		if p.mode == modeInput {
+			return hints.Pack[T]{Hint: hints.Skip}, true
+		}
+		return pk, false
+	}
+	return p.ring[p.head], true
+}
+
+func (p *Pend[T]) grow() {
+	n := max(16, 2*len(p.ring))
+	ring := make([]hints.Pack[T], n)
+	for i := range p.packs {
+		ring[i] = p.ring[(p.head+i)&(len(p.ring)-1)]
+	}
+	p.ring, p.head = ring, 0
+}
+
+func (p *Pend[T]) describe(maxPacks int) []string {
+	if p.packs == 0 {
+		return nil
+	}
+	out := make([]string, 0, min(p.packs, maxPacks+1))
+	for i := range min(p.packs, maxPacks) {
+		out = append(out, p.ring[(p.head+i)&(len(p.ring)-1)].String()+"|IDLE")
+	}
+	if p.packs > maxPacks {
+		out = append(out, fmt.Sprintf("...+%d", p.packs-maxPacks))
+	}
+	return out
+}
+
+// sizerFor returns how a byte pool measures a T, or nil if it cannot.
+func sizerFor[T any]() func(*T) int {
+	t := reflect.TypeFor[T]()
+	switch {
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
+		return func(v *T) int { return len(*(*[]byte)(unsafe.Pointer(v))) }
+	case t.Kind() == reflect.String:
+		return func(v *T) int { return len(*(*string)(unsafe.Pointer(v))) }
+	case t.Implements(reflect.TypeFor[Sizer]()) && t.Kind() == reflect.Pointer:
+		return func(v *T) int { return any(*v).(Sizer).Size() }
+	case reflect.PointerTo(t).Implements(reflect.TypeFor[Sizer]()):
+		return func(v *T) int { return any(v).(Sizer).Size() }
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package pool
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+)
+
+// Unlimited is the limit that never binds: pass it to [New] or [NewBytes] for
+// a pool with no shared limit.
+const Unlimited = math.MaxInt
+
+// Keys of the IO pool and its two pends.
+const (
+	IOKey     = "runlet:pool:io"     // the IO pool's key
+	InputKey  = "runlet:pend:input"  // an input chip's prev pend
+	OutputKey = "runlet:pend:output" // an output chip's next pend
+)
+
+// Kind says how a pool measures packs.
+type Kind uint8
+
+const (
+	Count Kind = iota // each pack counts 1
+	Bytes             // each pack counts its value's byte length
+	IO                // the IO pool: holds nothing
+)
+
+// String returns "count", "bytes" or "io".
+func (k Kind) String() string {
+	switch k {
+	case Count:
+		return "count"
+	case Bytes:
+		return "bytes"
+	case IO:
+		return "io"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Sizer is implemented by element types of byte pools that are neither
+// []byte nor string. Size returns the byte length to account for a value.
+// A value type with a value receiver is boxed to call Size, which may
+// allocate; a pointer element type or a pointer receiver does not.
+type Sizer interface{ Size() int }
+
+// Pool is a shared size budget split into pends.
+//
+// A Pool is created with [New], [NewBytes] or [NewIO]; the zero value is not
+// usable. It must not be copied after first use. It is not safe for
+// concurrent use: inside a runlet only the scheduler calls it.
+type Pool struct {
+	key   string
+	kind  Kind
+	limit int
+	size  int // Σ private + Σ max(0, size-private)
+	high  int // highest size seen
+
+	pends map[string]*acct // by pend key
+	order []*acct          // in configuration order, for Snapshot
+}
+
+// New returns a count pool: each pack counts 1. limit is the shared limit;
+// 0 is valid (lock-step flow) and [Unlimited] means none.
+func New(key string, limit int) *Pool { return newPool(key, Count, limit) }
+
+// NewBytes returns a byte pool: each pack counts its value's byte length.
+func NewBytes(key string, limit int) *Pool { return newPool(key, Bytes, limit) }
+
+// NewIO returns an IO pool under [IOKey]. A runlet adds one itself when a chip
+// names [IOKey] and none is given.
+func NewIO() *Pool { return newPool(IOKey, IO, 0) }
+
+func newPool(key string, kind Kind, limit int) *Pool {
+	return &Pool{key: key, kind: kind, limit: limit, pends: map[string]*acct{}}
+}
+
+// Key returns the pool's key.
+func (p *Pool) Key() string { return p.key }
+
+// Kind returns how the pool measures packs.
+func (p *Pool) Kind() Kind { return p.kind }
+
+// Limit returns the shared limit ([Unlimited] for none).
+func (p *Pool) Limit() int { return p.limit }
+
+// Size returns the accounted size: every private size plus every pend's share
+// above its private size.
+func (p *Pool) Size() int { return p.size }
+
+// High returns the highest Size seen since the pool was created.
+func (p *Pool) High() int { return p.high }
+
+// Check reports a problem with the pool's own settings: an empty key or a
+// negative limit.
+func (p *Pool) Check() error {
+	var errs []error
+	if p.key == "" {
+		errs = append(errs, errors.New("pool with an empty key"))
+	}
+	if p.limit < 0 {
+		errs = append(errs, fmt.Errorf("pool %q: negative limit %d", p.key, p.limit))
+	}
+	return errors.Join(errs...)
+}
+
+// Configure sets a pend's private (reserved) size and its pend limit; a limit
+// of 0 means none (a limit at or below private+1 already means "no shared
+// space", so 0 is free to mean unlimited). The private size counts toward the
+// pool from now on. Configure must happen before the pend holds packs; it
+// fails for negative sizes, for a pend that is not empty, and on the IO pool
+// for anything but zero sizes on its two pends.
+func (p *Pool) Configure(pend string, private, limit int) error {
+	if p.kind == IO {
+		if pend != InputKey && pend != OutputKey {
+			return fmt.Errorf("pool %q: no pend %q (the IO pool has only %q and %q)", p.key, pend, InputKey, OutputKey)
+		}
+		if private != 0 || limit != 0 {
+			return fmt.Errorf("pool %q: pend %q takes no sizes (got private %d, limit %d)", p.key, pend, private, limit)
+		}
+		return nil
+	}
+	if private < 0 || limit < 0 {
+		return fmt.Errorf("pool %q: pend %q: negative size (private %d, limit %d)", p.key, pend, private, limit)
+	}
+	if limit == 0 {
+		limit = Unlimited
+	}
+	a := p.acct(pend)
+	if a.packs != 0 {
+		return fmt.Errorf("pool %q: pend %q: configured while holding %d packs", p.key, pend, a.packs)
+	}
+	p.size += private - a.private
+	a.private, a.limit = private, limit
+	p.noteHigh()
+	return nil
+}
+
+// acct returns the accounting record of a pend, creating it with no private
+// size and no limit.
+func (p *Pool) acct(pend string) *acct {
+	a := p.pends[pend]
+	if a == nil {
+		a = &acct{pool: p, key: pend, limit: Unlimited}
+		p.pends[pend] = a
+		p.order = append(p.order, a)
+	}
+	return a
+}
+
+func (p *Pool) noteHigh() {
+	if p.size > p.high {
+		p.high = p.size
+	}
+}
+
+// Get returns the pend of pool p under key, holding packs of T, creating it on
+// first use. It fails when the pend already holds another element type, when
+// a byte pool cannot size T, and on the IO pool for keys other than
+// [InputKey] and [OutputKey]. Each call on the IO pool returns a fresh view,
+// so every input and output chip may use its own element type.
+func Get[T any](p *Pool, key string) (*Pend[T], error) {
+	typ := reflect.TypeFor[T]()
+	if p.kind == IO {
+		var m mode
+		switch key {
+		case InputKey:
+			m = modeInput
+		case OutputKey:
+			m = modeOutput
+		default:
+			return nil, fmt.Errorf("pool %q: no pend %q (the IO pool has only %q and %q)", p.key, key, InputKey, OutputKey)
+		}
+		return &Pend[T]{acct: &acct{pool: p, key: key, mode: m, elem: typ}}, nil
+	}
+	a := p.acct(key)
+	if a.typed != nil {
+		if pt, ok := a.typed.(*Pend[T]); ok {
+			return pt, nil
+		}
+		return nil, fmt.Errorf("pool %q: pend %q holds %v, not %v", p.key, key, a.elem, typ)
+	}
+	pt := &Pend[T]{acct: a}
+	if p.kind == Bytes {
+		sz := sizerFor[T]()
+		if sz == nil {
+			return nil, fmt.Errorf("pool %q: pend %q: byte pool cannot size %v (use []byte, string or a pool.Sizer)", p.key, key, typ)
+		}
+		pt.sizeOf = sz
+	}
+	a.typed, a.elem, a.show = pt, typ, pt.describe
+	return pt, nil
+}
+
+// Snapshot is a copy of a pool's state for Describe and tools.
+type Snapshot struct {
+	Key   string         `json:"key"`
+	Kind  string         `json:"kind"`
+	Size  int            `json:"size"`
+	Limit int            `json:"limit"` // -1 for none
+	High  int            `json:"high"`
+	Pends []PendSnapshot `json:"pends,omitempty"`
+}
+
+// PendSnapshot is a copy of one pend's state.
+type PendSnapshot struct {
+	Key     string   `json:"key"`
+	Type    string   `json:"type,omitempty"`
+	Size    int      `json:"size"`
+	Private int      `json:"private"`
+	Limit   int      `json:"limit"` // -1 for none
+	Packs   int      `json:"packs"`
+	Limited bool     `json:"limited"`
+	Queued  []string `json:"queued,omitempty"` // the first packs, as Pack.String
+}
+
+// MaxQueued is how many queued packs a [PendSnapshot] describes.
+const MaxQueued = 8
+
+// Snapshot returns a copy of the pool's state, pends in configuration order.
+func (p *Pool) Snapshot() Snapshot {
+	s := Snapshot{Key: p.key, Kind: p.kind.String(), Size: p.size, Limit: shownLimit(p.limit), High: p.high}
+	for _, a := range p.order {
+		ps := PendSnapshot{Key: a.key, Size: a.size, Private: a.private, Limit: shownLimit(a.limit), Packs: a.packs, Limited: a.Limited()}
+		if a.elem != nil {
+			ps.Type = a.elem.String()
+		}
+		if a.show != nil {
+			ps.Queued = a.show(MaxQueued)
+		}
+		s.Pends = append(s.Pends, ps)
+	}
+	return s
+}
+
+func shownLimit(l int) int {
+	if l == Unlimited {
+		return -1
+	}
+	return l
+}

@@ -1,0 +1,306 @@
+package runlet
+
+import (
+	"github.com/runlet/runlet/chip"
+)
+
+// slot is the scheduler's record of a chip.
+type slot struct {
+	key      string
+	spec     chip.Spec
+	run      chip.Runner
+	host     host
+	prevPend int32 // index into Runlet.pends
+	nextPend int32
+	prevPool int32 // index into Runlet.pslots
+	nextPool int32
+	output   bool // its next pend is the IO output
+	ended    bool // returned END, or was told the first error
+	onPend   bool // in pends[prevPend].waiters
+	onPool   bool // in pslots[nextPool].waiters
+	idle     bool // Halt reported nothing in flight
+}
+
+// pendSlot is the scheduler's record of a pend: who waits for data in it.
+type pendSlot struct {
+	pool    int32
+	key     string
+	waiters []int32       // chips waiting for a push (their prev pend is empty)
+	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits
+}
+
+// poolSlot is the scheduler's record of a pool: who waits for room in it.
+type poolSlot struct {
+	key     string
+	waiters []int32       // chips waiting for a pull (their next pend is limited)
+	room    chan struct{} // closed on the next pull, for PushWait; nil if nobody waits
+}
+
+// loop is the scheduler: it runs chips from the wake lists until none is left.
+// Only the holder of mu calls it.
+//
+// The order is the reference runlet's: the fast list first (a chip that just
+// resolved, at its front, then chips woken by a push), then the slow list
+// (chips woken by a pull, and Trigger). What each hint wakes is in doc.go.
+func (r *Runlet) loop() {
+	for {
+		if r.hasMail.Load() {
+			r.takeMail()
+		}
+		if r.stopping {
+			r.settle()
+			return
+		}
+		i, ok := r.fast.pop()
+		if !ok {
+			if i, ok = r.slow.pop(); !ok {
+				return
+			}
+		}
+		r.runChip(i)
+	}
+}
+
+// takeMail handles messages from other goroutines.
+func (r *Runlet) takeMail() {
+	r.mailMu.Lock()
+	box := r.mail
+	r.mail = nil
+	r.hasMail.Store(false)
+	r.mailMu.Unlock()
+	for _, m := range box {
+		switch {
+		case m.chip == mailTrigger:
+			if r.attached && !r.stopping {
+				for i := range r.slots {
+					r.slow.push(int32(i))
+				}
+			}
+		case m.chip == mailStop:
+			if !r.stopping {
+				r.err = m.err
+				r.beginStop()
+			}
+		case !r.stopping:
+			r.fast.pushFront(m.chip) // an async chip resolved: it goes first
+		}
+	}
+}
+
+// runChip tries to run chip i once and files the outcome.
+func (r *Runlet) runChip(i int32) {
+	s := &r.slots[i]
+	if s.ended {
+		r.stats.StatMiss++
+		return
+	}
+	paused := r.paused.Load()
+	if paused && !s.spec.Async {
+		r.stats.StatMiss++ // a paused miss registers no wake
+		return
+	}
+	budget := r.cfg.Budget
+	if paused {
+		budget = 0 // collect finished work only
+	}
+	res := s.run.Run(budget)
+	r.stats.Hits += uint64(res.Hits)
+	if res.Err != nil {
+		r.fail(i, res.Err)
+		return
+	}
+	switch res.Wait {
+	case chip.WaitPrev:
+		r.stats.PullMiss++
+		if !s.onPend {
+			s.onPend = true
+			p := &r.pends[s.prevPend]
+			p.waiters = append(p.waiters, i)
+		}
+	case chip.WaitNext:
+		r.stats.PushMiss++
+		if !s.onPool {
+			s.onPool = true
+			p := &r.pslots[s.nextPool]
+			p.waiters = append(p.waiters, i)
+		}
+	case chip.WaitBusy:
+		r.stats.StatMiss++
+	}
+	if !paused {
+		if res.Wake&chip.WakeSelf != 0 {
+			r.fast.pushFront(i)
+		}
+		if res.Wake&chip.WakeNext != 0 {
+			r.wakePend(s.nextPend)
+		}
+		if res.Wake&chip.WakePrev != 0 {
+			r.wakePool(s.prevPool)
+		}
+	}
+	if res.Ended {
+		s.ended = true
+		if s.output {
+			r.outputs--
+		}
+		if r.finishedFlow() {
+			r.beginStop()
+		}
+	}
+}
+
+// finishedFlow reports whether the flow has ended: every output chip has, or
+// every chip when there is no output chip.
+func (r *Runlet) finishedFlow() bool {
+	if r.outputs > 0 {
+		return false
+	}
+	if r.anyOutput {
+		return true
+	}
+	for i := range r.slots {
+		if !r.slots[i].ended {
+			return false
+		}
+	}
+	return true
+}
+
+// wakePend moves the chips waiting for data in pend p to the back of the fast
+// list and wakes PullWait callers.
+func (r *Runlet) wakePend(p int32) {
+	ps := &r.pends[p]
+	for _, w := range ps.waiters {
+		r.slots[w].onPend = false
+		r.fast.push(w)
+	}
+	ps.waiters = ps.waiters[:0]
+	if ps.data != nil {
+		close(ps.data)
+		ps.data = nil
+	}
+}
+
+// wakePool moves the chips waiting for room in pool p to the back of the
+// slow list and wakes PushWait callers.
+func (r *Runlet) wakePool(p int32) {
+	ps := &r.pslots[p]
+	for _, w := range ps.waiters {
+		r.slots[w].onPool = false
+		r.slow.push(w)
+	}
+	ps.waiters = ps.waiters[:0]
+	if ps.room != nil {
+		close(ps.room)
+		ps.room = nil
+	}
+}
+
+// fail handles a chip's error: the first one stops the runlet.
+func (r *Runlet) fail(i int32, err error) {
+	err = &ChipError{Chip: r.slots[i].key, Err: err}
+	if r.stopping {
+		r.cfg.OnError(err)
+		return
+	}
+	r.err, r.failed = err, i
+	r.beginStop()
+}
+
+// beginStop starts stopping: no chip runs any more, process ctxs are
+// cancelled, waiters are woken, and the loop settles.
+func (r *Runlet) beginStop() {
+	r.stopping = true
+	r.cancel()
+	r.fast.reset()
+	r.slow.reset()
+	for p := range r.pends {
+		r.wakePend(int32(p))
+	}
+	for p := range r.pslots {
+		r.wakePool(int32(p))
+	}
+}
+
+// settle halts every chip and, once nothing is in flight, tells the first
+// error to every unfinished chip in chip order (the failing chip without its
+// pack) and closes done.
+func (r *Runlet) settle() {
+	if r.settled {
+		return
+	}
+	idle := true
+	for i := range r.slots {
+		s := &r.slots[i]
+		if s.idle {
+			continue
+		}
+		ok, late := s.run.Halt()
+		if late != nil {
+			r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+		}
+		s.idle = ok
+		idle = idle && ok
+	}
+	if !idle {
+		return // the last Wake brings us back here
+	}
+	r.settled = true
+	if r.err != nil && r.err != ErrDetached {
+		for i := range r.slots {
+			s := &r.slots[i]
+			if s.ended {
+				continue
+			}
+			s.ended = true
+			if err := s.run.Tell(r.err, int32(i) != r.failed); err != nil {
+				r.cfg.OnError(&ChipError{Chip: s.key, Err: err})
+			}
+		}
+	}
+	close(r.done)
+}
+
+// deque is a ring of chip indexes. The zero value is empty.
+type deque struct {
+	buf  []int32 // len is 0 or a power of two
+	head int
+	n    int
+}
+
+func (d *deque) grow() {
+	buf := make([]int32, max(16, 2*len(d.buf)))
+	for i := range d.n {
+		buf[i] = d.buf[(d.head+i)&(len(d.buf)-1)]
+	}
+	d.buf, d.head = buf, 0
+}
+
+func (d *deque) push(v int32) {
+	if d.n == len(d.buf) {
+		d.grow()
+	}
+	d.buf[(d.head+d.n)&(len(d.buf)-1)] = v
+	d.n++
+}
+
+func (d *deque) pushFront(v int32) {
+	if d.n == len(d.buf) {
+		d.grow()
+	}
+	d.head = (d.head - 1) & (len(d.buf) - 1)
+	d.buf[d.head] = v
+	d.n++
+}
+
+func (d *deque) pop() (int32, bool) {
+	if d.n == 0 {
+		return 0, false
+	}
+	v := d.buf[d.head]
+	d.head = (d.head + 1) & (len(d.buf) - 1)
+	d.n--
+	return v, true
+}
+
+func (d *deque) reset() { d.head, d.n = 0, 0 }

@@ -1,0 +1,303 @@
+package runlet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
+)
+
+var (
+	// ErrAborted is matched (errors.Is) by the error Run returns after Abort.
+	ErrAborted = errors.New("runlet: aborted")
+	// ErrDetached is returned by Run and the passive handles after Detach.
+	ErrDetached = errors.New("runlet: detached")
+	// ErrEnded is returned by the passive handles once the flow has ended.
+	ErrEnded = errors.New("runlet: ended")
+	// ErrLimited is returned by Input.Push when the pend is limited.
+	ErrLimited = errors.New("runlet: pend is limited")
+	// ErrAttached is returned by a second Attach.
+	ErrAttached = errors.New("runlet: already attached")
+	// ErrRunning is returned by a second, concurrent Run.
+	ErrRunning = errors.New("runlet: already running")
+)
+
+// ChipError is the error a chip returned or panicked with, named by the
+// chip's key. Run returns it for the first error; errors.Is and errors.As
+// reach the original (and a [chip.PanicError] for a panic).
+type ChipError struct {
+	Chip string
+	Err  error
+}
+
+func (e *ChipError) Error() string { return fmt.Sprintf("runlet: chip %q: %v", e.Chip, e.Err) }
+func (e *ChipError) Unwrap() error { return e.Err }
+
+// abortError is the error of Abort: it matches ErrAborted and unwraps to the
+// cause.
+type abortError struct{ cause error }
+
+func (e *abortError) Error() string {
+	if e.cause == nil {
+		return ErrAborted.Error()
+	}
+	return ErrAborted.Error() + ": " + e.cause.Error()
+}
+func (e *abortError) Is(target error) bool { return target == ErrAborted }
+func (e *abortError) Unwrap() error        { return e.cause }
+
+// Config holds a runlet's optional settings; the zero value of each field
+// means its documented default.
+type Config struct {
+	// OnError receives errors after the first: errors of async work that
+	// finished after the runlet stopped, and panics in chips' OnError hooks.
+	// Default: logged with log/slog at error level.
+	OnError func(err error)
+	// Budget is how many packs a sync chip processes in one burst before the
+	// scheduler looks at its mailbox (async completions, Pause, Abort).
+	// Default 1024. It changes when the scheduler notices outside events,
+	// never the order in which chips run.
+	Budget int
+}
+
+// Runlet is a graph of chips and pools plus the scheduler that drives it.
+//
+// Create one with [New], wire it with [Runlet.Attach] (Run does it if
+// needed) and drive it with [Runlet.Run], or by hand with [Runlet.Trigger]
+// and the passive handles [PendInput] and [PendOutput]. A Runlet must not be
+// copied. Its methods are safe for concurrent use, with one rule: Attach,
+// Detach, Describe, Snapshot and the passive handles' methods must not be
+// called from inside a sync chip's process (they wait for the scheduler,
+// which is the caller); Trigger, Pause, Resume and Abort may be called from
+// anywhere.
+type Runlet struct {
+	pools []*pool.Pool
+	chips []chip.Chip
+	cfg   Config
+
+	// mu is held by whichever goroutine runs the scheduler loop; it protects
+	// every field below down to mailMu. The hot path (a sync chip's burst)
+	// runs under it without taking any other lock.
+	mu       sync.Mutex
+	attached bool
+	slots    []slot
+	pends    []pendSlot
+	poolIdx  map[string]int32
+	pendIdx  map[[2]string]int32
+	pslots   []poolSlot
+	fast     deque // self re-runs and push-wakes
+	slow     deque // pull-wakes and Trigger
+	stats    Stats
+	outputs  int   // output chips (next = IO output) not ended yet
+	anyOutput bool // the graph has output chips
+	stopping bool  // the flow ended, failed, or was detached
+	settled  bool  // stopping and every worker idle; done is closed
+	err      error // why it stopped (nil for a clean end)
+	failed   int32 // the slot that failed, or -1
+	ext      map[[2]string]extUse
+
+	mailMu  sync.Mutex
+	mail    []mail      // protected by mailMu
+	hasMail atomic.Bool // set with mail, read without the lock
+
+	paused   atomic.Bool
+	detached atomic.Bool
+	running  atomic.Bool
+
+	ctx    context.Context // passed to every process call
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // worker goroutines
+	done   chan struct{}  // closed when settled
+}
+
+// mail is a message to the scheduler from another goroutine.
+type mail struct {
+	chip int32 // a chip with finished async work, or one of the kinds below
+	err  error // for mailStop: the error to stop with
+}
+
+const (
+	mailTrigger int32 = -1
+	mailStop    int32 = -2
+)
+
+// extUse records which external handles feed or drain a pend.
+type extUse struct{ in, out bool }
+
+// Stats are the scheduler's counters, always on: plain integers kept by the
+// scheduler, so they cost nothing measurable.
+type Stats struct {
+	Hits     uint64 `json:"hits"`      // process calls (packs handed to workers, for async chips)
+	StatMiss uint64 `json:"stat_miss"` // a chip could not run: paused, ended, or busy
+	PushMiss uint64 `json:"push_miss"` // a chip could not run: its next pend is limited
+	PullMiss uint64 `json:"pull_miss"` // a chip could not run: its prev pend is empty
+}
+
+// HitRate returns hits over all attempts (hits + misses), or 0.
+func (s Stats) HitRate() float64 {
+	all := s.Hits + s.StatMiss + s.PushMiss + s.PullMiss
+	if all == 0 {
+		return 0
+	}
+	return float64(s.Hits) / float64(all)
+}
+
+// New returns a runlet over pools and chips. chips' order matters: Trigger
+// queues them in this order, the first error is told to them in this order,
+// and Describe prints them in this order. The IO pool is added when a chip
+// names [pool.IOKey] and pools has none. Nothing is checked until Attach.
+func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
+	if cfg.OnError == nil {
+		cfg.OnError = func(err error) { slog.Error("runlet: later error", "err", err) }
+	}
+	if cfg.Budget <= 0 {
+		cfg.Budget = 1024
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Runlet{
+		pools: pools, chips: chips, cfg: cfg,
+		ctx: ctx, cancel: cancel,
+		done: make(chan struct{}), failed: -1,
+		ext: map[[2]string]extUse{},
+	}
+}
+
+// Run drives the runlet until every output chip has ended (it returns nil),
+// the first error (it returns a [*ChipError]), Abort (an error matching
+// [ErrAborted]), Detach ([ErrDetached]) or ctx is done (ctx's error). A
+// runlet with no output chips runs until every chip has ended. Run attaches
+// the runlet if needed and triggers every chip.
+//
+// When Run returns, every goroutine the runlet started has ended. Run waits
+// for process calls in flight to return; their ctx is cancelled when the
+// runlet stops. A graph of only sync chips runs entirely on the caller's
+// goroutine.
+func (r *Runlet) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return ErrRunning
+	}
+	defer r.running.Store(false)
+	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
+		return err
+	}
+	r.Trigger()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.stop(ctx.Err())
+		<-r.done
+	}
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Done returns a channel that is closed once the runlet has stopped and no
+// work is in flight; [Runlet.Err] then tells why.
+func (r *Runlet) Done() <-chan struct{} { return r.done }
+
+// Err returns why the runlet stopped: nil while it runs and after a clean
+// end, else the error Run returns.
+func (r *Runlet) Err() error {
+	r.mu.Lock()
+	defer r.release()
+	return r.err
+}
+
+// Trigger queues every chip, in order, to try to run: it kick-starts the
+// flow, and restarts it after Pause and Resume. Extra triggers are harmless.
+// After Detach or once the runlet has stopped, Trigger does nothing.
+func (r *Runlet) Trigger() {
+	if r.detached.Load() {
+		return
+	}
+	r.post(mail{chip: mailTrigger})
+}
+
+// Pause stops the flow: no chip starts new work until Resume. Work in flight
+// finishes and its results are pushed, but wake nobody. A sync chip in the
+// middle of a burst stops within Config.Budget packs.
+func (r *Runlet) Pause() { r.paused.Store(true) }
+
+// Resume undoes Pause and triggers every chip. (The reference runlet's
+// resume only clears the flag and needs a trigger; here Resume does both.)
+func (r *Runlet) Resume() {
+	r.paused.Store(false)
+	r.Trigger()
+}
+
+// Abort stops the runlet with an error that matches [ErrAborted] and wraps
+// cause. It takes the first-error path: chips are told, and Run returns the
+// error. It does nothing if the runlet has already stopped.
+func (r *Runlet) Abort(cause error) { r.stop(&abortError{cause: cause}) }
+
+// stop posts a request to stop with err.
+func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
+
+// Detach cuts the flow off for good and returns the state for post-mortem.
+// Nothing is pushed afterwards, Trigger does nothing, chips are not told, and
+// Run returns [ErrDetached] if the flow had not stopped already.
+func (r *Runlet) Detach() Snapshot {
+	r.detached.Store(true)
+	r.mu.Lock()
+	defer r.release()
+	if !r.stopping {
+		r.err = ErrDetached
+		r.beginStop()
+	}
+	r.loop()
+	return r.snapshot()
+}
+
+// post hands m to the scheduler and runs the loop if nobody else does.
+func (r *Runlet) post(m mail) {
+	r.mailMu.Lock()
+	r.mail = append(r.mail, m)
+	r.hasMail.Store(true)
+	r.mailMu.Unlock()
+	r.kick()
+}
+
+// kick runs the scheduler loop on this goroutine unless another goroutine
+// is running it.
+//
+// High level idea: the loop's owner holds mu. Anyone with mail posts it and
+// then tries to become the owner; if mu is held, the owner will see the mail,
+// because every owner checks hasMail again after it unlocks. So no post is
+// lost and nobody ever waits for the scheduler to pick up a message: async
+// completions never block on it.
+func (r *Runlet) kick() {
+	for r.hasMail.Load() && r.mu.TryLock() {
+		r.loop()
+		r.mu.Unlock()
+	}
+}
+
+// release unlocks mu after running the loop for whatever arrived meanwhile.
+func (r *Runlet) release() {
+	r.loop()
+	r.mu.Unlock()
+	r.kick()
+}
+
+// host is a chip's view of the runlet (chip.Host).
+type host struct {
+	r   *Runlet
+	idx int32
+}
+
+func (h *host) Go(f func()) {
+	h.r.wg.Add(1)
+	go func() {
+		defer h.r.wg.Done()
+		f()
+	}()
+}
+
+func (h *host) Wake(chip.Runner) { h.r.post(mail{chip: h.idx}) }
