@@ -15,7 +15,7 @@ import (
 // than the work (worker pools fed one item at a time run no faster than one
 // core). A pend already holds a batch, so an async chip hands out slices of
 // it: min(MaxBatch, packs available / idle workers, room in the next pend).
-const MaxBatch = 64
+const MaxBatch = 256
 
 // batch is a unit of work for one worker: inputs in, outputs out. It is
 // owned by the scheduler until sent on jobs, then by one worker until it is
@@ -155,7 +155,7 @@ func (a *async[In, Out]) batch() *batch[In, Out] {
 		a.free = a.free[:n-1]
 		return b
 	}
-	return &batch[In, Out]{in: make([]hints.Pack[In], 0, MaxBatch), out: make([]hints.Pack[Out], 0, MaxBatch)}
+	return &batch[In, Out]{in: make([]hints.Pack[In], 0, 16), out: make([]hints.Pack[Out], 0, 16)}
 }
 
 // recycle makes b reusable.

@@ -153,47 +153,66 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			res.Err = panicError(v)
 		}
 	}()
+	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.ctx, &r.state
+	held, hasHeld := r.held, r.hasHeld
+	defer func() { r.held, r.hasHeld = held, hasHeld }()
+	free := 0 // limit checks that next.Free says we may skip
 	for res.Hits < budget {
-		if !r.hasHeld {
-			pk, ok := r.prev.Pull()
+		if !hasHeld && free > 0 {
+			// A run of packs with no limit check due: process it in place.
+			var done bool
+			done, free = r.span(&res, min(free, budget-res.Hits), &held, &hasHeld)
+			if done {
+				return res
+			}
+			if res.Hits >= budget {
+				break
+			}
+		}
+		if !hasHeld {
+			pk, ok := prev.Pull()
 			if !ok {
 				res.Wait = WaitPrev
 				return res
 			}
-			r.held, r.hasHeld = pk, true
+			held, hasHeld = pk, true
 		}
 		// Pull happens before the backpressure check, as in the reference: a
 		// chip blocked by its next pend holds one idle pack.
-		if r.next.Limited() {
-			res.Wait = WaitNext
-			return res
+		if free == 0 {
+			if next.Limited() {
+				res.Wait = WaitNext
+				return res
+			}
+			free = max(next.Free(), 1)
 		}
+		free--
 		res.Hits++
-		out, err := r.cfg.Process(r.ctx, r.held, &r.state)
+		out, err := process(ctx, held, state)
 		if err != nil {
 			res.Err = err
 			return res
 		}
 		switch out.Hint {
 		case hints.None:
-			r.hasHeld = false
-			if err := r.next.Push(out); err != nil {
+			hasHeld = false
+			if err := next.Push(out); err != nil {
 				res.Err = err
 				return res
 			}
 			res.Wake |= WakeNext | WakePrev
 		case hints.Skip:
-			r.hasHeld = false
+			hasHeld = false
 			res.Wake |= WakePrev
 		case hints.Redo:
 			out.Hint = hints.None
-			if err := r.next.Push(out); err != nil {
+			if err := next.Push(out); err != nil {
 				res.Err = err
 				return res
 			}
 			res.Wake |= WakeNext
 		case hints.End:
-			r.hasHeld = false
+			hasHeld = false
 			res.Wake |= WakeNext | WakePrev
 			res.Err = r.pushEnd(out.Ends())
 			res.Ended = res.Err == nil
@@ -205,6 +224,83 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 	}
 	res.Wake |= WakeSelf
 	return res
+}
+
+// span processes up to calls packs straight from the prev pend's ring into
+// the next pend's, with one Drop and one Commit for the run: the same process
+// calls, in the same order, as the loop in runSync, minus its per-pack
+// bookkeeping. It returns done when runSync must return res, and the limit
+// checks still free. It stops early when the prev pend's contiguous run ends;
+// a REDO in progress when the output slots run out becomes the held pack.
+func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], hasHeld *bool) (done bool, free int) {
+	in := r.prev.Span(calls)
+	if len(in) == 0 {
+		return false, calls
+	}
+	out := r.next.Slots(len(in))
+	n, m, hits := 0, 0, 0 // inputs used, outputs written, process calls
+	defer func() {
+		// Runs on a panic too, so the pends stay consistent for Describe.
+		r.prev.Drop(n)
+		if err := r.next.Commit(m); err != nil && res.Err == nil {
+			res.Err, done = err, true
+		}
+		res.Hits += hits
+		if m > 0 {
+			res.Wake |= WakeNext
+		}
+		if n > 0 {
+			res.Wake |= WakePrev
+		}
+		free = calls - hits
+	}()
+	process, ctx, state := r.cfg.Process, r.ctx, &r.state
+	for hits < calls && n < len(in) && m < len(out) {
+		hits++
+		o, err := process(ctx, in[n], state)
+		if err != nil {
+			*held, *hasHeld = in[n], true
+			n++
+			res.Err = err
+			return true, 0
+		}
+		switch o.Hint {
+		case hints.None:
+			out[m] = o
+			m++
+			n++
+		case hints.Skip:
+			n++
+		case hints.Redo:
+			o.Hint = hints.None
+			out[m] = o
+			m++
+			if m == len(out) || hits == calls {
+				*held, *hasHeld = in[n], true // the REDO goes on from the held pack
+				n++
+				return false, 0
+			}
+		case hints.End:
+			n++
+			err := r.next.Commit(m)
+			m = 0
+			if err == nil {
+				err = r.pushEnd(o.Ends())
+			}
+			if err != nil {
+				res.Err = err
+			}
+			res.Wake |= WakeNext | WakePrev
+			res.Ended = res.Err == nil
+			return true, 0
+		default:
+			*held, *hasHeld = in[n], true
+			n++
+			res.Err = fmt.Errorf("process returned unknown hint %v", o.Hint)
+			return true, 0
+		}
+	}
+	return false, 0
 }
 
 // pushEnd pushes n END packs and marks the chip ended.

@@ -63,7 +63,9 @@ func ENDRegulator[T any](key string, prev, next PendRef, inputs, outputs int) *F
 			}
 			return hints.Pack[T]{Hint: hints.End, Count: s.outputs}, nil
 		},
-		Describe: func(s *regulator) string { return fmt.Sprintf("[ENDs to swallow %d, to send %d]", max(s.inputs-1, 0), s.outputs) },
+		Describe: func(s *regulator) string {
+			return fmt.Sprintf("[ENDs to swallow %d, to send %d]", max(s.inputs-1, 0), s.outputs)
+		},
 	})
 	f.check = func() error {
 		if inputs < 1 || outputs < 1 {

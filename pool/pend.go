@@ -67,10 +67,14 @@ func (a *acct) sub(n int) {
 // copied. It is not safe for concurrent use: inside a runlet only the
 // scheduler calls it. Only data (None) and END packs are queued.
 type Pend[T any] struct {
-	*acct
-	ring   []hints.Pack[T] // len is 0 or a power of two
-	head   int
-	sizeOf func(*T) int // nil in count pools: each pack counts 1
+	acct
+	ring  []hints.Pack[T] // len is 0 or a power of two
+	head  int
+	skips []hints.Pack[T] // IO pends: Skip packs for Span, scratch for Slots
+	// pointers is whether T holds pointers, so that pulled slots must be
+	// cleared for the GC.
+	pointers bool
+	sizeOf   func(T) int // nil in count pools: each pack counts 1
 }
 
 // Key returns the pend's key.
@@ -115,6 +119,24 @@ func (p *Pend[T]) Room() int {
 	return free + shared + 1
 }
 
+// Free returns how many more times in a row [Pend.Limited] is sure to report
+// false, provided each step adds at most one unit to this pend and to the
+// pool (one push of a count pool) and nothing else pushes into the pool
+// meanwhile. A sync chip checks the limit only when this window is used up.
+// It is 0 when the pend is limited and in byte pools, where a push may add
+// more than one unit.
+func (p *Pend[T]) Free() int {
+	switch {
+	case p.mode == modeOutput:
+		return Unlimited
+	case p.mode == modeInput || p.sizeOf != nil:
+		return 0
+	}
+	// Limited is false while size <= private, or while pool size < pool
+	// limit and size < pend limit; after j pushes both sizes grew by <= j.
+	return max(0, p.private-p.size+1, min(p.pool.limit-p.pool.size, p.limit-p.size))
+}
+
 // Push appends pk. It fails for Skip and Redo packs (only data and END packs
 // travel through pends), and on the IO pends for anything but END into
 // [OutputKey]. Push does not check [Pend.Limited]: the scheduler checks before
@@ -131,7 +153,7 @@ func (p *Pend[T]) Push(pk hints.Pack[T]) error {
 	if p.sizeOf == nil {
 		p.add(1)
 	} else {
-		p.add(p.sizeOf(&pk.Value))
+		p.add(p.sizeOf(pk.Value))
 	}
 	return nil
 }
@@ -151,7 +173,7 @@ func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
 	if p.sizeOf == nil {
 		p.add(1)
 	} else {
-		p.add(p.sizeOf(&pk.Value))
+		p.add(p.sizeOf(pk.Value))
 	}
 	return nil
 }
@@ -168,6 +190,101 @@ func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 	return fmt.Errorf("pool %q: pend %q: cannot queue a %v pack (only data and END packs travel through pends)", p.pool.key, p.key, pk.Hint)
 }
 
+// Span returns up to max queued packs from the head, contiguous in the ring,
+// without removing them; [Pend.Drop] removes them. The IO input pend returns
+// Skip packs. The slice is valid until the next call that changes the pend.
+// Span and Drop, with [Pend.Slots] and [Pend.Commit], let a chip process a
+// run of packs with the bookkeeping done once per run.
+func (p *Pend[T]) Span(max int) []hints.Pack[T] {
+	if p.mode == modeInput {
+		if p.skips == nil {
+			p.skips = make([]hints.Pack[T], 64)
+			for i := range p.skips {
+				p.skips[i].Hint = hints.Skip
+			}
+		}
+		return p.skips[:min(max, len(p.skips))]
+	}
+	if p.packs == 0 || max <= 0 {
+		return nil
+	}
+	return p.ring[p.head : p.head+min(max, p.packs, len(p.ring)-p.head)]
+}
+
+// Drop removes the first n queued packs, as n pulls would. n must not exceed
+// what the last Span returned.
+func (p *Pend[T]) Drop(n int) {
+	if p.mode != modeQueue || n <= 0 {
+		return
+	}
+	span := p.ring[p.head : p.head+n]
+	units := n
+	if p.sizeOf != nil {
+		units = 0
+		for i := range span {
+			units += p.sizeOf(span[i].Value)
+		}
+	}
+	if p.pointers {
+		clear(span) // drop references for the GC
+	}
+	p.head = (p.head + n) & (len(p.ring) - 1)
+	p.packs -= n
+	p.sub(units)
+}
+
+// Slots returns at least one and at most max free slots at the tail,
+// contiguous in the ring (growing it if full), for [Pend.Commit]. The IO
+// output pend returns scratch slots.
+func (p *Pend[T]) Slots(max int) []hints.Pack[T] {
+	max = min(max, 256) // the most one Commit needs to hold; keeps a full ring from growing without need
+	if p.mode != modeQueue {
+		if len(p.skips) < max {
+			p.skips = make([]hints.Pack[T], max)
+		}
+		return p.skips[:max]
+	}
+	if p.packs == len(p.ring) {
+		p.grow()
+	}
+	tail := (p.head + p.packs) & (len(p.ring) - 1)
+	n := len(p.ring) - p.packs // free slots
+	if tail >= p.head {
+		n = min(n, len(p.ring)-tail) // up to the end of the ring
+	}
+	return p.ring[tail : tail+min(max, n)]
+}
+
+// Commit appends the first n packs written into the last Slots, as n pushes
+// would. The caller must have written only data and END packs: unlike Push,
+// Commit does not look at each pack's hint on an ordinary pend (that is the
+// point of it). On the IO output pend it pushes each pack, so anything but END
+// is an error.
+func (p *Pend[T]) Commit(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if p.mode != modeQueue {
+		for i := range n {
+			if err := p.Push(p.skips[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	units := n
+	if p.sizeOf != nil {
+		tail := (p.head + p.packs) & (len(p.ring) - 1)
+		units = 0
+		for _, pk := range p.ring[tail : tail+n] {
+			units += p.sizeOf(pk.Value)
+		}
+	}
+	p.packs += n
+	p.add(units)
+	return nil
+}
+
 // Pull removes and returns the oldest pack; ok is false when the pend is
 // empty. The IO input pend returns a fresh Skip pack every time; the IO
 // output pend is always empty.
@@ -179,13 +296,15 @@ func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 		return pk, false
 	}
 	pk = p.ring[p.head]
-	p.ring[p.head] = hints.Pack[T]{} // drop the reference for the GC
+	if p.pointers {
+		p.ring[p.head] = hints.Pack[T]{} // drop the reference for the GC
+	}
 	p.head = (p.head + 1) & (len(p.ring) - 1)
 	p.packs--
 	if p.sizeOf == nil {
 		p.sub(1)
 	} else {
-		p.sub(p.sizeOf(&pk.Value))
+		p.sub(p.sizeOf(pk.Value))
 	}
 	return pk, true
 }
@@ -226,17 +345,37 @@ func (p *Pend[T]) describe(maxPacks int) []string {
 }
 
 // sizerFor returns how a byte pool measures a T, or nil if it cannot.
-func sizerFor[T any]() func(*T) int {
+func sizerFor[T any]() func(T) int {
 	t := reflect.TypeFor[T]()
 	switch {
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8:
-		return func(v *T) int { return len(*(*[]byte)(unsafe.Pointer(v))) }
+		return func(v T) int { return len(*(*[]byte)(unsafe.Pointer(&v))) }
 	case t.Kind() == reflect.String:
-		return func(v *T) int { return len(*(*string)(unsafe.Pointer(v))) }
+		return func(v T) int { return len(*(*string)(unsafe.Pointer(&v))) }
 	case t.Implements(reflect.TypeFor[Sizer]()) && t.Kind() == reflect.Pointer:
-		return func(v *T) int { return any(*v).(Sizer).Size() }
+		return func(v T) int { return any(v).(Sizer).Size() }
 	case reflect.PointerTo(t).Implements(reflect.TypeFor[Sizer]()):
-		return func(v *T) int { return any(v).(Sizer).Size() }
+		return func(v T) int { return any(&v).(Sizer).Size() }
 	}
 	return nil
+}
+
+// hasPointers reports whether values of t hold pointers the GC follows.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true
 }

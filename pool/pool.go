@@ -173,7 +173,7 @@ func Get[T any](p *Pool, key string) (*Pend[T], error) {
 		default:
 			return nil, fmt.Errorf("pool %q: no pend %q (the IO pool has only %q and %q)", p.key, key, InputKey, OutputKey)
 		}
-		return &Pend[T]{acct: &acct{pool: p, key: key, mode: m, elem: typ}}, nil
+		return &Pend[T]{acct: acct{pool: p, key: key, mode: m, elem: typ}}, nil
 	}
 	a := p.acct(key)
 	if a.typed != nil {
@@ -182,7 +182,16 @@ func Get[T any](p *Pool, key string) (*Pend[T], error) {
 		}
 		return nil, fmt.Errorf("pool %q: pend %q holds %v, not %v", p.key, key, a.elem, typ)
 	}
-	pt := &Pend[T]{acct: a}
+	// The typed pend embeds its accounting by value (one pointer hop less on
+	// every push and pull); the pool's records now point into it.
+	pt := &Pend[T]{acct: *a, pointers: hasPointers(typ)}
+	p.pends[key] = &pt.acct
+	for i := range p.order {
+		if p.order[i] == a {
+			p.order[i] = &pt.acct
+		}
+	}
+	a = &pt.acct
 	if p.kind == Bytes {
 		sz := sizerFor[T]()
 		if sz == nil {

@@ -2,10 +2,10 @@ package runlet
 
 import (
 	"cmp"
-	"maps"
-	"slices"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/pool"

@@ -65,7 +65,7 @@ func (r *Runlet) loop() {
 func (r *Runlet) takeMail() {
 	r.mailMu.Lock()
 	box := r.mail
-	r.mail = nil
+	r.mail, r.mailSpare = r.mailSpare[:0], box // double buffer: no allocation per take
 	r.hasMail.Store(false)
 	r.mailMu.Unlock()
 	for _, m := range box {

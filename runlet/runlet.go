@@ -83,27 +83,28 @@ type Runlet struct {
 	// mu is held by whichever goroutine runs the scheduler loop; it protects
 	// every field below down to mailMu. The hot path (a sync chip's burst)
 	// runs under it without taking any other lock.
-	mu       sync.Mutex
-	attached bool
-	slots    []slot
-	pends    []pendSlot
-	poolIdx  map[string]int32
-	pendIdx  map[[2]string]int32
-	pslots   []poolSlot
-	fast     deque // self re-runs and push-wakes
-	slow     deque // pull-wakes and Trigger
-	stats    Stats
-	outputs  int   // output chips (next = IO output) not ended yet
-	anyOutput bool // the graph has output chips
-	stopping bool  // the flow ended, failed, or was detached
-	settled  bool  // stopping and every worker idle; done is closed
-	err      error // why it stopped (nil for a clean end)
-	failed   int32 // the slot that failed, or -1
-	ext      map[[2]string]extUse
+	mu        sync.Mutex
+	attached  bool
+	slots     []slot
+	pends     []pendSlot
+	poolIdx   map[string]int32
+	pendIdx   map[[2]string]int32
+	pslots    []poolSlot
+	fast      deque // self re-runs and push-wakes
+	slow      deque // pull-wakes and Trigger
+	stats     Stats
+	outputs   int   // output chips (next = IO output) not ended yet
+	anyOutput bool  // the graph has output chips
+	stopping  bool  // the flow ended, failed, or was detached
+	settled   bool  // stopping and every worker idle; done is closed
+	err       error // why it stopped (nil for a clean end)
+	failed    int32 // the slot that failed, or -1
+	ext       map[[2]string]extUse
 
-	mailMu  sync.Mutex
-	mail    []mail      // protected by mailMu
-	hasMail atomic.Bool // set with mail, read without the lock
+	mailMu    sync.Mutex
+	mail      []mail      // protected by mailMu
+	mailSpare []mail      // the other buffer; protected by mailMu
+	hasMail   atomic.Bool // set with mail, read without the lock
 
 	paused   atomic.Bool
 	detached atomic.Bool
