@@ -1,6 +1,8 @@
 package chip
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -306,7 +308,9 @@ func (a *async[In, Out]) halt() (bool, error) {
 	for _, b := range a.take() {
 		a.inflight--
 		a.inflightPacks -= len(b.in)
-		if b.err != nil {
+		// Work that failed with context.Canceled after the stop failed
+		// because of it: that is the stop working, not news.
+		if b.err != nil && !errors.Is(b.err, context.Canceled) {
 			late = append(late, b.err)
 		}
 		a.recycle(b)
@@ -314,12 +318,4 @@ func (a *async[In, Out]) halt() (bool, error) {
 	return a.inflight == 0, joinLate(late)
 }
 
-func joinLate(errs []error) error {
-	switch len(errs) {
-	case 0:
-		return nil
-	case 1:
-		return errs[0]
-	}
-	return fmt.Errorf("%d later errors: %w", len(errs), errs[0])
-}
+func joinLate(errs []error) error { return errors.Join(errs...) }

@@ -181,11 +181,8 @@ func (r *Runlet) Attach() error {
 			bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput", k[0], k[1], u.producers[0])
 		}
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("runlet: attach: %w", errors.Join(errs...))
-	}
-
-	// Configure pends, then bind chips (binding fixes element types).
+	// Configure pends, then bind chips (binding fixes element types). This
+	// runs even after the problems above, so that one error lists them all.
 	for _, k := range pendOrder {
 		u := uses[k]
 		if k[0] == pool.IOKey || u.sized == "" {
@@ -202,7 +199,16 @@ func (r *Runlet) Attach() error {
 		pendIdx[k] = int32(len(pends))
 		pends = append(pends, pendSlot{pool: poolIdx[k[0]], key: k[1]})
 	}
+	poolOf := func(key string) *pool.Pool {
+		if i, ok := poolIdx[key]; ok {
+			return pools[i]
+		}
+		return nil
+	}
 	for i, c := range r.chips {
+		if c == nil {
+			continue
+		}
 		sp := specs[i]
 		s := &slots[i]
 		*s = slot{
@@ -214,7 +220,7 @@ func (r *Runlet) Attach() error {
 		}
 		s.host = host{r: r, idx: int32(i)}
 		run, err := c.Bind(chip.Binding{
-			Prev: pools[s.prevPool], Next: pools[s.nextPool],
+			Prev: poolOf(sp.Prev.Pool), Next: poolOf(sp.Next.Pool),
 			Ctx: r.ctx, Host: &s.host,
 		})
 		if err != nil {
@@ -240,5 +246,6 @@ func (r *Runlet) Attach() error {
 		}
 	}
 	r.attached = true
+	close(r.attachCh)
 	return nil
 }

@@ -140,7 +140,7 @@ func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
 		err = fmt.Errorf("pool %q: pend %q: %w", in.key[0], in.key[1], ErrLimited)
 		i, ok := r.idx(in.key)
 		if !ok {
-			return err, nil
+			return err, r.attachCh // before Attach: wait for it, then look again
 		}
 		ps := &r.pslots[r.pends[i].pool]
 		if ps.room == nil {
@@ -157,8 +157,9 @@ func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
 	return nil, nil
 }
 
-// PushWait pushes pk, waiting while the pend is limited. If ctx ends first it
-// returns ctx's error and nothing was pushed.
+// PushWait pushes pk, waiting while the pend is limited (and, before Attach,
+// for Attach). If ctx ends first it returns ctx's error and nothing was
+// pushed.
 func (in *Input[T]) PushWait(ctx context.Context, pk hints.Pack[T]) error {
 	r := in.r
 	for {
@@ -207,7 +208,10 @@ func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) 
 		}
 		return pk, true, nil
 	}
-	if !attached || r.stopping {
+	if !attached {
+		return pk, false, r.attachCh
+	}
+	if r.stopping {
 		return pk, false, nil
 	}
 	ps := &r.pends[i]
@@ -217,7 +221,8 @@ func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) 
 	return pk, false, ps.data
 }
 
-// PullWait takes the oldest pack, waiting for one. If ctx ends first it
+// PullWait takes the oldest pack, waiting for one (and, before Attach, for
+// Attach). If ctx ends first it
 // returns ctx's error and nothing was taken; once the runlet has stopped and
 // the pend is empty it returns the runlet's error or [ErrEnded].
 func (out *Output[T]) PullWait(ctx context.Context) (hints.Pack[T], error) {
@@ -231,9 +236,6 @@ func (out *Output[T]) PullWait(ctx context.Context) (hints.Pack[T], error) {
 		var err error
 		if !ok && wait == nil {
 			err = r.stopErr()
-			if !r.attached {
-				err = fmt.Errorf("runlet: PullWait before Attach")
-			}
 		}
 		r.release()
 		if ok || err != nil {

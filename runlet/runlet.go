@@ -110,10 +110,11 @@ type Runlet struct {
 	detached atomic.Bool
 	running  atomic.Bool
 
-	ctx    context.Context // passed to every process call
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // worker goroutines
-	done   chan struct{}  // closed when settled
+	ctx      context.Context // passed to every process call
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // worker goroutines
+	done     chan struct{}  // closed when settled
+	attachCh chan struct{}  // closed by a successful Attach
 }
 
 // mail is a message to the scheduler from another goroutine.
@@ -163,7 +164,7 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 	return &Runlet{
 		pools: pools, chips: chips, cfg: cfg,
 		ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), failed: -1,
+		done: make(chan struct{}), attachCh: make(chan struct{}), failed: -1,
 		ext: map[[2]string]extUse{},
 	}
 }
