@@ -65,7 +65,9 @@ func TestAttachReportsEveryProblem(t *testing.T) {
 			[]string{`pool "runlet:pool:io": the key is reserved for the IO pool`}},
 		{"bad concurrency", poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}),
 			chip.New(chip.Config[int, int, struct{}]{Key: "neg", Prev: at("a"), Next: at("b"), Async: true, Concurrency: -2,
-				Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[int], error) { return hints.Pack[int]{}, nil }}),
+				Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[int], error) {
+					return hints.Pack[int]{}, nil
+				}}),
 			out.output("o", at("b"))},
 			[]string{`chip "neg": concurrency -2 is below 1`}},
 	}
