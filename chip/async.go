@@ -77,7 +77,7 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 			res.Wait = WaitNext
 			return res
 		}
-		avail := len(a.held) + r.prev.Len()
+		avail := len(a.held) + min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
 		if avail == 0 {
 			res.Wait = WaitPrev
 			return res

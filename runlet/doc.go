@@ -1,0 +1,114 @@
+// Package runlet is the scheduler: it owns a graph of chips and pools and
+// decides which chip runs next.
+//
+// # Concepts
+//
+// Packs (package hints) move between pends, keyed queues inside shared pools
+// (package pool). Chips (package chip) are passive steps declared with a prev
+// and a next pend; they never own a loop. A [Runlet] holds the pools and
+// chips, checks and wires them in [Runlet.Attach], and drives them:
+//
+//	          [ pool "default", limit 8                  ]
+//	              [ pend a ]       [ pend b ]
+//	  input ->         |->   map    ->    |->    output
+//	  [ IO pool: endless SKIP in ]          [ IO pool: END out ]
+//
+// [Runlet.Run] blocks until every output chip (next pend [chip.Output]) has
+// ended, the first error, [Runlet.Abort], [Runlet.Detach] or the end of its
+// ctx. A passive runlet has no input or output chips; the caller feeds and
+// drains its pends with [PendInput] and [PendOutput].
+//
+// # The scheduler
+//
+// One loop, owned by whichever goroutine holds the runlet's lock, runs chips
+// from two wake lists: the fast list first, then the slow list. To run a chip
+// it pulls a pack from the prev pend (a pull miss if empty: the chip waits in
+// that pend's push-waiters), checks the next pend's limit (a push miss if
+// limited: the chip keeps the pulled pack, idle, and waits in the next pool's
+// pull-waiters), and calls the process function. What happens then depends
+// on the hint it returned:
+//
+//	returned  pushed downstream      self to the   push-waiters of    pull-waiters of
+//	hint                             fast front    next pend (fast)   prev pool (slow)
+//	DATA      the pack               yes           yes                yes
+//	SKIP      nothing                yes           no                 yes
+//	REDO      the value, as DATA     yes (keeps    yes                no
+//	                                 its input)
+//	END       Count END packs (>=1)  no: ended     yes                yes
+//
+// Trigger appends every chip, in chip order, to the slow list. A chip that
+// resolved goes to the front of the fast list, so it runs again while it can
+// (cache locality): a sync chip runs in a burst until it misses. Within a
+// burst runlet processes a run of packs in place between the two rings and
+// checks the limit only when the pend's free window is used up; the order of
+// process calls is exactly the reference's.
+//
+// Sync chips run on the loop's goroutine, so a graph of only sync chips
+// completes inside Run without starting a goroutine. Async chips hand batches
+// of packs to worker goroutines (see package chip); a worker's finished batch
+// is posted to the runlet's mailbox and the worker tries to run the loop
+// itself, so completion re-enters the scheduler without ever waiting for it.
+//
+// # Accounting and memory
+//
+// Pools account sizes as reserved (private), shared and busted; see package
+// pool. The limit is checked before a chip runs, so each producer may bust
+// its next pend by one result (Count for an END with a count), and an async
+// chip by the outputs of the batches it has in flight (batches are sized to
+// the room left in the next pend). Worst-case memory is the pools' limits plus
+// one pack per chip plus the async chips' batches in flight.
+//
+// # Errors
+//
+// The first error stops the runlet: a process's error, its panic (as a
+// [chip.PanicError] with the stack), a push the IO pool refuses, [Runlet.Abort]
+// (an error matching [ErrAborted] and wrapping the cause) or the end of Run's
+// ctx (Run returns ctx.Err()). Chip errors are wrapped in a [ChipError] naming
+// the chip; errors.Is and errors.As reach the original. Then:
+//
+//   - nothing more is pushed, and the ctx passed to every process call is
+//     cancelled;
+//   - once no async work is in flight, every chip that has not ended is told
+//     the error once, in chip order, through its OnError hook, with the pack
+//     it holds (the failing chip gets none);
+//   - Run returns the error. Errors after the first (work that fails after
+//     the stop, a panicking OnError hook) go to [Config.OnError], by default
+//     log/slog; work that fails with context.Canceled after the stop is
+//     expected and not reported.
+//
+// Panic policy: a panic in a process function or an OnError hook is
+// recovered and becomes an error, on the scheduler's goroutine and on
+// workers alike, so a bad chip fails its runlet instead of the program.
+//
+// # Describe and counters
+//
+// [Runlet.Describe] prints the whole state in the reference's line format,
+// and [Runlet.Snapshot] returns it as data (JSON-ready). The counters (hits;
+// stat, push and pull misses) and each pool's high-water mark are always on:
+// plain integers updated by the scheduler, once per burst, not per pack.
+//
+// # Where runlet differs from the reference runlet
+//
+// The JavaScript runlet (dr-js) is the model; these differences are on
+// purpose:
+//
+//   - Run is a completion signal: the reference has none.
+//   - Resume clears the pause and triggers; the reference needs a Trigger.
+//   - Trigger after Detach does nothing; Detach returns a [Snapshot].
+//   - Async chips run Concurrency calls at once, fed in batches; the
+//     reference needs N chips for N workers. An async chip checks the limit
+//     before it pulls (it holds no idle pack), and hands out an END only when
+//     nothing else is in flight, alone, so everything before it is pushed
+//     first.
+//   - Error notification waits until async work has drained, so a chip's
+//     OnError never races its own process calls.
+//   - A throw while handling a result, pulling or checking a limit becomes the
+//     runlet's error; in the reference some of these freeze the loop.
+//   - [Input.Push] refuses a limited pend ([ErrLimited]); the reference
+//     pushes regardless. [Input.PushWait] waits for room.
+//   - When two chips size the same pend, they must agree; in the reference the
+//     producer's sizes silently win.
+//   - Byte pools exist; the reference only sketches them.
+//   - Hints print as DATA/END/SKIP/REDO and keys as plain strings in
+//     Describe, which also prints the counters in every build.
+package runlet
