@@ -8,10 +8,10 @@
 // and a next pend; they never own a loop. A [Runlet] holds the pools and
 // chips, checks and wires them in [Runlet.Attach], and drives them:
 //
-//	          [ pool "default", limit 8                  ]
-//	              [ pend a ]       [ pend b ]
-//	  input ->         |->   map    ->    |->    output
-//	  [ IO pool: endless SKIP in ]          [ IO pool: END out ]
+//	        [ pool "default", limit 8                  ]
+//	            [ pend a ]       [ pend b ]
+//	input ->         |->   map    ->    |->    output
+//	[ IO pool: endless SKIP in ]          [ IO pool: END out ]
 //
 // [Runlet.Run] blocks until every output chip (next pend [chip.Output]) has
 // ended, the first error, [Runlet.Abort], [Runlet.Detach] or the end of its
