@@ -112,9 +112,9 @@ func (p *Pend[T]) Room() int {
 	// unit of the pool's and the pend's remaining budget. The push that
 	// reaches a limit is still allowed, hence the +1.
 	free := max(0, p.private-p.size)
-	shared := min(p.pool.limit-p.pool.size, p.limit-max(p.size, p.private))
-	if shared < 0 {
-		shared = 0
+	shared := max(0, min(p.pool.limit-p.pool.size, p.limit-max(p.size, p.private)))
+	if shared >= Unlimited-free-1 { // no limit binds: do not overflow
+		return Unlimited
 	}
 	return free + shared + 1
 }
