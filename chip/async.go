@@ -121,25 +121,36 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
 	a := r.async
 	b := a.batch()
-	for len(b.in) < size {
-		var pk hints.Pack[In]
-		if len(a.held) > 0 {
-			pk = a.held[0]
-		} else if p, ok := r.prev.Peek(); ok {
-			pk = p
-		} else {
-			break
-		}
+	for len(b.in) < size && len(a.held) > 0 { // rare: the rest of a REDO run
+		pk := a.held[0]
 		if pk.Hint == hints.End && (len(b.in) > 0 || a.inflight > 0) {
 			break
 		}
-		if len(a.held) > 0 {
-			a.held = a.held[1:]
-		} else {
-			r.prev.Pull()
-		}
+		a.held = a.held[1:]
 		b.in = append(b.in, pk)
 		if pk.Hint == hints.End {
+			break
+		}
+	}
+	for len(a.held) == 0 && len(b.in) < size {
+		span := r.prev.Span(size - len(b.in))
+		if len(span) == 0 {
+			break
+		}
+		k := 0 // packs before an END
+		for k < len(span) && span[k].Hint != hints.End {
+			k++
+		}
+		if k == 0 { // an END at the head: alone, and only when nothing is in flight
+			if len(b.in) == 0 && a.inflight == 0 {
+				b.in = append(b.in, span[0])
+				r.prev.Drop(1)
+			}
+			break
+		}
+		b.in = append(b.in, span[:k]...)
+		r.prev.Drop(k)
+		if k < len(span) {
 			break
 		}
 	}
@@ -202,17 +213,21 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 }
 
 // absorb pushes one finished batch's outputs and puts back unfinished inputs.
+// Outputs are data packs, except a last END when the chip ended.
 func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 	a := r.async
-	for _, out := range b.out {
-		if out.Hint == hints.End {
-			a.endPending = out.Ends()
-			continue
-		}
-		if err := r.next.Push(out); err != nil {
+	outs := b.out
+	if n := len(outs); n > 0 && outs[n-1].Hint == hints.End {
+		a.endPending = outs[n-1].Ends()
+		outs = outs[:n-1]
+	}
+	for len(outs) > 0 {
+		n := copy(r.next.Slots(len(outs)), outs)
+		if err := r.next.Commit(n); err != nil {
 			res.Err = err
 			return
 		}
+		outs = outs[n:]
 		res.Wake |= WakeNext
 	}
 	if b.err != nil {
