@@ -52,6 +52,29 @@ func BenchmarkChain4(b *testing.B) {
 		})
 	})
 
+	// FusedCalls is the same plain loop calling chain4's six process
+	// functions through function values, as any runtime must: the limit for
+	// a runtime that runs user code, where Fused is the limit of the work.
+	b.Run("FusedCalls", func(b *testing.B) {
+		sum := 0
+		in, mapf, out := chain4Procs(b.N, &sum)
+		perItem(b, func() {
+			ctx, i, none := context.Background(), 0, struct{}{}
+			for {
+				p, _ := in(ctx, hints.Pack[struct{}]{Hint: hints.Skip}, &i)
+				if p.Hint == hints.End {
+					out(ctx, p, &none)
+					break
+				}
+				for range 4 {
+					p, _ = mapf(ctx, p, &none)
+				}
+				out(ctx, p, &none)
+			}
+		})
+		check(b, sum)
+	})
+
 	b.Run("Channels", func(b *testing.B) {
 		perItem(b, func() {
 			src := make(chan int, 1024)
@@ -97,41 +120,42 @@ func BenchmarkChain4(b *testing.B) {
 	}
 }
 
+// chain4Procs are the process functions of chain4's chips: an input of
+// 0..n-1, four x*3+1 maps, and a summing output.
+func chain4Procs(n int, sum *int) (in chip.Process[struct{}, int, int], mapf chip.Process[int, int, struct{}], out chip.Process[int, struct{}, struct{}]) {
+	in = func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+		if *i == n {
+			return hints.Pack[int]{Hint: hints.End}, nil
+		}
+		*i++
+		return hints.Pack[int]{Value: *i - 1}, nil
+	}
+	mapf = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+		in.Value = step(in.Value)
+		return in, nil
+	}
+	out = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
+		if in.Hint == hints.End {
+			return hints.Pack[struct{}]{Hint: hints.End}, nil
+		}
+		*sum += in.Value
+		return hints.Pack[struct{}]{Hint: hints.Skip}, nil
+	}
+	return in, mapf, out
+}
+
 // chain4 builds input -> 4 maps -> summing output over n ints.
 func chain4(n int, async bool, sum *int) *runlet.Runlet {
 	const poolKey = "default"
 	pend := func(i int) chip.PendRef { return chip.At(poolKey, "p"+string(rune('0'+i))).Sized(256, 0) }
-	chips := []chip.Chip{
-		chip.New(chip.Config[struct{}, int, int]{
-			Key: "input", Prev: chip.Input, Next: pend(0), Async: async,
-			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
-				if *i == n {
-					return hints.Pack[int]{Hint: hints.End}, nil
-				}
-				*i++
-				return hints.Pack[int]{Value: *i - 1}, nil
-			},
-		}),
-	}
+	in, mapf, out := chain4Procs(n, sum)
+	chips := []chip.Chip{chip.New(chip.Config[struct{}, int, int]{Key: "input", Prev: chip.Input, Next: pend(0), Async: async, Process: in})}
 	for s := range 4 {
 		chips = append(chips, chip.New(chip.Config[int, int, struct{}]{
-			Key: "map" + string(rune('1'+s)), Prev: pend(s), Next: pend(s + 1), Async: async,
-			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-				in.Value = step(in.Value)
-				return in, nil
-			},
+			Key: "map" + string(rune('1'+s)), Prev: pend(s), Next: pend(s + 1), Async: async, Process: mapf,
 		}))
 	}
-	chips = append(chips, chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "sum", Prev: pend(4), Next: chip.Output, Async: async,
-		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
-			if in.Hint == hints.End {
-				return hints.Pack[struct{}]{Hint: hints.End}, nil
-			}
-			*sum += in.Value
-			return hints.Pack[struct{}]{Hint: hints.Skip}, nil
-		},
-	}))
+	chips = append(chips, chip.New(chip.Config[int, struct{}, struct{}]{Key: "sum", Prev: pend(4), Next: chip.Output, Async: async, Process: out}))
 	return runlet.New([]*pool.Pool{pool.New(poolKey, 1024)}, chips, runlet.Config{})
 }
 

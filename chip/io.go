@@ -61,7 +61,7 @@ func ENDRegulator[T any](key string, prev, next PendRef, inputs, outputs int) *F
 			if s.inputs > 0 {
 				return hints.Pack[T]{Hint: hints.Skip}, nil
 			}
-			return hints.Pack[T]{Hint: hints.End, Count: s.outputs}, nil
+			return hints.EndOf[T](s.outputs), nil
 		},
 		Describe: func(s *regulator) string {
 			return fmt.Sprintf("[ENDs to swallow %d, to send %d]", max(s.inputs-1, 0), s.outputs)

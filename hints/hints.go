@@ -2,6 +2,7 @@ package hints
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 )
@@ -56,8 +57,9 @@ type Pack[T any] struct {
 	Hint Hint
 	// Count is the number of END packs to push when Hint is End. Values below
 	// 2 mean one. It is ignored for every other hint and is reset to zero on
-	// the END packs that reach a pend.
-	Count int
+	// the END packs that reach a pend. It is an int32 so that a Pack of a
+	// word-sized value is two words, not three.
+	Count int32
 }
 
 // Data returns a data pack holding v.
@@ -68,7 +70,7 @@ func Data[T any](v T) Pack[T] { return Pack[T]{Value: v} }
 func Again[T any](v T) Pack[T] { return Pack[T]{Value: v, Hint: Redo} }
 
 // EndOf returns an END pack; with n >= 2 the scheduler pushes n END packs.
-func EndOf[T any](n int) Pack[T] { return Pack[T]{Hint: End, Count: n} }
+func EndOf[T any](n int) Pack[T] { return Pack[T]{Hint: End, Count: int32(max(min(n, math.MaxInt32), 0))} }
 
 // SkipOf returns a Skip pack.
 func SkipOf[T any]() Pack[T] { return Pack[T]{Hint: Skip} }
@@ -80,7 +82,7 @@ func (p Pack[T]) Ends() int {
 		return 0
 	}
 	if p.Count >= 2 {
-		return p.Count
+		return int(p.Count)
 	}
 	return 1
 }
