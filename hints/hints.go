@@ -70,7 +70,9 @@ func Data[T any](v T) Pack[T] { return Pack[T]{Value: v} }
 func Again[T any](v T) Pack[T] { return Pack[T]{Value: v, Hint: Redo} }
 
 // EndOf returns an END pack; with n >= 2 the scheduler pushes n END packs.
-func EndOf[T any](n int) Pack[T] { return Pack[T]{Hint: End, Count: int32(max(min(n, math.MaxInt32), 0))} }
+func EndOf[T any](n int) Pack[T] {
+	return Pack[T]{Hint: End, Count: int32(max(min(n, math.MaxInt32), 0))}
+}
 
 // SkipOf returns a Skip pack.
 func SkipOf[T any]() Pack[T] { return Pack[T]{Hint: Skip} }
