@@ -137,6 +137,15 @@ func (p *Pend[T]) Free() int {
 	return max(0, p.private-p.size+1, min(p.pool.limit-p.pool.size, p.limit-p.size))
 }
 
+// units is what a pack of v counts: 1 in a count pool, its bytes in a byte
+// pool.
+func (p *Pend[T]) units(v T) int {
+	if p.sizeOf == nil {
+		return 1
+	}
+	return p.sizeOf(v)
+}
+
 // Push appends pk. It fails for Skip and Redo packs (only data and END packs
 // travel through pends), and on the IO pends for anything but END into
 // [OutputKey]. Push does not check [Pend.Limited]: the scheduler checks before
@@ -150,11 +159,7 @@ func (p *Pend[T]) Push(pk hints.Pack[T]) error {
 	}
 	p.ring[(p.head+p.packs)&(len(p.ring)-1)] = pk
 	p.packs++
-	if p.sizeOf == nil {
-		p.add(1)
-	} else {
-		p.add(p.sizeOf(pk.Value))
-	}
+	p.add(p.units(pk.Value))
 	return nil
 }
 
@@ -170,11 +175,7 @@ func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
 	p.head = (p.head - 1) & (len(p.ring) - 1)
 	p.ring[p.head] = pk
 	p.packs++
-	if p.sizeOf == nil {
-		p.add(1)
-	} else {
-		p.add(p.sizeOf(pk.Value))
-	}
+	p.add(p.units(pk.Value))
 	return nil
 }
 
@@ -222,7 +223,7 @@ func (p *Pend[T]) Drop(n int) {
 	if p.sizeOf != nil {
 		units = 0
 		for i := range span {
-			units += p.sizeOf(span[i].Value)
+			units += p.units(span[i].Value)
 		}
 	}
 	if p.pointers {
@@ -301,11 +302,7 @@ func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 	}
 	p.head = (p.head + 1) & (len(p.ring) - 1)
 	p.packs--
-	if p.sizeOf == nil {
-		p.sub(1)
-	} else {
-		p.sub(p.sizeOf(pk.Value))
-	}
+	p.sub(p.units(pk.Value))
 	return pk, true
 }
 
