@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/runlet/runlet/pool"
 )
@@ -99,6 +100,11 @@ type Runner interface {
 	// It is called at most once, after Halt reported idle. A panic in the hook
 	// is returned as an error.
 	Tell(err error, withHeld bool) error
+	// Close releases what the chip holds (its Close hook). It is called
+	// once for every bound chip when the runlet has stopped, after Tell,
+	// whether the flow ended, failed or was detached. A panic in the hook is
+	// returned as an error.
+	Close() error
 	// Describe returns the running pack ("" for none) and the chip's own note.
 	Describe() (running, note string)
 }
@@ -125,6 +131,9 @@ const (
 
 // Result is what one [Runner.Run] did.
 type Result struct {
+	// After, if positive, asks the scheduler to run the chip again after
+	// this long (see Config.Timer). A later Result's After replaces it.
+	After time.Duration
 	Hits  int   // process calls made (sync) or packs handed to workers (async)
 	Wake  Wake  // whom to wake
 	Wait  Wait  // why it stopped, if it did

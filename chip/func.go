@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/pool"
@@ -45,6 +46,19 @@ type Config[In, Out, S any] struct {
 	// (nil for the chip that failed, for an async chip, or when it held
 	// none). Chips that ended before the error are not told.
 	OnError func(err error, held *hints.Pack[In], state *S)
+	// Timer, if set, makes the chip time-aware (sync chips only). Whenever
+	// the chip runs out of input, Timer says how long it is willing to wait
+	// for more (0 or less: forever). If that time passes with no input, the
+	// scheduler calls Process with a Skip pack as the input: "time is up".
+	// Process then returns data (say, a partial batch), Skip or END as
+	// usual. Time comes from the time package, so it is fake under
+	// testing/synctest.
+	Timer func(state *S) time.Duration
+	// Close, if set, is called once when the runlet has stopped, after
+	// OnError and after every worker of this chip has stopped, however the
+	// runlet stopped: the place to release files, iterators and the like held
+	// in state.
+	Close func(state *S)
 	// Describe, if set, adds a note to the chip's line in Describe. For an
 	// async chip it is called only while no work is in flight.
 	Describe func(state *S) string
@@ -81,6 +95,9 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	var errs []error
 	if f.cfg.Process == nil {
 		errs = append(errs, errors.New("nil process"))
+	}
+	if f.cfg.Async && f.cfg.Timer != nil {
+		errs = append(errs, errors.New("Timer is for sync chips only"))
 	}
 	if f.cfg.Async && f.cfg.Concurrency < 0 {
 		errs = append(errs, fmt.Errorf("negative concurrency %d", f.cfg.Concurrency))
@@ -126,9 +143,10 @@ type runner[In, Out, S any] struct {
 	next  *pool.Pend[Out]
 	state S // shared with workers of an async chip while they run
 
-	held    hints.Pack[In] // the running pack of a sync chip
-	hasHeld bool
-	ended   bool
+	held     hints.Pack[In] // the running pack of a sync chip
+	hasHeld  bool
+	ended    bool
+	deadline time.Time // when a Timer chip's wait for input runs out; zero for none
 
 	async *async[In, Out] // nil for sync chips
 }
@@ -172,8 +190,11 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 		if !hasHeld {
 			pk, ok := prev.Pull()
 			if !ok {
-				res.Wait = WaitPrev
-				return res
+				if r.cfg.Timer == nil || !r.timeUp(&res) {
+					res.Wait = WaitPrev
+					return res
+				}
+				pk = hints.Pack[In]{Hint: hints.Skip} // "time is up"
 			}
 			held, hasHeld = pk, true
 		}
@@ -303,6 +324,28 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	return false, 0
 }
 
+// timeUp is called when a Timer chip finds no input. It reports whether the
+// chip's wait has run out (then the chip gets a Skip pack); otherwise it
+// (re)computes the deadline from the state and asks the scheduler to come
+// back then.
+func (r *runner[In, Out, S]) timeUp(res *Result) bool {
+	now := time.Now()
+	if !r.deadline.IsZero() && !now.Before(r.deadline) {
+		r.deadline = time.Time{}
+		return true
+	}
+	d := r.cfg.Timer(&r.state)
+	if d <= 0 {
+		r.deadline = time.Time{}
+		return false
+	}
+	if at := now.Add(d); !at.Equal(r.deadline) {
+		r.deadline = at
+		res.After = d // a new deadline: the scheduler (re)arms its timer
+	}
+	return false
+}
+
 // pushEnd pushes n END packs and marks the chip ended.
 func (r *runner[In, Out, S]) pushEnd(n int) error {
 	r.ended = true
@@ -330,6 +373,20 @@ func (r *runner[In, Out, S]) Tell(err error, withHeld bool) (perr error) {
 		held = &h
 	}
 	r.cfg.OnError(err, held, &r.state)
+	return nil
+}
+
+// Close implements [Runner].
+func (r *runner[In, Out, S]) Close() (perr error) {
+	if r.cfg.Close == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr = panicError(v)
+		}
+	}()
+	r.cfg.Close(&r.state)
 	return nil
 }
 

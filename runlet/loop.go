@@ -1,6 +1,8 @@
 package runlet
 
 import (
+	"time"
+
 	"github.com/runlet/runlet/chip"
 )
 
@@ -14,11 +16,12 @@ type slot struct {
 	nextPend int32
 	prevPool int32 // index into Runlet.pslots
 	nextPool int32
-	output   bool // its next pend is the IO output
-	ended    bool // returned END, or was told the first error
-	onPend   bool // in pends[prevPend].waiters
-	onPool   bool // in pslots[nextPool].waiters
-	idle     bool // Halt reported nothing in flight
+	output   bool        // its next pend is the IO output
+	ended    bool        // returned END, or was told the first error
+	onPend   bool        // in pends[prevPend].waiters
+	onPool   bool        // in pslots[nextPool].waiters
+	idle     bool        // Halt reported nothing in flight
+	timer    *time.Timer // wakes a Timer chip; each pending firing is counted in Runlet.wg
 }
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
@@ -127,6 +130,9 @@ func (r *Runlet) runChip(i int32) {
 	case chip.WaitBusy:
 		r.stats.StatMiss++
 	}
+	if res.After > 0 {
+		r.arm(i, res.After)
+	}
 	if !paused {
 		if res.Wake&chip.WakeSelf != 0 {
 			r.fast.pushFront(i)
@@ -147,6 +153,21 @@ func (r *Runlet) runChip(i int32) {
 			r.beginStop()
 		}
 	}
+}
+
+// arm (re)sets chip i's timer to wake it after d. The firing runs on a
+// goroutine of the time package; Runlet.wg counts it until it has posted, or
+// until Stop cancels it, so Run never returns while one is in flight.
+func (r *Runlet) arm(i int32, d time.Duration) {
+	s := &r.slots[i]
+	if s.timer != nil && s.timer.Stop() {
+		r.wg.Done() // the cancelled firing will not run
+	}
+	r.wg.Add(1)
+	s.timer = time.AfterFunc(d, func() {
+		defer r.wg.Done()
+		r.post(mail{chip: i})
+	})
 }
 
 // finishedFlow reports whether the flow has ended: every output chip has, or
@@ -246,6 +267,11 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
+	for i := range r.slots {
+		if t := r.slots[i].timer; t != nil && t.Stop() {
+			r.wg.Done()
+		}
+	}
 	if r.err != nil && r.err != ErrDetached {
 		for i := range r.slots {
 			s := &r.slots[i]
@@ -256,6 +282,11 @@ func (r *Runlet) settle() {
 			if err := s.run.Tell(r.err, int32(i) != r.failed); err != nil {
 				r.cfg.OnError(&ChipError{Chip: s.key, Err: err})
 			}
+		}
+	}
+	for i := range r.slots {
+		if err := r.slots[i].run.Close(); err != nil {
+			r.cfg.OnError(&ChipError{Chip: r.slots[i].key, Err: err})
 		}
 	}
 	close(r.done)
