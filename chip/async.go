@@ -25,10 +25,12 @@ const MaxBatch = 256
 type batch[In, Out any] struct {
 	in    []hints.Pack[In]
 	out   []hints.Pack[Out]
-	rest  int   // first input not finished; inputs from here on go back
-	redo  bool  // in[rest] is in the middle of a REDO run
-	ended bool  // the last output is END
-	err   error // the first error, if any
+	seq   uint64 // hand-out order, for Ordered chips
+	units int    // what the outputs count in the next pend while parked
+	rest  int    // first input not finished; inputs from here on go back
+	redo  bool   // in[rest] is in the middle of a REDO run
+	ended bool   // the last output is END
+	err   error  // the first error, if any
 }
 
 // async is the part of a runner that only async chips have.
@@ -55,11 +57,23 @@ type async[In, Out any] struct {
 	inflightPacks int              // input packs in those batches
 	held          []hints.Pack[In] // pulled packs to hand out before the prev pend's
 	endPending    int              // END packs to push once nothing is in flight
+	giveBack      []hints.Pack[In] // unused inputs of an ended chip, back to prev at END
 	failed        bool             // an error was returned; later ones are late
+
+	// Ordered chips only.
+	ordered bool
+	seq     uint64                     // the next batch's seq
+	want    uint64                     // the seq to push next
+	parked  map[uint64]*batch[In, Out] // finished out of turn
+	cut     bool                       // a pushed batch ended the chip: later outputs are dropped, inputs given back
 }
 
-func newAsync[In, Out any](n int) *async[In, Out] {
-	return &async[In, Out]{n: n, jobs: make(chan *batch[In, Out], n)}
+func newAsync[In, Out any](n int, ordered bool) *async[In, Out] {
+	a := &async[In, Out]{n: n, jobs: make(chan *batch[In, Out], n), ordered: ordered}
+	if ordered {
+		a.parked = map[uint64]*batch[In, Out]{}
+	}
+	return a
 }
 
 // runAsync collects finished batches, then hands out new ones.
@@ -84,11 +98,10 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		}
 		idle := a.n - a.inflight
 		size := min(MaxBatch, (avail+idle-1)/idle)
+		// Like the reference's N single-pack chips, each idle worker may
+		// take one pack while the next pend is not limited; batches grow past
+		// one pack only as far as the next pend has room.
 		if room := r.next.Room() - a.inflightPacks; room < size {
-			if room <= 0 && a.inflight > 0 {
-				res.Wait = WaitBusy
-				return res
-			}
 			size = max(room, 1)
 		}
 		b := r.fill(size)
@@ -106,6 +119,8 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		}
 		a.inflight++
 		a.inflightPacks += len(b.in)
+		b.seq = a.seq
+		a.seq++
 		a.jobs <- b // never blocks: at most n batches are out and jobs holds n
 	}
 	if res.Hits == 0 {
@@ -175,7 +190,7 @@ func (a *async[In, Out]) batch() *batch[In, Out] {
 func (a *async[In, Out]) recycle(b *batch[In, Out]) {
 	clear(b.in)
 	clear(b.out)
-	*b = batch[In, Out]{in: b.in[:0], out: b.out[:0]}
+	*b = batch[In, Out]{in: b.in[:0], out: b.out[:0]} // seq, units, rest, flags reset
 	a.free = append(a.free, b)
 }
 
@@ -189,22 +204,61 @@ func (a *async[In, Out]) take() []*batch[In, Out] {
 	return done
 }
 
-// collect pushes the outputs of finished batches in the order they finished.
+// collect pushes the outputs of finished batches: in the order they
+// finished, or for an Ordered chip in the order they were handed out.
 func (r *runner[In, Out, S]) collect(res *Result) {
 	a := r.async
 	for _, b := range a.take() {
 		a.inflight--
 		a.inflightPacks -= len(b.in)
-		if res.Err == nil && !a.failed {
-			r.absorb(b, res)
+		if res.Err != nil || a.failed {
+			a.recycle(b)
+			continue
 		}
-		a.recycle(b)
+		if !a.ordered {
+			r.absorb(b, res)
+			a.recycle(b)
+			continue
+		}
+		for _, out := range b.out {
+			b.units += r.next.Units(out.Value)
+		}
+		r.next.Reserve(b.units) // parked outputs press on the limits
+		a.parked[b.seq] = b
+		for res.Err == nil {
+			p, ok := a.parked[a.want]
+			if !ok {
+				break
+			}
+			delete(a.parked, a.want)
+			a.want++
+			r.next.Release(p.units)
+			if a.cut { // the chip ended before these inputs, in input order
+				a.giveBack = append(a.giveBack, p.in...)
+			} else {
+				r.absorb(p, res)
+				a.cut = a.endPending > 0
+			}
+			a.recycle(p)
+		}
 	}
-	if res.Err == nil && a.endPending > 0 && a.inflight == 0 {
+	if res.Err == nil && a.endPending > 0 && a.inflight == 0 && len(a.parked) == 0 {
+		// Inputs the chip never used go back to the front of the prev pend,
+		// in order, for whoever else reads it (as the reference leaves them).
+		for i := len(a.giveBack) - 1; i >= 0; i-- {
+			if pk := a.giveBack[i]; pk.Hint != hints.Skip {
+				if err := r.prev.PushFront(pk); err != nil {
+					res.Err = err
+				}
+			}
+		}
+		a.giveBack = a.giveBack[:0]
 		n := a.endPending
 		a.endPending = 0
 		res.Wake |= WakeNext | WakePrev
-		res.Err = r.pushEnd(n)
+		if res.Err == nil {
+			res.Err = r.pushEnd(n)
+		}
 		res.Ended = res.Err == nil
 	}
 	if res.Err != nil {
@@ -238,16 +292,8 @@ func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 	switch {
 	case len(rest) == 0:
 	case b.ended:
-		// The chip ended before using these: leave them in the prev pend, in
-		// order, for whoever else reads it (as the reference leaves them).
-		for i := len(rest) - 1; i >= 0; i-- {
-			if rest[i].Hint != hints.Skip {
-				if err := r.prev.PushFront(rest[i]); err != nil {
-					res.Err = err
-					return
-				}
-			}
-		}
+		// The chip ended before using these; they go back at the END.
+		a.giveBack = append(a.giveBack, rest...)
 	default:
 		// A REDO run filled the batch's output: finish it (and the inputs
 		// after it) first, in order.
@@ -294,7 +340,7 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 		case hints.Redo:
 			out.Hint = hints.None
 			b.out = append(b.out, out)
-			if len(b.out) >= maxRedoOut {
+			if len(b.out) >= maxRedoOut && !r.async.ordered {
 				b.redo = true
 				return
 			}

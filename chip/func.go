@@ -37,8 +37,16 @@ type Config[In, Out, S any] struct {
 	// goroutine, which is much cheaper per pack.
 	Async bool
 	// Concurrency is how many Process calls of an async chip may run at once
-	// (default 1; ignored for sync chips). Order is kept only with 1.
+	// (default 1; ignored for sync chips). Order is kept with 1, or with
+	// Ordered.
 	Concurrency int
+	// Ordered makes an async chip with Concurrency > 1 push its outputs in
+	// the order of its inputs. Outputs that finished early wait in a reorder
+	// buffer bounded by the batches in flight, and count against the next
+	// pend's limits meanwhile, so a slow head item applies backpressure
+	// instead of growing memory. A REDO run is then never split across
+	// batches.
+	Ordered bool
 	// Process is the chip's work.
 	Process Process[In, Out, S]
 	// OnError, if set, is told the runlet's first error once, after every
@@ -129,7 +137,7 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 		r.state = f.cfg.State()
 	}
 	if f.cfg.Async {
-		r.async = newAsync[In, Out](max(f.cfg.Concurrency, 1))
+		r.async = newAsync[In, Out](max(f.cfg.Concurrency, 1), f.cfg.Ordered)
 	}
 	return r, nil
 }
@@ -394,6 +402,11 @@ func (r *runner[In, Out, S]) Close() (perr error) {
 func (r *runner[In, Out, S]) Halt() (bool, error) {
 	if r.async == nil {
 		return true, nil
+	}
+	for seq, b := range r.async.parked { // outputs that will never be pushed
+		delete(r.async.parked, seq)
+		r.next.Release(b.units)
+		r.async.recycle(b)
 	}
 	return r.async.halt()
 }

@@ -146,6 +146,27 @@ func (p *Pend[T]) units(v T) int {
 	return p.sizeOf(v)
 }
 
+// Units returns what a pack of v counts in this pend: 1 in a count pool,
+// its byte length in a byte pool.
+func (p *Pend[T]) Units(v T) int { return p.units(v) }
+
+// Reserve counts n units in the pend as if packs of that size were queued,
+// without queuing anything: for outputs that wait somewhere else (an
+// ordered chip's reorder buffer) but must still press on the limits. Release
+// gives them back. The IO pends ignore both.
+func (p *Pend[T]) Reserve(n int) {
+	if p.mode == modeQueue {
+		p.add(n)
+	}
+}
+
+// Release undoes Reserve(n).
+func (p *Pend[T]) Release(n int) {
+	if p.mode == modeQueue {
+		p.sub(n)
+	}
+}
+
 // Push appends pk. It fails for Skip and Redo packs (only data and END packs
 // travel through pends), and on the IO pends for anything but END into
 // [OutputKey]. Push does not check [Pend.Limited]: the scheduler checks before
