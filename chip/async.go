@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/runlet/runlet/hints"
 )
@@ -16,8 +17,14 @@ import (
 // goroutine wake-up per pack, which for microsecond work items costs more
 // than the work (worker pools fed one item at a time run no faster than one
 // core). A pend already holds a batch, so an async chip hands out slices of
-// it: min(MaxBatch, packs available / idle workers, room in the next pend).
+// it: min(MaxBatch, packs available / workers, room in the next pend).
 const MaxBatch = 256
+
+// batchWork is about how long one batch should take. Work that blocks (I/O,
+// sleeps) is then handed out one pack at a time, so every worker has its
+// own, while microsecond work goes in batches large enough that the hand-off
+// costs a few percent of it. The cost per pack is measured as batches finish.
+const batchWork = 100 * time.Microsecond
 
 // batch is a unit of work for one worker: inputs in, outputs out. It is
 // owned by the scheduler until sent on jobs, then by one worker until it is
@@ -25,12 +32,13 @@ const MaxBatch = 256
 type batch[In, Out any] struct {
 	in    []hints.Pack[In]
 	out   []hints.Pack[Out]
-	seq   uint64 // hand-out order, for Ordered chips
-	units int    // what the outputs count in the next pend while parked
-	rest  int    // first input not finished; inputs from here on go back
-	redo  bool   // in[rest] is in the middle of a REDO run
-	ended bool   // the last output is END
-	err   error  // the first error, if any
+	seq   uint64        // hand-out order, for Ordered chips
+	took  time.Duration // how long the worker spent on it
+	units int           // what the outputs count in the next pend while parked
+	rest  int           // first input not finished; inputs from here on go back
+	redo  bool          // in[rest] is in the middle of a REDO run
+	ended bool          // the last output is END
+	err   error         // the first error, if any
 }
 
 // async is the part of a runner that only async chips have.
@@ -53,6 +61,7 @@ type async[In, Out any] struct {
 	free          []*batch[In, Out] // batches to reuse
 	started       bool
 	closed        bool
+	perPack       time.Duration    // moving average of the work per pack; 0 until measured
 	inflight      int              // batches out
 	inflightPacks int              // input packs in those batches
 	held          []hints.Pack[In] // pulled packs to hand out before the prev pend's
@@ -96,8 +105,10 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 			res.Wait = WaitPrev
 			return res
 		}
-		idle := a.n - a.inflight
-		size := min(MaxBatch, (avail+idle-1)/idle)
+		// A fair share per worker: dividing by the idle workers instead
+		// would let the first worker to free up take everything and run it
+		// alone while the others wait (fatal for blocking work).
+		size := min(a.maxBatch(), (avail+a.n-1)/a.n)
 		// Like the reference's N single-pack chips, each idle worker may
 		// take one pack while the next pend is not limited; batches grow past
 		// one pack only as far as the next pend has room.
@@ -176,6 +187,27 @@ func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
 	return b
 }
 
+// maxBatch caps a batch at about batchWork of measured work.
+func (a *async[In, Out]) maxBatch() int {
+	if a.perPack <= 0 {
+		return MaxBatch
+	}
+	return max(1, min(MaxBatch, int(batchWork/a.perPack)))
+}
+
+// measure folds a finished batch's time per pack into the moving average.
+func (a *async[In, Out]) measure(b *batch[In, Out]) {
+	if len(b.in) == 0 || b.took <= 0 {
+		return
+	}
+	per := b.took / time.Duration(len(b.in))
+	if a.perPack == 0 {
+		a.perPack = per
+	} else {
+		a.perPack += (per - a.perPack) / 8
+	}
+}
+
 // batch returns an empty batch, reused when one is free.
 func (a *async[In, Out]) batch() *batch[In, Out] {
 	if n := len(a.free); n > 0 {
@@ -211,6 +243,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 	for _, b := range a.take() {
 		a.inflight--
 		a.inflightPacks -= len(b.in)
+		a.measure(b)
 		if res.Err != nil || a.failed {
 			a.recycle(b)
 			continue
@@ -306,7 +339,9 @@ func (r *runner[In, Out, S]) work() {
 	a := r.async
 	for b := range a.jobs {
 		if !a.stop.Load() {
+			start := time.Now()
 			r.process(b)
+			b.took = time.Since(start)
 		}
 		a.mu.Lock()
 		a.done = append(a.done, b)

@@ -25,12 +25,14 @@
 // the reference runlet needs N chips for N workers). With Concurrency 1 order
 // is kept; with more, output order is the order work finishes.
 //
-// Work is handed to workers in batches, never one pack at a time: the
-// scheduler pulls up to [MaxBatch] packs (spread evenly over idle workers,
-// and no more than the next pend has room for) into a batch, sends it on a
-// channel, and the worker returns the whole batch's results at once. One
-// channel operation and one wake-up per batch instead of per pack is what
-// lets microsecond work items scale across cores. A REDO run keeps calling
+// Work is handed to workers in batches, not one pack per channel operation:
+// the scheduler pulls packs into a batch, sends it on a channel, and the
+// worker returns the whole batch's results at once. One channel operation
+// and one wake-up per batch instead of per pack is what lets microsecond work
+// items scale across cores. A batch holds at most [MaxBatch] packs, a fair
+// share of what is available (divided by all workers), no more than the next
+// pend has room for, and about 100µs of work as measured on earlier batches:
+// blocking work (I/O) goes one pack per worker, tiny work in full batches. A REDO run keeps calling
 // process on the worker; if it produces more than a batch can hold, the rest
 // continues in a later batch after the limit is checked again.
 //
