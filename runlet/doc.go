@@ -49,6 +49,16 @@
 // is posted to the runlet's mailbox and the worker tries to run the loop
 // itself, so completion re-enters the scheduler without ever waiting for it.
 //
+// # Timers
+//
+// A sync chip with a Timer hook (see [chip.Config]) that runs out of input
+// says how long it will wait for more; the scheduler arms a timer
+// (time.AfterFunc) and, when it fires with still no input, runs the chip with
+// a Skip pack meaning "time is up". A timer is armed only when a chip's
+// deadline changes, and every pending timer is stopped when the runlet stops;
+// Run does not return while a firing is in flight. Time comes from the time
+// package, so timers are deterministic under testing/synctest.
+//
 // # Accounting and memory
 //
 // Pools account sizes as reserved (private), shared and busted; see package
@@ -71,6 +81,8 @@
 //   - once no async work is in flight, every chip that has not ended is told
 //     the error once, in chip order, through its OnError hook, with the pack
 //     it holds (the failing chip gets none);
+//   - every chip's Close hook runs, in chip order (also after a clean end or
+//     Detach);
 //   - Run returns the error. Errors after the first (work that fails after
 //     the stop, a panicking OnError hook) go to [Config.OnError], by default
 //     log/slog; work that fails with context.Canceled after the stop is
