@@ -55,13 +55,15 @@ type Config[In, Out, S any] struct {
 	// none). Chips that ended before the error are not told.
 	OnError func(err error, held *hints.Pack[In], state *S)
 	// Timer, if set, makes the chip time-aware (sync chips only). Whenever
-	// the chip runs out of input, Timer says how long it is willing to wait
-	// for more (0 or less: forever). If that time passes with no input, the
-	// scheduler calls Process with a Skip pack as the input: "time is up".
-	// Process then returns data (say, a partial batch), Skip or END as
-	// usual. Time comes from the time package, so it is fake under
-	// testing/synctest.
-	Timer func(state *S) time.Duration
+	// the chip runs out of input, the scheduler asks Timer how long the chip
+	// will wait for more: ok false means "no wait, just input"; a wait <= 0
+	// means "time is up now". When time is up with still no input, Process
+	// is called with a Skip pack as the input, meaning "time is up", and
+	// returns data (say, a partial batch), Skip or END as usual. Timer is
+	// asked again at every such moment, so it should compute the wait from
+	// the state (for example, maxWait minus the age of the oldest item).
+	// Time comes from the time package, so it is fake under testing/synctest.
+	Timer func(state *S) (wait time.Duration, ok bool)
 	// Close, if set, is called once when the runlet has stopped, after
 	// OnError and after every worker of this chip has stopped, however the
 	// runlet stopped: the place to release files, iterators and the like held
@@ -154,7 +156,7 @@ type runner[In, Out, S any] struct {
 	held     hints.Pack[In] // the running pack of a sync chip
 	hasHeld  bool
 	ended    bool
-	deadline time.Time // when a Timer chip's wait for input runs out; zero for none
+	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
 
 	async *async[In, Out] // nil for sync chips
 }
@@ -332,24 +334,23 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	return false, 0
 }
 
-// timeUp is called when a Timer chip finds no input. It reports whether the
-// chip's wait has run out (then the chip gets a Skip pack); otherwise it
-// (re)computes the deadline from the state and asks the scheduler to come
-// back then.
+// timeUp is called when a Timer chip finds no input. It asks the Timer: time
+// is up now (the chip then gets a Skip pack), or a wait, which it asks the
+// scheduler to time when the deadline is new. Nothing is kept from one call
+// to the next but the armed deadline, so a deadline never goes stale.
 func (r *runner[In, Out, S]) timeUp(res *Result) bool {
-	now := time.Now()
-	if !r.deadline.IsZero() && !now.Before(r.deadline) {
+	wait, ok := r.cfg.Timer(&r.state)
+	switch {
+	case !ok:
+		r.deadline = time.Time{}
+		return false
+	case wait <= 0:
 		r.deadline = time.Time{}
 		return true
 	}
-	d := r.cfg.Timer(&r.state)
-	if d <= 0 {
-		r.deadline = time.Time{}
-		return false
-	}
-	if at := now.Add(d); !at.Equal(r.deadline) {
+	if at := time.Now().Add(wait); !at.Equal(r.deadline) {
 		r.deadline = at
-		res.After = d // a new deadline: the scheduler (re)arms its timer
+		res.After = wait // a new deadline: the scheduler (re)arms its timer
 	}
 	return false
 }

@@ -22,11 +22,8 @@ func groups(key string, prev, next chip.PendRef, size int, maxWait time.Duration
 	}
 	return chip.New(chip.Config[int, []int, state]{
 		Key: key, Prev: prev, Next: next,
-		Timer: func(s *state) time.Duration {
-			if len(s.buf) == 0 {
-				return 0
-			}
-			return maxWait - time.Since(s.first)
+		Timer: func(s *state) (time.Duration, bool) {
+			return maxWait - time.Since(s.first), len(s.buf) > 0
 		},
 		Process: func(_ context.Context, in hints.Pack[int], s *state) (hints.Pack[[]int], error) {
 			flush := func(h hints.Hint) hints.Pack[[]int] {
@@ -133,4 +130,33 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// A deadline from an earlier wait never fires for a group started later:
+// Timer is asked afresh whenever input runs out.
+func TestTimerDeadlineDoesNotGoStale(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRunlet(100, groups("g", at("in"), at("out"), 3, 200*time.Millisecond))
+		in, _ := runlet.PendInput[int](r, pk, "in")
+		out, _ := runlet.PendOutput[[]int](r, pk, "out")
+		done := make(chan error)
+		go func() { done <- r.Run(context.Background()) }()
+		ctx, start := context.Background(), time.Now()
+		in.PushWait(ctx, hints.Data(1)) // group [1] waits until 200ms
+		time.Sleep(10 * time.Millisecond)
+		r.Pause()
+		time.Sleep(290 * time.Millisecond) // past the old deadline, paused
+		for _, v := range []int{2, 3, 4} {
+			in.PushWait(ctx, hints.Data(v))
+		}
+		r.Resume() // [1 2 3] goes out now; [4] starts a group at 300ms
+		if p, _ := out.PullWait(ctx); !equalInts(p.Value, []int{1, 2, 3}) || time.Since(start) != 300*time.Millisecond {
+			t.Fatalf("first group %v at %v, want [1 2 3] at 300ms", p.Value, time.Since(start))
+		}
+		if p, _ := out.PullWait(ctx); !equalInts(p.Value, []int{4}) || time.Since(start) != 500*time.Millisecond {
+			t.Errorf("second group %v at %v, want [4] at 500ms", p.Value, time.Since(start))
+		}
+		r.Abort(nil)
+		<-done
+	})
 }
