@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 )
 
 // MaxBatch is the most packs an async chip hands a worker at once.
@@ -109,6 +110,12 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		// would let the first worker to free up take everything and run it
 		// alone while the others wait (fatal for blocking work).
 		size := min(a.maxBatch(), (avail+a.n-1)/a.n)
+		if r.prev.Len() == pool.Unlimited {
+			// An async input chip waits on the world (a channel, a reader)
+			// for each value: a batch would hold early values back until the
+			// batch is full, so each call is its own batch.
+			size = 1
+		}
 		// Like the reference's N single-pack chips, each idle worker may
 		// take one pack while the next pend is not limited; batches grow past
 		// one pack only as far as the next pend has room.

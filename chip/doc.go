@@ -32,7 +32,9 @@
 // items scale across cores. A batch holds at most [MaxBatch] packs, a fair
 // share of what is available (divided by all workers), no more than the next
 // pend has room for, and about 100µs of work as measured on earlier batches:
-// blocking work (I/O) goes one pack per worker, tiny work in full batches. A REDO run keeps calling
+// blocking work (I/O) goes one pack per worker, tiny work in full batches.
+// An async input chip (prev [Input]) gets one call per batch, so a value is
+// pushed as soon as it is produced. A REDO run keeps calling
 // process on the worker; if it produces more than a batch can hold, the rest
 // continues in a later batch after the limit is checked again.
 //
