@@ -10,20 +10,6 @@ import (
 	"github.com/runlet/runlet/pool"
 )
 
-// Byte stream chips move []byte chunks lent by a [pool.Buffers]: the chunk a
-// chip pulls is its to use until it pushes it on or Puts it back (see
-// [pool.Buffers] for the rules). The chips here follow them: [FromReader]
-// and [FromFile] Get a buffer per chunk, [Transform] and [TransformReader]
-// Put their input back once it is fed to the codec and Get buffers for their
-// output, and [ToWriter] and [ToFile] Put each chunk back once it is written.
-// A chip of your own in between either pushes the chunk it pulled (ownership
-// moves on) or Puts it back; it never keeps a chunk it pushed.
-//
-// Every chip here is async with Concurrency 1: reads, writes and codecs may
-// block or take a while, and one worker keeps the stream in order. Errors of
-// the reader, writer or codec fail the runlet as they are; the runlet wraps
-// them with the chip key.
-
 // readState is the state of FromReader and FromFile.
 type readState struct {
 	r    io.Reader

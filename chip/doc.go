@@ -1,6 +1,6 @@
 // Package chip defines chips, the passive steps of a runlet, and the chips
-// everyone needs: input and output chips on the IO pool and the END
-// regulator.
+// everyone needs: operators, parallel maps, inputs and outputs for Go values,
+// iterators, channels and byte streams, and the END regulator.
 //
 // # The contract
 //
@@ -58,6 +58,57 @@
 // (a random split). A chip ends on the first END it returns, so a merge of N
 // producers needs all but one END swallowed and a split to N consumers needs
 // N ENDs: [ENDRegulator] does both; an END pack with a Count does the second.
+//
+// # Operators
+//
+// The operators every stream library has, as sync chips: [Map], [Filter]
+// (N:1 through SKIP), [FlatMap] (1:N through REDO), [Batch] (slices of size
+// values, a partial one flushed on END and after maxWait through a Timer),
+// [Unbatch], [Reduce] and [Fold] (one value at END), [Tap], and [Take] (ends
+// early: the flow ends when the output chips do, and the runlet then stops
+// every chip upstream, cancelling their ctx and calling their Close hooks).
+// User functions see data only, never END; their errors fail the runlet.
+//
+// # Parallel maps
+//
+// [ParallelMap] runs a function on n workers and pushes results as they
+// finish; [OrderedMap] keeps input order with a reorder buffer bounded by the
+// batches in flight, whose contents count against the next pend's limits
+// ([Config.Ordered]). The function gets a ctx that is cancelled when the
+// runlet stops.
+//
+// # Timers
+//
+// A sync chip with a [Config.Timer] is asked, whenever it runs out of input,
+// how long it will wait for more; if that passes with no input it is called
+// with a Skip pack, "time is up". [Batch] flushes a partial batch this way.
+//
+// # Ways in and out
+//
+// Inputs: [FromSlice], [FromSeq] (an iter.Seq, pulled on the scheduler's
+// goroutine), [FromChan], [Generate] (a generator function on its own
+// goroutine), [Lines] and [FromReader]/[FromFile] (byte chunks). Outputs:
+// [Collect], [ForEach], [ToChan] (closed at END), [ToWriter]/[ToFile]. The
+// runlet package adds runlet.Seq, an iter.Seq2 over a running runlet, and
+// runlet.Linear, which builds and runs input -> stages -> output in one call.
+// Async input chips make one call per batch, so each value is pushed as soon
+// as it is produced.
+//
+// # Byte streams
+//
+// Byte stream chips move []byte chunks lent by a [pool.Buffers]: the chunk a
+// chip pulls is its to use until it pushes it on or Puts it back (see
+// [pool.Buffers] for the rules). The chips here follow them: [FromReader]
+// and [FromFile] Get a buffer per chunk, [Transform] and [TransformReader]
+// Put their input back once it is fed to the codec and Get buffers for their
+// output, and [ToWriter] and [ToFile] Put each chunk back once it is written.
+// A chip of your own in between either pushes the chunk it pulled (ownership
+// moves on) or Puts it back; it never keeps a chunk it pushed.
+//
+// Every chip here is async with Concurrency 1: reads, writes and codecs may
+// block or take a while, and one worker keeps the stream in order. Errors of
+// the reader, writer or codec fail the runlet as they are; the runlet wraps
+// them with the chip key.
 //
 // # Errors and panics
 //

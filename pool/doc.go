@@ -39,6 +39,14 @@
 // rules above. END packs in a byte pool count as the length of their (usually
 // empty) value.
 //
+// # Byte buffers
+//
+// [Buffers] lends byte chunks of one size and takes them back, so a byte
+// stream crosses a runlet without a copy per chip and without an allocation
+// per chunk once the flow's working set of buffers exists. Ownership moves
+// with the pack; the rules, and a poison mode that makes a use after Put fail
+// loudly in tests, are on [Buffers].
+//
 // # The IO pool
 //
 // [NewIO] returns the pool input and output chips name, under [IOKey]. Its

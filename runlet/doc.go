@@ -18,6 +18,11 @@
 // ctx. A passive runlet has no input or output chips; the caller feeds and
 // drains its pends with [PendInput] and [PendOutput].
 //
+// Two helpers cover the common cases: [Linear] builds and runs a linear
+// runlet from stage constructors (input, chips, output) in one call, and
+// [Seq] iterates what a running runlet puts in a passive output pend, with
+// backpressure; breaking out of the loop stops the runlet.
+//
 // # The scheduler
 //
 // One loop, owned by whichever goroutine holds the runlet's lock, runs chips
