@@ -100,6 +100,9 @@ type Runner interface {
 	// It is called at most once, after Halt reported idle. A panic in the hook
 	// is returned as an error.
 	Tell(err error, withHeld bool) error
+	// Busy reports whether the chip has work in flight (async batches out,
+	// or outputs parked for order): the scheduler will hear from it.
+	Busy() bool
 	// Close releases what the chip holds (its Close hook). It is called
 	// once for every bound chip when the runlet has stopped, after Tell,
 	// whether the flow ended, failed or was detached. A panic in the hook is

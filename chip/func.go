@@ -385,6 +385,11 @@ func (r *runner[In, Out, S]) Tell(err error, withHeld bool) (perr error) {
 	return nil
 }
 
+// Busy implements [Runner].
+func (r *runner[In, Out, S]) Busy() bool {
+	return r.async != nil && (r.async.inflight > 0 || len(r.async.parked) > 0)
+}
+
 // Close implements [Runner].
 func (r *runner[In, Out, S]) Close() (perr error) {
 	if r.cfg.Close == nil {

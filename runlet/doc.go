@@ -97,6 +97,20 @@
 // recovered and becomes an error, on the scheduler's goroutine and on
 // workers alike, so a bad chip fails its runlet instead of the program.
 //
+// # Stalls
+//
+// Inside Run, when no chip can run, no async work or timer is pending, no
+// passive handle can feed or drain the graph, the runlet is not paused, and
+// the flow has not ended, nothing can ever change: Run returns a
+// [StallError] (errors.Is(err, ErrStalled)) holding the Describe text of that
+// moment instead of hanging, and every unfinished chip is told. Typical
+// causes: a chip that swallows END (its consumers wait forever), a merge
+// whose consumer needs more ENDs than arrive, and a graph whose branches
+// meet again (a split feeding a join) where one branch fills the shared pool
+// while the other starves: give the pends of such a graph private sizes large
+// enough for what one branch must hold while the other catches up. A runlet
+// driven by hand (Trigger without Run) is never judged stalled.
+//
 // # Describe and counters
 //
 // [Runlet.Describe] prints the whole state in the reference's line format,

@@ -22,6 +22,7 @@ type slot struct {
 	onPool   bool        // in pslots[nextPool].waiters
 	idle     bool        // Halt reported nothing in flight
 	timer    *time.Timer // wakes a Timer chip; each pending firing is counted in Runlet.wg
+	armed    bool        // timer is set and has not fired
 }
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
@@ -57,6 +58,9 @@ func (r *Runlet) loop() {
 		i, ok := r.fast.pop()
 		if !ok {
 			if i, ok = r.slow.pop(); !ok {
+				if r.stalled() {
+					continue // stopping now: settle
+				}
 				return
 			}
 		}
@@ -74,6 +78,7 @@ func (r *Runlet) takeMail() {
 	for _, m := range box {
 		switch {
 		case m.chip == mailTrigger:
+			r.triggered = r.triggered || r.attached
 			if r.attached && !r.stopping {
 				for i := range r.slots {
 					r.slow.push(int32(i))
@@ -85,7 +90,10 @@ func (r *Runlet) takeMail() {
 				r.beginStop()
 			}
 		case !r.stopping:
-			r.fast.pushFront(m.chip) // an async chip resolved: it goes first
+			if m.timer {
+				r.slots[m.chip].armed = false
+			}
+			r.fast.pushFront(m.chip) // an async chip resolved, or a timer fired: it goes first
 		}
 	}
 }
@@ -164,10 +172,31 @@ func (r *Runlet) arm(i int32, d time.Duration) {
 		r.wg.Done() // the cancelled firing will not run
 	}
 	r.wg.Add(1)
+	s.armed = true
 	s.timer = time.AfterFunc(d, func() {
 		defer r.wg.Done()
-		r.post(mail{chip: i})
+		r.post(mail{chip: i, timer: true})
 	})
+}
+
+// stalled checks, when no chip is left to run, whether the flow can still
+// move; if it cannot, it stops the runlet with a StallError and reports true.
+// It judges only inside Run (a runlet driven by hand may be waiting for its
+// driver), after Run's Trigger, and never while paused, while mail is
+// pending, while a passive handle may feed or drain the graph, or while an
+// async chip has work in flight or a timer is armed.
+func (r *Runlet) stalled() bool {
+	if !r.running.Load() || !r.triggered || r.stopping || r.paused.Load() || r.hasMail.Load() || len(r.ext) > 0 {
+		return false
+	}
+	for i := range r.slots {
+		if s := &r.slots[i]; !s.ended && (s.armed || s.run.Busy()) {
+			return false
+		}
+	}
+	r.err = &StallError{State: r.snapshot().String()}
+	r.beginStop()
+	return true
 }
 
 // finishedFlow reports whether the flow has ended: every output chip has, or

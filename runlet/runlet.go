@@ -25,7 +25,26 @@ var (
 	ErrAttached = errors.New("runlet: already attached")
 	// ErrRunning is returned by a second, concurrent Run.
 	ErrRunning = errors.New("runlet: already running")
+	// ErrStalled is matched (errors.Is) by the error Run returns when the
+	// flow can no longer move: see [StallError].
+	ErrStalled = errors.New("runlet: stalled")
 )
+
+// StallError is the error Run returns when no chip can run, no async work or
+// timer is pending, nothing outside can feed or drain the graph (no passive
+// handle), the runlet is not paused, and the flow has not ended: waiting
+// longer could not change anything. It holds the Describe text of that
+// moment, which shows who waits for what. errors.Is(err, ErrStalled) holds.
+type StallError struct {
+	State string // Describe() when the stall was found
+}
+
+func (e *StallError) Error() string {
+	return "runlet: stalled: no chip can run, nothing is in flight and the flow has not ended\n" + e.State
+}
+
+// Is reports whether target is ErrStalled.
+func (e *StallError) Is(target error) bool { return target == ErrStalled }
 
 // ChipError is the error a chip returned or panicked with, named by the
 // chip's key. Run returns it for the first error; errors.Is and errors.As
@@ -99,6 +118,7 @@ type Runlet struct {
 	settled   bool  // stopping and every worker idle; done is closed
 	err       error // why it stopped (nil for a clean end)
 	failed    int32 // the slot that failed, or -1
+	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[[2]string]extUse
 
 	mailMu    sync.Mutex
@@ -119,8 +139,9 @@ type Runlet struct {
 
 // mail is a message to the scheduler from another goroutine.
 type mail struct {
-	chip int32 // a chip with finished async work, or one of the kinds below
-	err  error // for mailStop: the error to stop with
+	chip  int32 // a chip with finished async work, or one of the kinds below
+	err   error // for mailStop: the error to stop with
+	timer bool  // chip's timer fired
 }
 
 const (
