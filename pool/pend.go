@@ -14,6 +14,7 @@ const (
 	modeQueue  mode = iota // an ordinary pend
 	modeInput              // IO input: endless Skip packs, never pushed to
 	modeOutput             // IO output: accepts END only, never pulled from
+	modeView               // a view of a logical pool: every call goes to the View
 )
 
 // acct is a pend's accounting, shared by the pool (for Snapshot) and the
@@ -27,6 +28,7 @@ type acct struct {
 	limit   int
 	packs   int // number of queued packs
 
+	view  viewBase               // modeView: the view (also a View[T])
 	typed any                    // the *Pend[T], to check the element type
 	elem  reflect.Type           // T, for messages
 	show  func(max int) []string // describes the first max queued packs
@@ -38,6 +40,9 @@ type acct struct {
 // to it) and the IO output pend never is.
 func (a *acct) Limited() bool {
 	if a.mode != modeQueue {
+		if a.mode == modeView {
+			return a.view.Limited()
+		}
 		return a.mode == modeInput
 	}
 	return a.size > a.private && (a.pool.size >= a.pool.limit || a.size >= a.limit)
@@ -75,6 +80,7 @@ type Pend[T any] struct {
 	// cleared for the GC.
 	pointers bool
 	sizeOf   func(T) int // nil in count pools: each pack counts 1
+	tview    View[T]     // modeView: the typed view
 }
 
 // Key returns the pend's key.
@@ -86,8 +92,11 @@ func (p *Pend[T]) Pool() *Pool { return p.pool }
 // Len returns the number of queued packs; the IO input pend, an endless
 // supply, reports [Unlimited].
 func (p *Pend[T]) Len() int {
-	if p.mode == modeInput {
+	switch p.mode {
+	case modeInput:
 		return Unlimited
+	case modeView:
+		return p.acct.view.Len()
 	}
 	return p.packs
 }
@@ -105,7 +114,7 @@ func (p *Pend[T]) Room() int {
 	if p.mode == modeOutput {
 		return Unlimited
 	}
-	if p.sizeOf != nil {
+	if p.sizeOf != nil || p.mode == modeView {
 		return 1
 	}
 	// Pushes below the private size are free; past it each push costs one
@@ -129,7 +138,7 @@ func (p *Pend[T]) Free() int {
 	switch {
 	case p.mode == modeOutput:
 		return Unlimited
-	case p.mode == modeInput || p.sizeOf != nil:
+	case p.mode != modeQueue || p.sizeOf != nil:
 		return 0
 	}
 	// Limited is false while size <= private, or while pool size < pool
@@ -187,6 +196,9 @@ func (p *Pend[T]) Push(pk hints.Pack[T]) error {
 // PushFront puts pk back at the head of the pend, as if it had never been
 // pulled. It is for chips that pulled more than they could use.
 func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
+	if p.mode == modeView {
+		return fmt.Errorf("pool %q: view %q: packs cannot be put back into a view", p.pool.key, p.key)
+	}
 	if p.mode != modeQueue || pk.Hint > hints.End {
 		return p.pushSlow(pk)
 	}
@@ -202,6 +214,10 @@ func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
 
 func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 	switch {
+	case p.mode == modeView && pk.Hint <= hints.End:
+		return p.tview.Push(pk)
+	case p.mode == modeView:
+		return fmt.Errorf("pool %q: view %q: cannot push a %v pack (only data and END packs travel through pends)", p.pool.key, p.key, pk.Hint)
 	case p.mode == modeOutput && pk.Hint == hints.End:
 		return nil
 	case p.mode == modeOutput:
@@ -218,6 +234,17 @@ func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 // Span and Drop, with [Pend.Slots] and [Pend.Commit], let a chip process a
 // run of packs with the bookkeeping done once per run.
 func (p *Pend[T]) Span(max int) []hints.Pack[T] {
+	if p.mode == modeView { // a view serves one pack at a time
+		pk, ok := p.tview.Peek()
+		if !ok || max <= 0 {
+			return nil
+		}
+		if p.skips == nil {
+			p.skips = make([]hints.Pack[T], 1)
+		}
+		p.skips[0] = pk
+		return p.skips[:1]
+	}
 	if p.mode == modeInput {
 		if p.skips == nil {
 			p.skips = make([]hints.Pack[T], 64)
@@ -236,6 +263,12 @@ func (p *Pend[T]) Span(max int) []hints.Pack[T] {
 // Drop removes the first n queued packs, as n pulls would. n must not exceed
 // what the last Span returned.
 func (p *Pend[T]) Drop(n int) {
+	if p.mode == modeView {
+		for range n {
+			p.tview.Pull()
+		}
+		return
+	}
 	if p.mode != modeQueue || n <= 0 {
 		return
 	}
@@ -312,8 +345,11 @@ func (p *Pend[T]) Commit(n int) error {
 // output pend is always empty.
 func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 	if p.packs == 0 {
-		if p.mode == modeInput {
+		switch p.mode {
+		case modeInput:
 			return hints.Pack[T]{Hint: hints.Skip}, true
+		case modeView:
+			return p.tview.Pull()
 		}
 		return pk, false
 	}
@@ -331,8 +367,11 @@ func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 // is empty (the IO input pend peeks a Skip pack).
 func (p *Pend[T]) Peek() (pk hints.Pack[T], ok bool) {
 	if p.packs == 0 {
-		if p.mode == modeInput {
+		switch p.mode {
+		case modeInput:
 			return hints.Pack[T]{Hint: hints.Skip}, true
+		case modeView:
+			return p.tview.Peek()
 		}
 		return pk, false
 	}
@@ -377,6 +416,9 @@ func sizerFor[T any]() func(T) int {
 	}
 	return nil
 }
+
+// viewState is a view's Len and Limited, for Snapshot.
+func (p *Pend[T]) viewState() (int, bool) { return p.acct.view.Len(), p.acct.view.Limited() }
 
 // hasPointers reports whether values of t hold pointers the GC follows.
 func hasPointers(t reflect.Type) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 )
 
 // Unlimited is the limit that never binds: pass it to [New] or [NewBytes] for
@@ -36,6 +37,8 @@ func (k Kind) String() string {
 		return "bytes"
 	case IO:
 		return "io"
+	case Logical:
+		return "logical"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -60,6 +63,10 @@ type Pool struct {
 
 	pends map[string]*acct // by pend key
 	order []*acct          // in configuration order, for Snapshot
+
+	inner   *Pool               // Logical: the pool that stores the packs
+	views   map[string]*viewDef // Logical: views by pend key
+	groupOf map[string]string   // storage pools: pend key -> wake group of views over it
 }
 
 // New returns a count pool: each pack counts 1. limit is the shared limit;
@@ -83,15 +90,32 @@ func (p *Pool) Key() string { return p.key }
 // Kind returns how the pool measures packs.
 func (p *Pool) Kind() Kind { return p.kind }
 
-// Limit returns the shared limit ([Unlimited] for none).
-func (p *Pool) Limit() int { return p.limit }
+// Limit returns the shared limit ([Unlimited] for none); a logical pool's is
+// its inner pool's.
+func (p *Pool) Limit() int {
+	if p.inner != nil {
+		return p.inner.Limit()
+	}
+	return p.limit
+}
 
 // Size returns the accounted size: every private size plus every pend's share
-// above its private size.
-func (p *Pool) Size() int { return p.size }
+// above its private size (a logical pool: its inner pool's).
+func (p *Pool) Size() int {
+	if p.inner != nil {
+		return p.inner.Size()
+	}
+	return p.size
+}
 
-// High returns the highest Size seen since the pool was created.
-func (p *Pool) High() int { return p.high }
+// High returns the highest Size seen since the pool was created (a logical
+// pool: its inner pool's).
+func (p *Pool) High() int {
+	if p.inner != nil {
+		return p.inner.High()
+	}
+	return p.high
+}
 
 // Check reports a problem with the pool's own settings: an empty key or a
 // negative limit.
@@ -103,6 +127,9 @@ func (p *Pool) Check() error {
 	if p.limit < 0 {
 		errs = append(errs, fmt.Errorf("pool %q: negative limit %d", p.key, p.limit))
 	}
+	if p.kind == Logical && (p.inner == nil || p.inner.kind == Logical || p.inner.kind == IO) {
+		errs = append(errs, fmt.Errorf("pool %q: a logical pool needs an inner count or byte pool", p.key))
+	}
 	return errors.Join(errs...)
 }
 
@@ -113,6 +140,18 @@ func (p *Pool) Check() error {
 // fails for negative sizes, for a pend that is not empty, and on the IO pool
 // for anything but zero sizes on its two pends.
 func (p *Pool) Configure(pend string, private, limit int) error {
+	if p.kind == Logical {
+		if p.views[pend] != nil {
+			if private != 0 || limit != 0 {
+				return fmt.Errorf("pool %q: view %q holds nothing and takes no sizes (size its viewees)", p.key, pend)
+			}
+			return nil
+		}
+		if p.inner == nil {
+			return fmt.Errorf("pool %q: logical pool without an inner pool", p.key)
+		}
+		return p.inner.Configure(pend, private, limit)
+	}
 	if p.kind == IO {
 		if pend != InputKey && pend != OutputKey {
 			return fmt.Errorf("pool %q: no pend %q (the IO pool has only %q and %q)", p.key, pend, InputKey, OutputKey)
@@ -162,6 +201,15 @@ func (p *Pool) noteHigh() {
 // [InputKey] and [OutputKey]. Each call on the IO pool returns a fresh view,
 // so every input and output chip may use its own element type.
 func Get[T any](p *Pool, key string) (*Pend[T], error) {
+	if p.kind == Logical {
+		if d := p.views[key]; d != nil {
+			return getView[T](p, key, d)
+		}
+		if p.inner == nil {
+			return nil, fmt.Errorf("pool %q: logical pool without an inner pool", p.key)
+		}
+		return Get[T](p.inner, key)
+	}
 	typ := reflect.TypeFor[T]()
 	if p.kind == IO {
 		var m mode
@@ -210,7 +258,8 @@ type Snapshot struct {
 	Size  int            `json:"size"`
 	Limit int            `json:"limit"` // -1 for none
 	High  int            `json:"high"`
-	Pends []PendSnapshot `json:"pends,omitempty"`
+	Inner string         `json:"inner,omitempty"` // a logical pool's inner pool
+	Pends []PendSnapshot `json:"pends,omitempty"` // a logical pool: its views
 }
 
 // PendSnapshot is a copy of one pend's state.
@@ -222,7 +271,8 @@ type PendSnapshot struct {
 	Limit   int      `json:"limit"` // -1 for none
 	Packs   int      `json:"packs"`
 	Limited bool     `json:"limited"`
-	Queued  []string `json:"queued,omitempty"` // the first packs, as Pack.String
+	Queued  []string `json:"queued,omitempty"`  // the first packs, as Pack.String
+	Viewees []string `json:"viewees,omitempty"` // a view: the pends it is over
 }
 
 // MaxQueued is how many queued packs a [PendSnapshot] describes.
@@ -230,7 +280,26 @@ const MaxQueued = 8
 
 // Snapshot returns a copy of the pool's state, pends in configuration order.
 func (p *Pool) Snapshot() Snapshot {
-	s := Snapshot{Key: p.key, Kind: p.kind.String(), Size: p.size, Limit: shownLimit(p.limit), High: p.high}
+	s := Snapshot{Key: p.key, Kind: p.kind.String(), Size: p.Size(), Limit: shownLimit(p.Limit()), High: p.High()}
+	if p.kind == Logical {
+		if p.inner != nil {
+			s.Inner = p.inner.key
+		}
+		keys := make([]string, 0, len(p.views))
+		for k := range p.views {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			d := p.views[k]
+			ps := PendSnapshot{Key: k, Type: d.elem.String(), Limit: -1, Viewees: slices.Clone(d.viewees)}
+			if pt, ok := d.made.(interface{ viewState() (int, bool) }); ok {
+				ps.Packs, ps.Limited = pt.viewState()
+			}
+			s.Pends = append(s.Pends, ps)
+		}
+		return s
+	}
 	for _, a := range p.order {
 		ps := PendSnapshot{Key: a.key, Size: a.size, Private: a.private, Limit: shownLimit(a.limit), Packs: a.packs, Limited: a.Limited()}
 		if a.elem != nil {

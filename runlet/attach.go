@@ -107,22 +107,62 @@ func (r *Runlet) Attach() error {
 		}
 	}
 
-	// Pends: producers, consumers and sizes.
+	// Pends: producers, consumers and sizes, per storage pend (a view stands
+	// for its viewees; a logical pool's other keys name its inner pool's
+	// pends).
+	type store struct {
+		p    *pool.Pool
+		pend string
+	}
 	type pendUse struct {
 		producers, consumers []string
 		sized                string // the chip whose sizes apply
 		private, limit       int
 	}
-	uses := map[[2]string]*pendUse{}
-	var pendOrder [][2]string
-	use := func(k [2]string) *pendUse {
+	uses := map[store]*pendUse{}
+	var storeOrder []store
+	use := func(k store) *pendUse {
 		u := uses[k]
 		if u == nil {
 			u = &pendUse{}
 			uses[k] = u
-			pendOrder = append(pendOrder, k)
+			storeOrder = append(storeOrder, k)
 		}
 		return u
+	}
+	poolOf := func(key string) *pool.Pool {
+		if i, ok := poolIdx[key]; ok {
+			return pools[i]
+		}
+		return nil
+	}
+	// stores resolves a reference to the storage pends it stands for, and
+	// reports a view used the wrong way.
+	stores := func(who string, ref chip.PendRef, next bool) []store {
+		p := poolOf(ref.Pool)
+		if p == nil || p.Kind() == pool.IO {
+			return nil
+		}
+		if viewees, push, pull, ok := p.ViewOf(ref.Pend); ok {
+			switch {
+			case next && !push:
+				bad("%s: next %s: view %q is read by chips and cannot be pushed to", who, ref, ref.Pend)
+			case !next && !pull:
+				bad("%s: prev %s: view %q is pushed to by chips and cannot be read", who, ref, ref.Pend)
+			}
+			if ref.SizePrivate != 0 || ref.SizeLimit != 0 {
+				bad("%s: %s: a view holds nothing and takes no sizes (size its viewees)", who, ref)
+			}
+			out := make([]store, len(viewees))
+			for i, v := range viewees {
+				out[i] = store{p.Inner(), v}
+			}
+			return out
+		}
+		if p.Kind() == pool.Logical {
+			return []store{{p.Inner(), ref.Pend}}
+		}
+		return []store{{p, ref.Pend}}
 	}
 	for i, sp := range specs {
 		if r.chips[i] == nil {
@@ -133,78 +173,114 @@ func (r *Runlet) Attach() error {
 			next bool
 		}{{sp.Prev, false}, {sp.Next, true}} {
 			ref := side.ref
-			if _, ok := poolIdx[ref.Pool]; !ok {
-				continue
+			for _, k := range stores(fmt.Sprintf("chip %q", sp.Key), ref, side.next) {
+				u := use(k)
+				if side.next {
+					u.producers = append(u.producers, sp.Key)
+				} else {
+					u.consumers = append(u.consumers, sp.Key)
+				}
+				if ref.SizePrivate == 0 && ref.SizeLimit == 0 {
+					continue
+				}
+				if _, _, _, view := poolOf(ref.Pool).ViewOf(ref.Pend); view {
+					continue
+				}
+				if u.sized != "" && (u.private != ref.SizePrivate || u.limit != ref.SizeLimit) {
+					bad("pool %q: pend %q sized twice: chip %q says private %d, limit %d; chip %q says private %d, limit %d",
+						k.p.Key(), k.pend, u.sized, u.private, u.limit, sp.Key, ref.SizePrivate, ref.SizeLimit)
+					continue
+				}
+				u.sized, u.private, u.limit = sp.Key, ref.SizePrivate, ref.SizeLimit
 			}
-			u := use([2]string{ref.Pool, ref.Pend})
-			if side.next {
-				u.producers = append(u.producers, sp.Key)
-			} else {
-				u.consumers = append(u.consumers, sp.Key)
-			}
-			if ref.Pool == pool.IOKey || (ref.SizePrivate == 0 && ref.SizeLimit == 0) {
-				continue
-			}
-			if u.sized != "" && (u.private != ref.SizePrivate || u.limit != ref.SizeLimit) {
-				bad("pool %q: pend %q sized twice: chip %q says private %d, limit %d; chip %q says private %d, limit %d",
-					ref.Pool, ref.Pend, u.sized, u.private, u.limit, sp.Key, ref.SizePrivate, ref.SizeLimit)
-				continue
-			}
-			u.sized, u.private, u.limit = sp.Key, ref.SizePrivate, ref.SizeLimit
 		}
 	}
-	for _, k := range slices.SortedFunc(maps.Keys(r.ext), func(a, b [2]string) int {
+	extKeys := slices.SortedFunc(maps.Keys(r.ext), func(a, b [2]string) int {
 		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
-	}) {
+	})
+	for _, k := range extKeys {
 		e := r.ext[k]
 		if _, ok := poolIdx[k[0]]; !ok {
 			bad("passive handle on pend %q: unknown pool %q", k[1], k[0])
 			continue
 		}
-		u := use(k)
+		ref := chip.At(k[0], k[1])
 		if e.in {
-			u.producers = append(u.producers, "(passive input)")
+			for _, st := range stores("PendInput", ref, true) {
+				u := use(st)
+				u.producers = append(u.producers, "(passive input)")
+			}
 		}
 		if e.out {
-			u.consumers = append(u.consumers, "(passive output)")
+			for _, st := range stores("PendOutput", ref, false) {
+				u := use(st)
+				u.consumers = append(u.consumers, "(passive output)")
+			}
 		}
 	}
-	for _, k := range pendOrder {
+	for _, k := range storeOrder {
 		u := uses[k]
-		if k[0] == pool.IOKey {
-			continue
-		}
 		switch {
 		case len(u.producers) == 0:
-			bad("pool %q: pend %q has no producer (read by chip %q); feed it with a chip or PendInput", k[0], k[1], u.consumers[0])
+			bad("pool %q: pend %q has no producer (read by chip %q); feed it with a chip or PendInput", k.p.Key(), k.pend, u.consumers[0])
 		case len(u.consumers) == 0:
-			bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput", k[0], k[1], u.producers[0])
+			bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput", k.p.Key(), k.pend, u.producers[0])
 		}
 	}
 	// Configure pends, then bind chips (binding fixes element types). This
 	// runs even after the problems above, so that one error lists them all.
-	for _, k := range pendOrder {
-		u := uses[k]
-		if k[0] == pool.IOKey || u.sized == "" {
-			continue
+	for _, k := range storeOrder {
+		if u := uses[k]; u.sized != "" {
+			if err := k.p.Configure(k.pend, u.private, u.limit); err != nil {
+				errs = append(errs, err)
+			}
 		}
-		if err := pools[poolIdx[k[0]]].Configure(k[1], u.private, u.limit); err != nil {
-			errs = append(errs, err)
+	}
+
+	// Wake identity: a pend is its home (the storage pool and, for views and
+	// viewees, the view's group), so every name of one place shares its
+	// waiters; a pool is its storage pool, so every key of one budget shares
+	// the chips waiting for room in it.
+	type canon struct {
+		p    *pool.Pool
+		name string
+	}
+	pslotIdx := map[*pool.Pool]int32{}
+	var pslots []poolSlot
+	poolSlotOf := func(p *pool.Pool) int32 {
+		i, ok := pslotIdx[p]
+		if !ok {
+			i = int32(len(pslots))
+			pslotIdx[p] = i
+			pslots = append(pslots, poolSlot{key: p.Key()})
 		}
+		return i
+	}
+	pendIdx := map[[2]string]int32{}
+	canonIdx := map[canon]int32{}
+	var pends []pendSlot
+	pendSlotOf := func(poolKey, pend string) int32 {
+		k := [2]string{poolKey, pend}
+		if i, ok := pendIdx[k]; ok {
+			return i
+		}
+		p := poolOf(poolKey)
+		if p == nil {
+			return 0
+		}
+		hp, name := p.Home(pend)
+		c := canon{hp, name}
+		i, ok := canonIdx[c]
+		if !ok {
+			i = int32(len(pends))
+			canonIdx[c] = i
+			pends = append(pends, pendSlot{pool: poolSlotOf(hp), key: name})
+		}
+		pendIdx[k] = i
+		pends[i].members = append(pends[i].members, k)
+		return i
 	}
 	slots := make([]slot, len(r.chips))
-	pendIdx := map[[2]string]int32{}
-	var pends []pendSlot
-	for _, k := range pendOrder {
-		pendIdx[k] = int32(len(pends))
-		pends = append(pends, pendSlot{pool: poolIdx[k[0]], key: k[1]})
-	}
-	poolOf := func(key string) *pool.Pool {
-		if i, ok := poolIdx[key]; ok {
-			return pools[i]
-		}
-		return nil
-	}
 	for i, c := range r.chips {
 		if c == nil {
 			continue
@@ -213,10 +289,12 @@ func (r *Runlet) Attach() error {
 		s := &slots[i]
 		*s = slot{
 			key: sp.Key, spec: sp,
-			prevPool: poolIdx[sp.Prev.Pool], nextPool: poolIdx[sp.Next.Pool],
-			prevPend: pendIdx[[2]string{sp.Prev.Pool, sp.Prev.Pend}],
-			nextPend: pendIdx[[2]string{sp.Next.Pool, sp.Next.Pend}],
+			prevPend: pendSlotOf(sp.Prev.Pool, sp.Prev.Pend),
+			nextPend: pendSlotOf(sp.Next.Pool, sp.Next.Pend),
 			output:   sp.Next.Pool == pool.IOKey,
+		}
+		if len(pends) > 0 {
+			s.prevPool, s.nextPool = pends[s.prevPend].pool, pends[s.nextPend].pool
 		}
 		s.host = host{r: r, idx: int32(i)}
 		run, err := c.Bind(chip.Binding{
@@ -229,16 +307,21 @@ func (r *Runlet) Attach() error {
 		}
 		s.run = run
 	}
+	for _, k := range extKeys {
+		pendSlotOf(k[0], k[1])
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("runlet: attach: %w", errors.Join(errs...))
 	}
 
-	r.slots, r.pends, r.pendIdx, r.poolIdx = slots, pends, pendIdx, poolIdx
-	r.pools = pools
-	r.pslots = make([]poolSlot, len(pools))
-	for i, p := range pools {
-		r.pslots[i].key = p.Key()
+	// Inner pools nobody named still show in Describe.
+	for _, p := range pools {
+		if in := p.Inner(); in != nil && !slices.Contains(pools, in) {
+			pools = append(pools, in)
+		}
 	}
+	r.slots, r.pends, r.pendIdx, r.poolIdx = slots, pends, pendIdx, poolIdx
+	r.pools, r.pslots, r.pslotIdx = pools, pslots, pslotIdx
 	for i := range slots {
 		if slots[i].output {
 			r.outputs++

@@ -74,20 +74,27 @@ func (r *Runlet) snapshot() Snapshot {
 			Ended: sl.ended, Running: running, Note: note,
 		})
 	}
-	for i, p := range r.pools {
+	for _, p := range r.pools {
 		ps := PoolSnapshot{Snapshot: p.Snapshot()}
-		for _, w := range r.pslots[i].waiters {
-			ps.PullWake = append(ps.PullWake, r.slots[w].key)
+		if i, ok := r.pslotIdx[p]; ok {
+			for _, w := range r.pslots[i].waiters {
+				ps.PullWake = append(ps.PullWake, r.slots[w].key)
+			}
 		}
 		for _, pd := range r.pends {
-			if pd.pool != int32(i) || len(pd.waiters) == 0 {
+			if len(pd.waiters) == 0 {
 				continue
 			}
-			if ps.PushWake == nil {
-				ps.PushWake = map[string][]string{}
-			}
-			for _, w := range pd.waiters {
-				ps.PushWake[pd.key] = append(ps.PushWake[pd.key], r.slots[w].key)
+			for _, m := range pd.members {
+				if m[0] != p.Key() {
+					continue
+				}
+				if ps.PushWake == nil {
+					ps.PushWake = map[string][]string{}
+				}
+				for _, w := range pd.waiters {
+					ps.PushWake[m[1]] = append(ps.PushWake[m[1]], r.slots[w].key)
+				}
 			}
 		}
 		s.Pools = append(s.Pools, ps)

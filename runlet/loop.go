@@ -27,8 +27,9 @@ type slot struct {
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
 type pendSlot struct {
-	pool    int32
-	key     string
+	pool    int32         // index into Runlet.pslots
+	key     string        // the pend, or the view group, it stands for
+	members [][2]string   // the (pool, pend) names that lead here
 	waiters []int32       // chips waiting for a push (their prev pend is empty)
 	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits
 }

@@ -108,9 +108,10 @@ type Runlet struct {
 	pends     []pendSlot
 	poolIdx   map[string]int32
 	pendIdx   map[[2]string]int32
-	pslots    []poolSlot
-	fast      deque // self re-runs and push-wakes
-	slow      deque // pull-wakes and Trigger
+	pslots    []poolSlot           // one per storage pool
+	pslotIdx  map[*pool.Pool]int32 // storage pool -> index in pslots
+	fast      deque                // self re-runs and push-wakes
+	slow      deque                // pull-wakes and Trigger
 	stats     Stats
 	outputs   int   // output chips (next = IO output) not ended yet
 	anyOutput bool  // the graph has output chips

@@ -1,0 +1,323 @@
+package logicalpool
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
+)
+
+// New returns a logical pool under key over inner (see [pool.NewLogical]).
+// Give both to the runlet; chips reach inner's pends through either key.
+func New(key string, inner *pool.Pool) *pool.Pool { return pool.NewLogical(key, inner) }
+
+// pends gets the typed viewees of a view.
+func pends[T any](inner *pool.Pool, keys []string) ([]*pool.Pend[T], error) {
+	out := make([]*pool.Pend[T], len(keys))
+	for i, k := range keys {
+		p, err := pool.Get[T](inner, k)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make func([]*pool.Pend[T]) pool.View[T]) error {
+	return lp.DefineView(view, viewees, push, !push, reflect.TypeFor[T](), func(inner *pool.Pool) (any, error) {
+		ps, err := pends[T](inner, viewees)
+		if err != nil {
+			return nil, err
+		}
+		return make(ps), nil
+	})
+}
+
+// Duplicate makes view, in logical pool lp, a push-only view that puts every
+// pack pushed into it into every viewee: each consumer of a viewee gets its
+// own copy of every value and exactly one END. The view is limited while any
+// viewee is limited, so the slowest consumer sets the pace and no branch
+// buffers past its pend's limit: the bound is the pool's, not a growing
+// buffer for the slower branch.
+//
+// Packs are values, so each viewee gets its own Pack; a value that holds
+// references (a slice, a map, a pointer) is shared unless clone, when not
+// nil, makes the copies (called for every viewee after the first). Byte
+// chunks lent by a pool.Buffers need a clone that copies into a fresh buffer,
+// since a buffer has one holder.
+func Duplicate[T any](lp *pool.Pool, view string, viewees []string, clone func(T) T) error {
+	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &dupView[T]{pends: ps, clone: clone} })
+}
+
+type dupView[T any] struct {
+	pends []*pool.Pend[T]
+	clone func(T) T
+}
+
+func (v *dupView[T]) Limited() bool {
+	for _, p := range v.pends {
+		if p.Limited() {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *dupView[T]) Len() int { return 0 }
+
+func (v *dupView[T]) Push(pk hints.Pack[T]) error {
+	for i, p := range v.pends {
+		c := pk
+		if i > 0 && v.clone != nil && pk.Hint == hints.None {
+			c.Value = v.clone(pk.Value)
+		}
+		if err := p.Push(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *dupView[T]) Pull() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
+func (v *dupView[T]) Peek() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
+
+// Strategy picks the viewee of a [LoadBalance] view for each data pack.
+type Strategy uint8
+
+const (
+	// RoundRobin takes the viewees in turn, skipping limited ones.
+	RoundRobin Strategy = iota
+	// LeastFilled takes the viewee holding the fewest packs (the first, from
+	// the turn of round robin, among equals).
+	LeastFilled
+)
+
+// LoadBalance makes view a push-only view that puts each data pack into one
+// viewee, chosen by strategy, and every END into every viewee (each consumer
+// gets exactly one). The view is limited only while every viewee is limited.
+func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy Strategy) error {
+	if strategy > LeastFilled {
+		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
+	}
+	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, strategy: strategy} })
+}
+
+// LoadBalanceByKey makes view a push-only view that puts each data pack into
+// viewee key(value) mod len(viewees), so equal keys always reach the same
+// consumer, and every END into every viewee. The next pack's viewee is not
+// known before it is made, so the view is limited while any viewee is.
+func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []string, key func(T) uint64) error {
+	if key == nil {
+		return errors.New("logicalpool: LoadBalanceByKey with a nil key function")
+	}
+	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, key: key} })
+}
+
+type lbView[T any] struct {
+	pends    []*pool.Pend[T]
+	strategy Strategy
+	key      func(T) uint64
+	turn     int // round robin: the next viewee to try
+}
+
+func (v *lbView[T]) Limited() bool {
+	any, all := false, true
+	for _, p := range v.pends {
+		l := p.Limited()
+		any, all = any || l, all && l
+	}
+	if v.key != nil {
+		return any
+	}
+	return all
+}
+
+func (v *lbView[T]) Len() int { return 0 }
+
+func (v *lbView[T]) Push(pk hints.Pack[T]) error {
+	if pk.Hint == hints.End {
+		for _, p := range v.pends {
+			if err := p.Push(pk); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return v.pends[v.pick(pk.Value)].Push(pk)
+}
+
+// pick chooses the viewee for a data value.
+func (v *lbView[T]) pick(val T) int {
+	n := len(v.pends)
+	if v.key != nil {
+		return int(v.key(val) % uint64(n))
+	}
+	best := -1
+	for k := range n {
+		i := (v.turn + k) % n
+		p := v.pends[i]
+		if v.strategy == RoundRobin {
+			if !p.Limited() {
+				best = i
+				break
+			}
+			continue
+		}
+		if best < 0 || p.Len() < v.pends[best].Len() {
+			best = i
+		}
+	}
+	if best < 0 { // all limited: the scheduler still lets one result bust
+		best = v.turn % n
+	}
+	v.turn = best + 1
+	return best
+}
+
+func (v *lbView[T]) Pull() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
+func (v *lbView[T]) Peek() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
+
+// Merge makes view a pull-only view that reads its viewees as one stream,
+// taking them in turn, and gives one END once every viewee has delivered its
+// END (the others are swallowed): a merge of N producers needs no END
+// regulator. Order between viewees is not kept; order within each is.
+func Merge[T any](lp *pool.Pool, view string, viewees []string) error {
+	return define(lp, view, viewees, false, func(ps []*pool.Pend[T]) pool.View[T] {
+		return &mergeView[T]{pends: ps, ended: make([]bool, len(ps))}
+	})
+}
+
+type mergeView[T any] struct {
+	pends []*pool.Pend[T]
+	ended []bool // viewees whose END has been taken
+	ends  int    // how many
+	turn  int    // the viewee to try first
+	pick  int    // the viewee Peek chose
+}
+
+func (v *mergeView[T]) Limited() bool { return true }
+func (v *mergeView[T]) Push(hints.Pack[T]) error {
+	return errors.New("a merge view cannot be pushed to")
+}
+
+func (v *mergeView[T]) Len() int {
+	n := 0
+	for _, p := range v.pends {
+		n += p.Len()
+	}
+	return n
+}
+
+// Peek finds the next pack: data from the next viewee in turn that has some,
+// or the END once it is the last one. An END that is not the last is taken
+// and swallowed here; no reader could ever see it.
+func (v *mergeView[T]) Peek() (hints.Pack[T], bool) {
+	n := len(v.pends)
+	for k := range n {
+		i := (v.turn + k) % n
+		pk, ok := v.pends[i].Peek()
+		if !ok {
+			continue
+		}
+		if pk.Hint == hints.End && !v.ended[i] && v.ends+1 < n {
+			v.pends[i].Pull()
+			v.ended[i] = true
+			v.ends++
+			continue
+		}
+		v.pick = i
+		return pk, true
+	}
+	return hints.Pack[T]{}, false
+}
+
+func (v *mergeView[T]) Pull() (hints.Pack[T], bool) {
+	pk, ok := v.Peek()
+	if !ok {
+		return pk, false
+	}
+	v.pends[v.pick].Pull()
+	v.turn = v.pick + 1
+	if pk.Hint == hints.End {
+		v.ended[v.pick] = true
+		v.ends++
+	}
+	return pk, true
+}
+
+// Pair is the tuple a [Join2] view gives: one value from each side.
+type Pair[A, B any] struct {
+	A A
+	B B
+}
+
+// Join2 makes view a pull-only view that gives one Pair for each pack taken
+// from viewee a and viewee b together: it has a pack only while both have
+// one. END on either side ends the join (zip semantics): once either viewee
+// shows END at its head, the view gives END, taking the END of every side
+// that shows one; packs still queued on the other side stay in its pend, and
+// its producer is stopped with the rest of the runlet when the flow ends.
+func Join2[A, B any](lp *pool.Pool, view, a, b string) error {
+	return lp.DefineView(view, []string{a, b}, false, true, reflect.TypeFor[Pair[A, B]](), func(inner *pool.Pool) (any, error) {
+		pa, err := pool.Get[A](inner, a)
+		if err != nil {
+			return nil, err
+		}
+		pb, err := pool.Get[B](inner, b)
+		if err != nil {
+			return nil, err
+		}
+		return &joinView[A, B]{a: pa, b: pb}, nil
+	})
+}
+
+type joinView[A, B any] struct {
+	a *pool.Pend[A]
+	b *pool.Pend[B]
+}
+
+func (v *joinView[A, B]) Limited() bool { return true }
+func (v *joinView[A, B]) Push(hints.Pack[Pair[A, B]]) error {
+	return errors.New("a join view cannot be pushed to")
+}
+
+func (v *joinView[A, B]) Len() int {
+	if pk, ok := v.Peek(); ok && pk.Hint == hints.End {
+		return 1
+	}
+	return min(v.a.Len(), v.b.Len())
+}
+
+func (v *joinView[A, B]) Peek() (hints.Pack[Pair[A, B]], bool) {
+	ha, oka := v.a.Peek()
+	hb, okb := v.b.Peek()
+	switch {
+	case (oka && ha.Hint == hints.End) || (okb && hb.Hint == hints.End):
+		return hints.Pack[Pair[A, B]]{Hint: hints.End}, true
+	case oka && okb:
+		return hints.Pack[Pair[A, B]]{Value: Pair[A, B]{A: ha.Value, B: hb.Value}}, true
+	}
+	return hints.Pack[Pair[A, B]]{}, false
+}
+
+func (v *joinView[A, B]) Pull() (hints.Pack[Pair[A, B]], bool) {
+	pk, ok := v.Peek()
+	if !ok {
+		return pk, false
+	}
+	if pk.Hint == hints.End {
+		if h, ok := v.a.Peek(); ok && h.Hint == hints.End {
+			v.a.Pull()
+		}
+		if h, ok := v.b.Peek(); ok && h.Hint == hints.End {
+			v.b.Pull()
+		}
+		return pk, true
+	}
+	v.a.Pull()
+	v.b.Pull()
+	return pk, true
+}

@@ -1,0 +1,287 @@
+package logicalpool_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/logicalpool"
+	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/runlet"
+)
+
+func ints(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
+
+// sink collects values and ENDs; an async sink sleeps per value.
+type sink[T any] struct {
+	mu   sync.Mutex
+	got  []T
+	ends int
+}
+
+func (s *sink[T]) chip(key string, prev chip.PendRef, delay time.Duration) chip.Chip {
+	return chip.New(chip.Config[T, struct{}, struct{}]{
+		Key: key, Prev: prev, Next: chip.Output, Async: delay > 0,
+		Process: func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
+			time.Sleep(delay)
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if in.Hint == hints.End {
+				s.ends++
+				return hints.EndOf[struct{}](1), nil
+			}
+			s.got = append(s.got, in.Value)
+			return hints.SkipOf[struct{}](), nil
+		},
+	})
+}
+
+func (s *sink[T]) values() []T {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]T(nil), s.got...)
+}
+
+func equal[T comparable](t *testing.T, what string, got, want []T) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+// Duplicate: every consumer gets every value and one END, and the slow one
+// sets the pace: the pool never holds more than its limit plus one bust.
+func TestDuplicateSlowAndFastStayWithinTheLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inner := pool.New("store", 16)
+		lp := logicalpool.New("fan", inner)
+		if err := logicalpool.Duplicate[int](lp, "both", []string{"a", "b"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var fast, slow sink[int]
+		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+			chip.FromSlice("in", chip.At("fan", "both"), ints(500)),
+			fast.chip("fast", chip.At("store", "a"), 0),
+			slow.chip("slow", chip.At("fan", "b"), time.Millisecond),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v\n%s", err, r.Describe())
+		}
+		equal(t, "fast", fast.values(), ints(500))
+		equal(t, "slow", slow.values(), ints(500))
+		if fast.ends != 1 || slow.ends != 1 {
+			t.Errorf("ENDs: fast %d, slow %d; want 1 each", fast.ends, slow.ends)
+		}
+		if h := inner.High(); h > 16+2 {
+			t.Errorf("pool high-water mark %d, want at most the limit 16 plus one bust per branch", h)
+		}
+	})
+}
+
+// LoadBalance spreads over equal consumers within 10%, round robin and
+// least-filled; by key keeps equal keys together. Every consumer gets one END.
+func TestLoadBalance(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		define func(lp *pool.Pool) error
+	}{
+		{"round-robin", func(lp *pool.Pool) error {
+			return logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1", "w2", "w3"}, logicalpool.RoundRobin)
+		}},
+		{"least-filled", func(lp *pool.Pool) error {
+			return logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1", "w2", "w3"}, logicalpool.LeastFilled)
+		}},
+		{"by-key", func(lp *pool.Pool) error {
+			return logicalpool.LoadBalanceByKey(lp, "lb", []string{"w0", "w1", "w2", "w3"}, func(v int) uint64 { return uint64(v) })
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				inner := pool.New("store", 8)
+				lp := logicalpool.New("lp", inner)
+				if err := tc.define(lp); err != nil {
+					t.Fatal(err)
+				}
+				sinks := make([]*sink[int], 4)
+				chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "lb"), ints(2000))}
+				for i := range sinks {
+					sinks[i] = &sink[int]{}
+					chips = append(chips, sinks[i].chip(fmt.Sprint("w", i), chip.At("store", fmt.Sprint("w", i)), time.Millisecond))
+				}
+				r := runlet.New([]*pool.Pool{inner, lp}, chips, runlet.Config{})
+				if err := r.Run(context.Background()); err != nil {
+					t.Fatalf("Run: %v\n%s", err, r.Describe())
+				}
+				seen := map[int]int{}
+				for i, s := range sinks {
+					got := s.values()
+					if n := len(got); n < 450 || n > 550 {
+						t.Errorf("consumer %d got %d values, want 500 ± 10%%", i, n)
+					}
+					if s.ends != 1 {
+						t.Errorf("consumer %d saw %d ENDs", i, s.ends)
+					}
+					for _, v := range got {
+						seen[v]++
+						if tc.name == "by-key" && v%4 != i {
+							t.Errorf("value %d reached consumer %d, want %d", v, i, v%4)
+						}
+					}
+				}
+				for v := 1; v <= 2000; v++ {
+					if seen[v] != 1 {
+						t.Errorf("value %d delivered %d times", v, seen[v])
+					}
+				}
+			})
+		})
+	}
+}
+
+// Merge: three producers read as one stream, in order per producer, with one
+// END after all three (no END regulator).
+func TestMerge(t *testing.T) {
+	inner := pool.New("store", 4)
+	lp := logicalpool.New("lp", inner)
+	if err := logicalpool.Merge[int](lp, "all", []string{"p0", "p1", "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	var s sink[int]
+	r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+		chip.FromSlice("in0", chip.At("store", "p0"), []int{1, 2, 3}),
+		chip.FromSlice("in1", chip.At("store", "p1"), []int{10, 20}),
+		chip.FromSlice("in2", chip.At("store", "p2"), []int{100, 200, 300, 400}),
+		s.chip("out", chip.At("lp", "all"), 0),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, r.Describe())
+	}
+	got := s.values()
+	if len(got) != 9 || s.ends != 1 {
+		t.Fatalf("got %v with %d ENDs, want 9 values and 1 END", got, s.ends)
+	}
+	for _, seq := range [][]int{{1, 2, 3}, {10, 20}, {100, 200, 300, 400}} {
+		at := -1
+		for _, v := range seq {
+			i := index(got, v)
+			if i <= at {
+				t.Errorf("order within a producer lost: %v", got)
+			}
+			at = i
+		}
+	}
+}
+
+func index(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// Join2: inputs produced at different rates complete with the right pairs;
+// END on the shorter side ends the join.
+func TestJoinDifferentRates(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inner := pool.New("store", 4)
+		lp := logicalpool.New("lp", inner)
+		if err := logicalpool.Join2[int, string](lp, "pairs", "nums", "words"); err != nil {
+			t.Fatal(err)
+		}
+		slowNums := chip.New(chip.Config[struct{}, int, int]{
+			Key: "nums", Prev: chip.Input, Next: chip.At("store", "nums"), Async: true,
+			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+				time.Sleep(3 * time.Millisecond)
+				if *i == 50 {
+					return hints.EndOf[int](1), nil
+				}
+				*i++
+				return hints.Data(*i), nil
+			},
+		})
+		words := make([]string, 60) // more words than numbers
+		for i := range words {
+			words[i] = fmt.Sprint("w", i+1)
+		}
+		var s sink[logicalpool.Pair[int, string]]
+		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+			slowNums,
+			chip.FromSlice("words", chip.At("store", "words"), words),
+			s.chip("out", chip.At("lp", "pairs"), 0),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v\n%s", err, r.Describe())
+		}
+		got := s.values()
+		if len(got) != 50 || s.ends != 1 {
+			t.Fatalf("%d pairs and %d ENDs, want 50 and 1", len(got), s.ends)
+		}
+		for i, p := range got {
+			if p.A != i+1 || p.B != fmt.Sprint("w", i+1) {
+				t.Fatalf("pair %d is %+v", i, p)
+			}
+		}
+	})
+}
+
+// A duplicate whose branches meet again in a join stalls when one branch
+// must hold more than the pool lets it while the other gathers: here a batch
+// of 3 on branch a, with a pool limit of 2, while the join takes one value of
+// b per batch (so b keeps up to 7 of the 9 values). Run reports the stall
+// with the state. With that room reserved for b (a private size of 7 or
+// more), the same graph completes.
+func TestDuplicateIntoJoinStallsWithTooSmallAPool(t *testing.T) {
+	for _, private := range []int{0, 4, 7} {
+		t.Run(fmt.Sprint("private=", private), func(t *testing.T) {
+			inner := pool.New("store", 2)
+			if private > 0 {
+				if err := inner.Configure("b", private, 0); err != nil {
+					t.Fatal(err)
+				}
+			}
+			lp := logicalpool.New("lp", inner)
+			if err := logicalpool.Duplicate[int](lp, "dup", []string{"a", "b"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := logicalpool.Join2[[]int, int](lp, "join", "a3", "b"); err != nil {
+				t.Fatal(err)
+			}
+			var s sink[logicalpool.Pair[[]int, int]]
+			r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+				chip.FromSlice("in", chip.At("lp", "dup"), ints(9)),
+				chip.Batch[int]("batch3", chip.At("store", "a"), chip.At("store", "a3"), 3, 0),
+				s.chip("out", chip.At("lp", "join"), 0),
+			}, runlet.Config{})
+			err := r.Run(context.Background())
+			if private < 7 {
+				var se *runlet.StallError
+				if !errors.As(err, &se) || !strings.Contains(se.State, "#out [] join@lp") {
+					t.Fatalf("Run = %v, want a stall showing out waiting on the join", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Run: %v\n%s", err, r.Describe())
+			}
+			got := s.values()
+			if len(got) != 3 || fmt.Sprint(got[0].A) != "[1 2 3]" || got[0].B != 1 {
+				t.Errorf("pairs %v, want 3 starting with {[1 2 3] 1}", got)
+			}
+		})
+	}
+}
