@@ -67,6 +67,7 @@ type Pool struct {
 	inner   *Pool               // Logical: the pool that stores the packs
 	views   map[string]*viewDef // Logical: views by pend key
 	groupOf map[string]string   // storage pools: pend key -> wake group of views over it
+	sched   any                 // the scheduling group of the runlets using it (package runlet)
 }
 
 // New returns a count pool: each pack counts 1. limit is the shared limit;
@@ -319,3 +320,11 @@ func shownLimit(l int) int {
 	}
 	return l
 }
+
+// Sched returns what SetSched recorded: for package runlet, the scheduling
+// group of the runlets that use this pool, so that runlets sharing a pool
+// share one lock. Not for other use.
+func (p *Pool) Sched() any { return p.sched }
+
+// SetSched records the scheduling group of the runlets that use p; see Sched.
+func (p *Pool) SetSched(g any) { p.sched = g }

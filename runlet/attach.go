@@ -20,7 +20,7 @@ import (
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
 func (r *Runlet) Attach() error {
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	if r.attached {
 		return ErrAttached
@@ -55,6 +55,9 @@ func (r *Runlet) Attach() error {
 	// Chips: keys, pool keys, IO use.
 	if len(r.chips) == 0 {
 		bad("no chips")
+	}
+	if r.groupErr != "" {
+		bad("pool %q is shared with runlets that share no pool with this runlet's other pools: runlets that share pools must share them through one group", r.groupErr)
 	}
 	specs := make([]chip.Spec, len(r.chips))
 	chipSeen := map[string]bool{}
@@ -241,10 +244,6 @@ func (r *Runlet) Attach() error {
 	// viewees, the view's group), so every name of one place shares its
 	// waiters; a pool is its storage pool, so every key of one budget shares
 	// the chips waiting for room in it.
-	type canon struct {
-		p    *pool.Pool
-		name string
-	}
 	pslotIdx := map[*pool.Pool]int32{}
 	var pslots []poolSlot
 	poolSlotOf := func(p *pool.Pool) int32 {
@@ -252,7 +251,7 @@ func (r *Runlet) Attach() error {
 		if !ok {
 			i = int32(len(pslots))
 			pslotIdx[p] = i
-			pslots = append(pslots, poolSlot{key: p.Key()})
+			pslots = append(pslots, poolSlot{key: p.Key(), pool: p})
 		}
 		return i
 	}
@@ -274,7 +273,7 @@ func (r *Runlet) Attach() error {
 		if !ok {
 			i = int32(len(pends))
 			canonIdx[c] = i
-			pends = append(pends, pendSlot{pool: poolSlotOf(hp), key: name})
+			pends = append(pends, pendSlot{pool: poolSlotOf(hp), key: name, home: c})
 		}
 		pendIdx[k] = i
 		pends[i].members = append(pends[i].members, k)
@@ -321,7 +320,7 @@ func (r *Runlet) Attach() error {
 		}
 	}
 	r.slots, r.pends, r.pendIdx, r.poolIdx = slots, pends, pendIdx, poolIdx
-	r.pools, r.pslots, r.pslotIdx = pools, pslots, pslotIdx
+	r.pools, r.pslots, r.pslotIdx, r.canonIdx = pools, pslots, pslotIdx, canonIdx
 	for i := range slots {
 		if slots[i].output {
 			r.outputs++

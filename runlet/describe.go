@@ -39,7 +39,7 @@ type PoolSnapshot struct {
 
 // Snapshot returns a copy of the runlet's state.
 func (r *Runlet) Snapshot() Snapshot {
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	return r.snapshot()
 }

@@ -3,6 +3,8 @@ package runlet
 import (
 	"time"
 
+	"github.com/runlet/runlet/pool"
+
 	"github.com/runlet/runlet/chip"
 )
 
@@ -30,6 +32,7 @@ type pendSlot struct {
 	pool    int32         // index into Runlet.pslots
 	key     string        // the pend, or the view group, it stands for
 	members [][2]string   // the (pool, pend) names that lead here
+	home    canon         // where its packs live
 	waiters []int32       // chips waiting for a push (their prev pend is empty)
 	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits
 }
@@ -37,6 +40,7 @@ type pendSlot struct {
 // poolSlot is the scheduler's record of a pool: who waits for room in it.
 type poolSlot struct {
 	key     string
+	pool    *pool.Pool    // the storage pool
 	waiters []int32       // chips waiting for a pull (their next pend is limited)
 	room    chan struct{} // closed on the next pull, for PushWait; nil if nobody waits
 }
@@ -187,7 +191,7 @@ func (r *Runlet) arm(i int32, d time.Duration) {
 // pending, while a passive handle may feed or drain the graph, or while an
 // async chip has work in flight or a timer is armed.
 func (r *Runlet) stalled() bool {
-	if !r.running.Load() || !r.triggered || r.stopping || r.paused.Load() || r.hasMail.Load() || len(r.ext) > 0 {
+	if !r.running.Load() || !r.triggered || r.stopping || r.paused.Load() || r.hasMail.Load() || len(r.ext) > 0 || r.shared() {
 		return false
 	}
 	for i := range r.slots {
@@ -218,8 +222,20 @@ func (r *Runlet) finishedFlow() bool {
 }
 
 // wakePend moves the chips waiting for data in pend p to the back of the fast
-// list and wakes PullWait callers.
+// list and wakes PullWait callers, here and in the runlets sharing the pool.
 func (r *Runlet) wakePend(p int32) {
+	r.wakePendLocal(p)
+	r.wakeOthers(true, p)
+}
+
+// wakePool moves the chips waiting for room in pool p to the back of the
+// slow list and wakes PushWait callers, here and in the runlets sharing it.
+func (r *Runlet) wakePool(p int32) {
+	r.wakePoolLocal(p)
+	r.wakeOthers(false, p)
+}
+
+func (r *Runlet) wakePendLocal(p int32) {
 	ps := &r.pends[p]
 	for _, w := range ps.waiters {
 		r.slots[w].onPend = false
@@ -232,9 +248,7 @@ func (r *Runlet) wakePend(p int32) {
 	}
 }
 
-// wakePool moves the chips waiting for room in pool p to the back of the
-// slow list and wakes PushWait callers.
-func (r *Runlet) wakePool(p int32) {
+func (r *Runlet) wakePoolLocal(p int32) {
 	ps := &r.pslots[p]
 	for _, w := range ps.waiters {
 		r.slots[w].onPool = false

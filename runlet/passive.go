@@ -57,7 +57,7 @@ func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
 
 // handlePend finds the pool of a handle and records the external use.
 func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*pool.Pool, error) {
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	what := "PendOutput"
 	if in {
@@ -112,7 +112,7 @@ func (r *Runlet) idx(k [2]string) (int32, bool) {
 // CanPush reports whether Push would succeed now.
 func (in *Input[T]) CanPush() bool {
 	r := in.r
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	return !r.stopping && !in.pend.Limited()
 }
@@ -123,7 +123,7 @@ func (in *Input[T]) CanPush() bool {
 // error for Skip and Redo packs.
 func (in *Input[T]) Push(pk hints.Pack[T]) error {
 	r := in.r
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	err, _ := in.tryPush(pk)
 	return err
@@ -166,7 +166,7 @@ func (in *Input[T]) PushWait(ctx context.Context, pk hints.Pack[T]) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r.mu.Lock()
+		r.g.mu.Lock()
 		err, wait := in.tryPush(pk)
 		r.release()
 		if wait == nil {
@@ -183,7 +183,7 @@ func (in *Input[T]) PushWait(ctx context.Context, pk hints.Pack[T]) error {
 // CanPull reports whether the pend holds a pack.
 func (out *Output[T]) CanPull() bool {
 	r := out.r
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	return out.pend.Len() > 0
 }
@@ -192,7 +192,7 @@ func (out *Output[T]) CanPull() bool {
 // Packs left in the pend can be pulled after the runlet has stopped.
 func (out *Output[T]) Pull() (hints.Pack[T], bool) {
 	r := out.r
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	pk, ok, _ := out.tryPull()
 	return pk, ok
@@ -231,7 +231,7 @@ func (out *Output[T]) PullWait(ctx context.Context) (hints.Pack[T], error) {
 		if err := ctx.Err(); err != nil {
 			return hints.Pack[T]{}, err
 		}
-		r.mu.Lock()
+		r.g.mu.Lock()
 		pk, ok, wait := out.tryPull()
 		var err error
 		if !ok && wait == nil {

@@ -99,10 +99,10 @@ type Runlet struct {
 	chips []chip.Chip
 	cfg   Config
 
-	// mu is held by whichever goroutine runs the scheduler loop; it protects
-	// every field below down to mailMu. The hot path (a sync chip's burst)
-	// runs under it without taking any other lock.
-	mu        sync.Mutex
+	// g.mu is held by whichever goroutine runs the scheduler loop; it
+	// protects every field below down to mailMu (see group).
+	g         *group
+	groupErr  string // a pool whose group differs from r's (Attach reports it)
 	attached  bool
 	slots     []slot
 	pends     []pendSlot
@@ -110,6 +110,7 @@ type Runlet struct {
 	pendIdx   map[[2]string]int32
 	pslots    []poolSlot           // one per storage pool
 	pslotIdx  map[*pool.Pool]int32 // storage pool -> index in pslots
+	canonIdx  map[canon]int32      // a pend's home -> index in pends
 	fast      deque                // self re-runs and push-wakes
 	slow      deque                // pull-wakes and Trigger
 	stats     Stats
@@ -183,12 +184,14 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 		cfg.Budget = 1024
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Runlet{
+	r := &Runlet{
 		pools: pools, chips: chips, cfg: cfg,
 		ctx: ctx, cancel: cancel,
 		done: make(chan struct{}), attachCh: make(chan struct{}), failed: -1,
 		ext: map[[2]string]extUse{},
 	}
+	joinGroup(r)
+	return r
 }
 
 // Run drives the runlet until every output chip has ended (it returns nil),
@@ -217,8 +220,8 @@ func (r *Runlet) Run(ctx context.Context) error {
 		<-r.done
 	}
 	r.wg.Wait()
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.g.mu.Lock()
+	defer r.g.mu.Unlock()
 	return r.err
 }
 
@@ -229,7 +232,7 @@ func (r *Runlet) Done() <-chan struct{} { return r.done }
 // Err returns why the runlet stopped: nil while it runs and after a clean
 // end, else the error Run returns.
 func (r *Runlet) Err() error {
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	return r.err
 }
@@ -269,7 +272,7 @@ func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
 // Run returns [ErrDetached] if the flow had not stopped already.
 func (r *Runlet) Detach() Snapshot {
 	r.detached.Store(true)
-	r.mu.Lock()
+	r.g.mu.Lock()
 	defer r.release()
 	if !r.stopping {
 		r.err = ErrDetached
@@ -289,25 +292,16 @@ func (r *Runlet) post(m mail) {
 }
 
 // kick runs the scheduler loop on this goroutine unless another goroutine
-// is running it.
-//
-// High level idea: the loop's owner holds mu. Anyone with mail posts it and
-// then tries to become the owner; if mu is held, the owner will see the mail,
-// because every owner checks hasMail again after it unlocks. So no post is
-// lost and nobody ever waits for the scheduler to pick up a message: async
-// completions never block on it.
-func (r *Runlet) kick() {
-	for r.hasMail.Load() && r.mu.TryLock() {
-		r.loop()
-		r.mu.Unlock()
-	}
-}
+// is running it (see group.kick).
+func (r *Runlet) kick() { r.g.kick() }
 
-// release unlocks mu after running the loop for whatever arrived meanwhile.
+// release unlocks the group after running the loops for whatever arrived
+// meanwhile.
 func (r *Runlet) release() {
 	r.loop()
-	r.mu.Unlock()
-	r.kick()
+	r.g.drain()
+	r.g.mu.Unlock()
+	r.g.kick()
 }
 
 // host is a chip's view of the runlet (chip.Host).
