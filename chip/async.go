@@ -124,7 +124,13 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		}
 		b := r.fill(size)
 		if b == nil {
-			res.Wait = WaitBusy // an END waits until nothing is in flight
+			if a.inflight > 0 {
+				res.Wait = WaitBusy // an END waits until nothing is in flight
+			} else {
+				// Nothing usable after all (a view's Len may count an END
+				// that its Peek swallows): wait for input, or nobody wakes us.
+				res.Wait = WaitPrev
+			}
 			return res
 		}
 		res.Hits += len(b.in)

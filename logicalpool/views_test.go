@@ -285,3 +285,43 @@ func TestDuplicateIntoJoinStallsWithTooSmallAPool(t *testing.T) {
 		})
 	}
 }
+
+// An async consumer of a merge view, where one producer ends long before the
+// other: the view's first END is swallowed while the other viewee is still
+// empty, and the consumer must still be woken by the later values (it used
+// to report itself busy with nothing in flight, and stall).
+func TestMergeAsyncConsumerAfterEarlyEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inner := pool.New("store", 4)
+		lp := logicalpool.New("lp", inner)
+		if err := logicalpool.Merge[int](lp, "all", []string{"p0", "p1"}); err != nil {
+			t.Fatal(err)
+		}
+		counter := func(key, pend string, every time.Duration, base int) chip.Chip {
+			return chip.New(chip.Config[struct{}, int, int]{
+				Key: key, Prev: chip.Input, Next: chip.At("store", pend), Async: true,
+				Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+					time.Sleep(every)
+					if *i == 3 {
+						return hints.EndOf[int](1), nil
+					}
+					*i++
+					return hints.Data(base + *i), nil
+				},
+			})
+		}
+		var s sink[int]
+		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+			counter("fast", "p0", time.Millisecond, 0),            // ends at 4ms, while p1 is empty
+			counter("slow", "p1", 10*time.Millisecond, 100),       // first value at 10ms
+			s.chip("out", chip.At("lp", "all"), time.Microsecond), // async
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		equal(t, "merged", s.values(), []int{1, 2, 3, 101, 102, 103})
+		if s.ends != 1 {
+			t.Errorf("%d ENDs, want 1", s.ends)
+		}
+	})
+}
