@@ -90,8 +90,9 @@ type Strategy uint8
 const (
 	// RoundRobin takes the viewees in turn, skipping limited ones.
 	RoundRobin Strategy = iota
-	// LeastFilled takes the viewee holding the fewest packs (the first, from
-	// the turn of round robin, among equals).
+	// LeastFilled takes, among the viewees that are not limited, the one
+	// holding the fewest packs (the first from the turn of round robin among
+	// equals).
 	LeastFilled
 )
 
@@ -155,22 +156,26 @@ func (v *lbView[T]) pick(val T) int {
 	if v.key != nil {
 		return int(v.key(val) % uint64(n))
 	}
-	best := -1
+	best, bestLimited := -1, true
 	for k := range n {
 		i := (v.turn + k) % n
 		p := v.pends[i]
+		limited := p.Limited()
 		if v.strategy == RoundRobin {
-			if !p.Limited() {
+			if !limited {
 				best = i
 				break
 			}
 			continue
 		}
-		if best < 0 || p.Len() < v.pends[best].Len() {
-			best = i
+		// LeastFilled: the fewest packs among the viewees not limited, or
+		// among all when every one is (a single bust).
+		switch {
+		case best < 0, bestLimited && !limited, bestLimited == limited && p.Len() < v.pends[best].Len():
+			best, bestLimited = i, limited
 		}
 	}
-	if best < 0 { // all limited: the scheduler still lets one result bust
+	if best < 0 { // round robin, all limited: the scheduler still lets one result bust
 		best = v.turn % n
 	}
 	v.turn = best + 1

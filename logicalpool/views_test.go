@@ -325,3 +325,30 @@ func TestMergeAsyncConsumerAfterEarlyEnd(t *testing.T) {
 		}
 	})
 }
+
+// LeastFilled never pushes into a limited viewee while another is not
+// limited: a pend limit holds (it used to take every push while it held no
+// more than the others).
+func TestLeastFilledRespectsLimits(t *testing.T) {
+	inner := pool.New("store", pool.Unlimited)
+	if err := inner.Configure("w0", 0, 1); err != nil { // w0 holds one pack at most
+		t.Fatal(err)
+	}
+	lp := logicalpool.New("lp", inner)
+	if err := logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1"}, logicalpool.LeastFilled); err != nil {
+		t.Fatal(err)
+	}
+	view, _ := pool.Get[int](lp, "lb")
+	w0, _ := pool.Get[int](inner, "w0")
+	for i := range 100 {
+		if view.Limited() {
+			break
+		}
+		if err := view.Push(hints.Data(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := w0.Len(); n != 1 {
+		t.Errorf("w0 (pend limit 1) holds %d packs, want 1", n)
+	}
+}
