@@ -111,6 +111,19 @@
 // enough for what one branch must hold while the other catches up. A runlet
 // driven by hand (Trigger without Run) is never judged stalled.
 //
+// # Across runlets
+//
+// Runlets that are given the same pool (or logical pools over the same inner
+// pool) share it: its budget is accounted once, and they join one scheduling
+// group at New: one lock, and a push or pull by any of them wakes the chips
+// of the others that wait on the same pend or pool. A pend fed by one runlet
+// and drained by another is declared in each with [PendOutput] and
+// [PendInput] (the handles may stay unused), so Attach knows the other side
+// exists. Sharing a pool shares budget and wakes, not fate: if one runlet
+// fails, the other sees no more packs; stop it too (Abort), or connect the
+// two through a bridge, which carries errors both ways. A runlet whose pools
+// belong to two different groups is refused at Attach.
+//
 // # Describe and counters
 //
 // [Runlet.Describe] prints the whole state in the reference's line format,
