@@ -352,3 +352,30 @@ func TestLeastFilledRespectsLimits(t *testing.T) {
 		t.Errorf("w0 (pend limit 1) holds %d packs, want 1", n)
 	}
 }
+
+// Wakes across keys: a producer that pushes through one pool key and waits
+// for room is woken by a consumer that pulls the same pend through another
+// key of the same storage (the reference runlet keys its pull-waiters by pool
+// key and misses this wake); likewise for data.
+func TestWakesAcrossKeys(t *testing.T) {
+	for _, tc := range []struct{ push, pull string }{{"store", "lp"}, {"lp", "store"}} {
+		t.Run(tc.push+"->"+tc.pull, func(t *testing.T) {
+			inner := pool.New("store", 1)
+			lp := logicalpool.New("lp", inner)
+			if err := logicalpool.Merge[int](lp, "unused-view", []string{"other"}); err != nil {
+				t.Fatal(err)
+			}
+			var s sink[int]
+			r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+				chip.FromSlice("in", chip.At(tc.push, "x"), ints(200)),
+				s.chip("out", chip.At(tc.pull, "x"), 0),
+				chip.FromSlice("in2", chip.At("store", "other"), []int{7}),
+				chip.Collect("out2", chip.At("lp", "unused-view"), new([]int)),
+			}, runlet.Config{})
+			if err := r.Run(context.Background()); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			equal(t, "values", s.values(), ints(200))
+		})
+	}
+}
