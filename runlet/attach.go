@@ -290,7 +290,9 @@ func (r *Runlet) Attach() error {
 			key: sp.Key, spec: sp,
 			prevPend: pendSlotOf(sp.Prev.Pool, sp.Prev.Pend),
 			nextPend: pendSlotOf(sp.Next.Pool, sp.Next.Pend),
-			output:   sp.Next.Pool == pool.IOKey,
+			// Output chips end the flow: those that feed the IO output, and
+			// those that feed a pend drained from outside (a PendOutput).
+			output: sp.Next.Pool == pool.IOKey || r.ext[[2]string{sp.Next.Pool, sp.Next.Pend}].out,
 		}
 		if len(pends) > 0 {
 			s.prevPool, s.nextPool = pends[s.prevPend].pool, pends[s.nextPend].pool

@@ -285,3 +285,42 @@ func TestSyncGraphStartsNoGoroutine(t *testing.T) {
 		t.Errorf("output ran %d times, want 21", len(during))
 	}
 }
+
+// A passive runlet whose chip feeding the drained pend ends early (a Take)
+// finishes: chips that feed a PendOutput's pend are output chips.
+func TestPassiveRunletEndsWithItsOutputChip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A pool large enough that nothing waits for room: out is pulled only
+		// after Run has returned.
+		r := newRunlet(100,
+			mapper("x2", at("in"), at("mid"), false, 0, func(v int) int { return v * 2 }),
+			chip.Take[int]("first3", at("mid"), at("out"), 3))
+		in, _ := runlet.PendInput[int](r, pk, "in")
+		out, _ := runlet.PendOutput[int](r, pk, "out")
+		if err := r.Attach(); err != nil { // so pushes reach the chips at once
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- r.Run(context.Background()) }()
+		time.Sleep(time.Millisecond) // Run has triggered the chips
+		var pushErr error
+		for v := 1; v <= 10 && pushErr == nil; v++ {
+			pushErr = in.PushWait(context.Background(), hints.Data(v))
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("Run = %v, want nil once first3 has ended", err)
+		}
+		if !errors.Is(pushErr, runlet.ErrEnded) {
+			t.Errorf("pushing after the end = %v, want ErrEnded", pushErr)
+		}
+		var got []int
+		for {
+			p, ok := out.Pull()
+			if !ok || p.Hint == hints.End {
+				break
+			}
+			got = append(got, p.Value)
+		}
+		equal(t, "taken", got, []int{2, 4, 6})
+	})
+}

@@ -196,9 +196,11 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 
 // Run drives the runlet until every output chip has ended (it returns nil),
 // the first error (it returns a [*ChipError]), Abort (an error matching
-// [ErrAborted]), Detach ([ErrDetached]) or ctx is done (ctx's error). A
-// runlet with no output chips runs until every chip has ended. Run attaches
-// the runlet if needed and triggers every chip.
+// [ErrAborted]), Detach ([ErrDetached]), a stall ([ErrStalled]) or ctx is
+// done (ctx's error). Output chips are those whose next pend is the IO
+// output or is drained from outside (a [PendOutput]); a runlet with neither
+// runs until every chip has ended. Run attaches the runlet if needed and
+// triggers every chip.
 //
 // When Run returns, every goroutine the runlet started has ended. Run waits
 // for process calls in flight to return; their ctx is cancelled when the
