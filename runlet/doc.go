@@ -121,8 +121,17 @@
 // [PendInput] (the handles may stay unused), so Attach knows the other side
 // exists. Sharing a pool shares budget and wakes, not fate: if one runlet
 // fails, the other sees no more packs; stop it too (Abort), or connect the
-// two through a bridge, which carries errors both ways. A runlet whose pools
-// belong to two different groups is refused at Attach.
+// two through a [Bridge] instead. A runlet whose pools belong to two
+// different groups is refused at Attach.
+//
+// A [Bridge] carries packs from an output chip of one runlet to an input
+// chip of another through a bounded buffer, with backpressure, and carries
+// failure both ways: when the upstream runlet fails, the downstream one
+// fails with an error matching [ErrBridgeUpstream] and wrapping the
+// upstream's error, and the other way round with [ErrBridgeDownstream].
+// [SubRunlet] runs a passive runlet as one chip of a parent: its errors fail
+// the parent (errors.As reaches the inner [ChipError]), and a parent that
+// stops aborts it.
 //
 // # Describe and counters
 //
