@@ -149,13 +149,17 @@ func chain4(n int, async bool, sum *int) *runlet.Runlet {
 	const poolKey = "default"
 	pend := func(i int) chip.PendRef { return chip.At(poolKey, "p"+string(rune('0'+i))).Sized(256, 0) }
 	in, mapf, out := chain4Procs(n, sum)
-	chips := []chip.Chip{chip.New(chip.Config[struct{}, int, int]{Key: "input", Prev: chip.Input, Next: pend(0), Async: async, Process: in})}
+	// The source and the sink are sync in both variants: async means the four
+	// map stages. (An async input chip makes one call per batch, so that a
+	// source waiting on the world pushes each value at once; a counter does
+	// not need that.)
+	chips := []chip.Chip{chip.New(chip.Config[struct{}, int, int]{Key: "input", Prev: chip.Input, Next: pend(0), Process: in})}
 	for s := range 4 {
 		chips = append(chips, chip.New(chip.Config[int, int, struct{}]{
 			Key: "map" + string(rune('1'+s)), Prev: pend(s), Next: pend(s + 1), Async: async, Process: mapf,
 		}))
 	}
-	chips = append(chips, chip.New(chip.Config[int, struct{}, struct{}]{Key: "sum", Prev: pend(4), Next: chip.Output, Async: async, Process: out}))
+	chips = append(chips, chip.New(chip.Config[int, struct{}, struct{}]{Key: "sum", Prev: pend(4), Next: chip.Output, Process: out}))
 	return runlet.New([]*pool.Pool{pool.New(poolKey, 1024)}, chips, runlet.Config{})
 }
 
