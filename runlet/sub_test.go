@@ -3,9 +3,11 @@ package runlet_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
@@ -294,6 +296,33 @@ func TestSubRunletBuild(t *testing.T) {
 		var ce *runlet.ChipError
 		if !errors.Is(err, errSubTest) || !errors.As(err, &ce) || ce.Chip != "sub" {
 			t.Fatalf("Run: %v, want the build error in a ChipError naming the chip", err)
+		}
+	})
+}
+
+// A sub-runlet that shares a pool with its parent (one scheduling group) is
+// refused with a clear error. Without the check, a parent that stops while
+// the sub runs (here: an endless source and a deadline) would wait forever
+// under the group's lock for the sub's Run, which needs that lock.
+func TestSubRunletSharingAPoolIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		shared := pool.New(pk, 8)
+		sub := runlet.SubRunlet("sub", at("a"), at("b"), func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
+			r := runlet.New([]*pool.Pool{shared}, []chip.Chip{mapper("m", at("sin"), at("sout"), false, 0, func(v int) int { return v })}, runlet.Config{})
+			in, _ := runlet.PendInput[int](r, pk, "sin")
+			out, _ := runlet.PendOutput[int](r, pk, "sout")
+			return r, in, out, nil
+		})
+		endless := chip.NewInput("src", at("a"), nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+			*i++
+			return hints.Data(*i), nil
+		})
+		parent := runlet.New([]*pool.Pool{shared}, []chip.Chip{endless, sub, new(sink[int]).output("sink", at("b"))}, runlet.Config{})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		err := parent.Run(ctx)
+		if err == nil || !strings.Contains(err.Error(), "shares a pool with another runlet") {
+			t.Fatalf("Run = %v, want the sharing refused", err)
 		}
 	})
 }
