@@ -82,11 +82,22 @@ func (r *Runlet) takeMail() {
 	r.mailMu.Unlock()
 	for _, m := range box {
 		switch {
-		case m.chip == mailTrigger:
+		case m.chip == mailTrigger || m.chip == mailResume:
+			if m.chip == mailResume {
+				r.paused.Store(false)
+			}
 			r.triggered = r.triggered || r.attached
 			if r.attached && !r.stopping {
 				for i := range r.slots {
 					r.slow.push(int32(i))
+				}
+				// Callers of PushWait and PullWait look again too: a wake
+				// while paused reached no one.
+				for p := range r.pends {
+					r.wakePendLocal(int32(p))
+				}
+				for p := range r.pslots {
+					r.wakePoolLocal(int32(p))
 				}
 			}
 		case m.chip == mailStop:

@@ -78,7 +78,8 @@ type Config struct {
 	// Default: logged with log/slog at error level.
 	OnError func(err error)
 	// Budget is how many packs a sync chip processes in one burst before the
-	// scheduler looks at its mailbox (async completions, Pause, Abort).
+	// scheduler looks at its mailbox (async completions, Pause, Abort, the end
+	// of Run's ctx).
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
@@ -149,6 +150,7 @@ type mail struct {
 const (
 	mailTrigger int32 = -1
 	mailStop    int32 = -2
+	mailResume  int32 = -3
 )
 
 // extUse records which external handles feed or drain a pend.
@@ -214,12 +216,18 @@ func (r *Runlet) Run(ctx context.Context) error {
 	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
 		return err
 	}
-	r.Trigger()
-	select {
-	case <-r.done:
-	case <-ctx.Done():
+	// ctx's end reaches the scheduler as mail, which the loop reads between
+	// bursts: also when the loop runs right here, inside Trigger, for a graph
+	// of sync chips that never waits.
+	fired := make(chan struct{})
+	stopAfter := context.AfterFunc(ctx, func() {
+		defer close(fired)
 		r.stop(ctx.Err())
-		<-r.done
+	})
+	r.Trigger()
+	<-r.done
+	if !stopAfter() {
+		<-fired // the callback ran (or runs): wait until it has returned
 	}
 	r.wg.Wait()
 	r.g.mu.Lock()
@@ -257,8 +265,13 @@ func (r *Runlet) Pause() { r.paused.Store(true) }
 // Resume undoes Pause and triggers every chip. (The reference runlet's
 // resume only clears the flag and needs a trigger; here Resume does both.)
 func (r *Runlet) Resume() {
-	r.paused.Store(false)
-	r.Trigger()
+	if r.detached.Load() {
+		r.paused.Store(false)
+		return
+	}
+	// Cleared and triggered in one step under the lock, so that no loop can
+	// run in between and take the quiet moment for a stall.
+	r.post(mail{chip: mailResume})
 }
 
 // Abort stops the runlet with an error that matches [ErrAborted] and wraps
