@@ -96,12 +96,18 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 	if budget == 0 {
 		return res
 	}
-	for a.inflight < a.n && a.endPending == 0 {
+	// Once an END is pending, only held packs (the rest of a REDO run and the
+	// inputs after it) are still handed out: they were pulled before the END
+	// and must not be lost.
+	for a.inflight < a.n && (a.endPending == 0 || len(a.held) > 0) {
 		if r.next.Limited() {
 			res.Wait = WaitNext
 			return res
 		}
-		avail := len(a.held) + min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
+		avail := len(a.held)
+		if a.endPending == 0 {
+			avail += min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
+		}
 		if avail == 0 {
 			res.Wait = WaitPrev
 			return res
@@ -171,7 +177,7 @@ func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
 			break
 		}
 	}
-	for len(a.held) == 0 && len(b.in) < size {
+	for len(a.held) == 0 && a.endPending == 0 && len(b.in) < size {
 		span := r.prev.Span(size - len(b.in))
 		if len(span) == 0 {
 			break
@@ -288,7 +294,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 			a.recycle(p)
 		}
 	}
-	if res.Err == nil && a.endPending > 0 && a.inflight == 0 && len(a.parked) == 0 {
+	if res.Err == nil && a.endPending > 0 && a.inflight == 0 && len(a.parked) == 0 && len(a.held) == 0 {
 		// Inputs the chip never used go back to the front of the prev pend,
 		// in order, for whoever else reads it (as the reference leaves them).
 		for i := len(a.giveBack) - 1; i >= 0; i-- {

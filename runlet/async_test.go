@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -94,4 +95,42 @@ func TestAsyncEarlyEndLeavesInputInPend(t *testing.T) {
 			})
 		})
 	}
+}
+
+// An unordered async chip whose REDO run outgrows a batch while another
+// batch returns END still finishes the run and the inputs after it before
+// its END (the held rest used to be dropped: 1024 of 2000 outputs).
+func TestAsyncRedoRestSurvivesEarlyEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		seen := map[int]int{}
+		c := chip.New(chip.Config[int, int, struct{}]{
+			Key: "c", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 2,
+			State: func() struct{} { return struct{}{} },
+			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case in.Hint == hints.End || in.Value == 2:
+					return hints.EndOf[int](1), nil
+				case in.Value == 0:
+					seen[0]++
+					if seen[0] < 2000 {
+						return hints.Again(0), nil
+					}
+					return hints.Data(0), nil
+				}
+				return in, nil
+			},
+		})
+		var s sink[int]
+		mustRun(t, newRunlet(100, source("in", at("a"), []int{0, 1, 2}), c, s.output("out", at("b"))))
+		count := map[int]int{}
+		for _, v := range s.values() {
+			count[v]++
+		}
+		if count[0] != 2000 || count[1] != 1 || s.Ends != 1 {
+			t.Errorf("outputs of 0: %d (want 2000), of 1: %d (want 1), ENDs %d", count[0], count[1], s.Ends)
+		}
+	})
 }
