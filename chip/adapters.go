@@ -66,7 +66,7 @@ type seqState[T any] struct {
 //		return nil
 //	})
 func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T, seqState[T]] {
-	return New(Config[struct{}, T, seqState[T]]{
+	return refuse(New(Config[struct{}, T, seqState[T]]{
 		Key: key, Prev: Input, Next: next,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], s *seqState[T]) (hints.Pack[T], error) {
 			if s.next == nil {
@@ -84,7 +84,7 @@ func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T
 				s.stop() // a no-op once seq is exhausted
 			}
 		},
-	})
+	}), nilArg("seq", seq == nil))
 }
 
 // FromChan returns an async input chip (Concurrency 1) that pushes the
@@ -101,7 +101,7 @@ func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T
 // pushed as soon as it is produced: a source may wait for its earlier values
 // to come out of the runlet before it produces more.
 func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, struct{}] {
-	return New(Config[struct{}, T, struct{}]{
+	return refuse(New(Config[struct{}, T, struct{}]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], _ *struct{}) (hints.Pack[T], error) {
 			select {
@@ -114,7 +114,7 @@ func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, s
 				return hints.Pack[T]{}, ctx.Err()
 			}
 		},
-	})
+	}), nilArg("ch", ch == nil))
 }
 
 // genState is the state of a Generate chip: the generator's goroutine and
@@ -147,7 +147,7 @@ type genState[T any] struct {
 // pushed as soon as it is produced: a source may wait for its earlier values
 // to come out of the runlet before it produces more.
 func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yield func(T) bool) error) *Func[struct{}, T, genState[T]] {
-	return New(Config[struct{}, T, genState[T]]{
+	return refuse(New(Config[struct{}, T, genState[T]]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *genState[T]) (hints.Pack[T], error) {
 			if s.done == nil {
@@ -173,7 +173,7 @@ func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yie
 				<-s.done
 			}
 		},
-	})
+	}), nilArg("gen", gen == nil))
 }
 
 // start runs gen on its own goroutine.
@@ -218,7 +218,7 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 // pushed as soon as it is produced: a source may wait for its earlier values
 // to come out of the runlet before it produces more.
 func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, *bufio.Scanner] {
-	return New(Config[struct{}, string, *bufio.Scanner]{
+	return refuse(New(Config[struct{}, string, *bufio.Scanner]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
 		State: func() *bufio.Scanner { return bufio.NewScanner(r) },
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], sc **bufio.Scanner) (hints.Pack[string], error) {
@@ -233,7 +233,7 @@ func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, *bufio
 			}
 			return hints.EndOf[string](1), nil
 		},
-	})
+	}), nilArg("r", r == nil))
 }
 
 // Collect returns a sync output chip that appends every data value it
@@ -244,12 +244,12 @@ func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, *bufio
 // never resets it, so a rebound chip (or one shared by two runlets) appends
 // again.
 func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struct{}] {
-	return NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
+	return refuse(NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint != hints.End {
 			*dst = append(*dst, in.Value)
 		}
 		return nil
-	})
+	}), nilArg("dst", dst == nil))
 }
 
 // ForEach returns a sync output chip that calls f with every data value it
@@ -260,12 +260,12 @@ func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struc
 // the runlet's methods other than Trigger, Pause, Resume and Abort. For work
 // that blocks, build an async chip with [New].
 func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}, struct{}] {
-	return NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
+	return refuse(NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint == hints.End {
 			return nil
 		}
 		return f(in.Value)
-	})
+	}), nilArg("f", f == nil))
 }
 
 // ToChan returns an async output chip (Concurrency 1) that sends every data
@@ -283,7 +283,7 @@ func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}
 // then dropped.
 func ToChan[T any](key string, prev PendRef, ch chan<- T) *Func[T, struct{}, struct{}] {
 	var once sync.Once
-	return New(Config[T, struct{}, struct{}]{
+	return refuse(New(Config[T, struct{}, struct{}]{
 		Key: key, Prev: prev, Next: Output, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
@@ -297,5 +297,5 @@ func ToChan[T any](key string, prev PendRef, ch chan<- T) *Func[T, struct{}, str
 				return hints.Pack[struct{}]{}, ctx.Err()
 			}
 		},
-	})
+	}), nilArg("ch", ch == nil))
 }

@@ -28,7 +28,7 @@ type readState struct {
 // blocks is waited for when the runlet stops; if r may block for long, close
 // it when the runlet's ctx is done.
 func FromReader(key string, next PendRef, r io.Reader, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
-	return fromReader(key, next, bufs, func() readState { return readState{r: r} }, nil)
+	return refuse(fromReader(key, next, bufs, func() readState { return readState{r: r} }, nil), nilArg("r", r == nil))
 }
 
 // FromFile is [FromReader] over the file at path, opened on the chip's first
@@ -132,7 +132,7 @@ type writeState struct {
 // fails the runlet with the writer's error (io.ErrShortWrite for a short one).
 // ToWriter neither flushes nor closes w.
 func ToWriter(key string, prev PendRef, w io.Writer, bufs *pool.Buffers) *Func[[]byte, struct{}, struct{}] {
-	return New(Config[[]byte, struct{}, struct{}]{
+	return refuse(New(Config[[]byte, struct{}, struct{}]{
 		Key: key, Prev: prev, Next: Output, Async: true,
 		Process: func(_ context.Context, in hints.Pack[[]byte], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
@@ -147,7 +147,7 @@ func ToWriter(key string, prev PendRef, w io.Writer, bufs *pool.Buffers) *Func[[
 			}
 			return hints.Pack[struct{}]{Hint: hints.Skip}, nil
 		},
-	})
+	}), nilArg("w", w == nil))
 }
 
 // ToFile is [ToWriter] into the file at path, created (or truncated) on the
@@ -350,7 +350,7 @@ func Transform(key string, prev, next PendRef, bufs *pool.Buffers, newWriter fun
 		Close: func(s *transformState) { s.out.release() },
 	})
 	f.check = needBuffers(bufs)
-	return f
+	return refuse(f, nilArg("newWriter", newWriter == nil))
 }
 
 // errStopped is what the decoder goroutine of TransformReader reads once the
@@ -507,7 +507,12 @@ func TransformReader(key string, prev, next PendRef, bufs *pool.Buffers, newRead
 			}
 		},
 	})
-	f.check = needBuffers(bufs)
+	f.check = func() error {
+		if newReader == nil {
+			return errors.New("nil newReader")
+		}
+		return needBuffers(bufs)()
+	}
 	return f
 }
 
@@ -522,6 +527,9 @@ func (s *readerState) start(ctx context.Context, bufs *pool.Buffers, newReader f
 		fr := &feedReader{feed: feed, stop: stop, ctx: ctx, bufs: bufs}
 		var err error
 		defer func() {
+			if v := recover(); v != nil { // a panic in newReader or the decoder fails the runlet
+				err = panicError(v)
+			}
 			fr.release()
 			s.err = err
 			close(out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/runlet/runlet/hints"
@@ -428,7 +429,45 @@ func (r *runner[In, Out, S]) Describe() (running, note string) {
 		running = r.held.String() + "|IDLE"
 	}
 	if r.cfg.Describe != nil && (r.async == nil || r.async.inflight == 0) {
-		note = r.cfg.Describe(&r.state)
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					note = fmt.Sprintf("[Describe panicked: %v]", v)
+				}
+			}()
+			note = r.cfg.Describe(&r.state)
+		}()
 	}
 	return running, note
+}
+
+// refuse makes Attach report the constructor arguments that are missing
+// (nil): names holds the names of the nil ones, or "" for the others.
+func refuse[In, Out, S any](f *Func[In, Out, S], names ...string) *Func[In, Out, S] {
+	var missing []string
+	for _, n := range names {
+		if n != "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return f
+	}
+	prev := f.check
+	f.check = func() error {
+		err := fmt.Errorf("nil %s", strings.Join(missing, ", "))
+		if prev != nil {
+			return errors.Join(err, prev())
+		}
+		return err
+	}
+	return f
+}
+
+// nilArg returns name if isNil, for refuse.
+func nilArg(name string, isNil bool) string {
+	if isNil {
+		return name
+	}
+	return ""
 }

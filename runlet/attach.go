@@ -53,20 +53,26 @@ func (r *Runlet) Attach() error {
 	}
 
 	// Chips: keys, pool keys, IO use.
-	if len(r.chips) == 0 {
+	chips := slices.Clone(r.chips) // a chip that fails Spec is dropped here, not in the caller's slice
+	if len(chips) == 0 {
 		bad("no chips")
 	}
 	if r.groupErr != "" {
 		bad("pool %q is shared with runlets that share no pool with this runlet's other pools: runlets that share pools must share them through one group", r.groupErr)
 	}
-	specs := make([]chip.Spec, len(r.chips))
+	specs := make([]chip.Spec, len(chips))
 	chipSeen := map[string]bool{}
-	for i, c := range r.chips {
+	for i, c := range chips {
 		if c == nil {
 			bad("chip #%d is nil", i)
 			continue
 		}
-		sp := c.Spec()
+		sp, err := safeSpec(c)
+		if err != nil {
+			bad("chip #%d: %v", i, err)
+			chips[i] = nil // not bound below
+			continue
+		}
 		specs[i] = sp
 		name := sp.Key
 		if name == "" {
@@ -168,7 +174,7 @@ func (r *Runlet) Attach() error {
 		return []store{{p, ref.Pend}}
 	}
 	for i, sp := range specs {
-		if r.chips[i] == nil {
+		if chips[i] == nil {
 			continue
 		}
 		for _, side := range []struct {
@@ -279,8 +285,8 @@ func (r *Runlet) Attach() error {
 		pends[i].members = append(pends[i].members, k)
 		return i
 	}
-	slots := make([]slot, len(r.chips))
-	for i, c := range r.chips {
+	slots := make([]slot, len(chips))
+	for i, c := range chips {
 		if c == nil {
 			continue
 		}
@@ -298,7 +304,7 @@ func (r *Runlet) Attach() error {
 			s.prevPool, s.nextPool = pends[s.prevPend].pool, pends[s.nextPend].pool
 		}
 		s.host = host{r: r, idx: int32(i)}
-		run, err := c.Bind(chip.Binding{
+		run, err := safeBind(c, chip.Binding{
 			Prev: poolOf(sp.Prev.Pool), Next: poolOf(sp.Next.Pool),
 			Ctx: r.ctx, Host: &s.host,
 		})
@@ -332,4 +338,24 @@ func (r *Runlet) Attach() error {
 	r.attached = true
 	close(r.attachCh)
 	return nil
+}
+
+// safeSpec and safeBind turn a panic in a chip's Spec or Bind (a typed nil
+// chip, a state factory that panics) into an error for Attach's list.
+func safeSpec(c chip.Chip) (sp chip.Spec, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("Spec panicked: %v", v)
+		}
+	}()
+	return c.Spec(), nil
+}
+
+func safeBind(c chip.Chip, b chip.Binding) (run chip.Runner, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("bind panicked (a State factory?): %v", v)
+		}
+	}()
+	return c.Bind(b)
 }

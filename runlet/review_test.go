@@ -137,3 +137,36 @@ func TestPushEndWithCount(t *testing.T) {
 		}
 	})
 }
+
+// Bad input gets one error from Attach, never a panic: a typed nil chip, a
+// state factory that panics, nil constructor arguments; and a Describe hook
+// that panics does not take Describe down.
+func TestAttachNeverPanics(t *testing.T) {
+	var nilFunc *chip.Func[int, int, struct{}]
+	boom := chip.New(chip.Config[int, int, struct{}]{
+		Key: "boom", Prev: at("a"), Next: at("b"),
+		State:   func() struct{} { panic("no state for you") },
+		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil },
+	})
+	var s sink[int]
+	r := newRunlet(4, source("in", at("a"), ints(1)), nilFunc, boom,
+		chip.ForEach[int]("each", at("b"), nil), chip.FromChan[int]("ch", at("c"), nil), s.output("out", at("c")))
+	err := r.Attach()
+	for _, want := range []string{"chip #1: Spec panicked", `chip "boom": bind panicked (a State factory?): no state for you`, `chip "each": nil f`, `chip "ch": nil ch`} {
+		if err == nil || !contains(err.Error(), want) {
+			t.Errorf("Attach error lacks %q:\n%v", want, err)
+		}
+	}
+	hook := chip.New(chip.Config[int, struct{}, struct{}]{
+		Key: "hook", Prev: at("x"), Next: chip.Output,
+		Process:  func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) { return hints.SkipOf[struct{}](), nil },
+		Describe: func(*struct{}) string { panic("bad hook") },
+	})
+	r2 := newRunlet(4, source("in", at("x"), ints(1)), hook)
+	if err := r2.Attach(); err != nil {
+		t.Fatal(err)
+	}
+	if d := r2.Describe(); !contains(d, "[Describe panicked: bad hook]") {
+		t.Errorf("Describe:\n%s", d)
+	}
+}
