@@ -159,7 +159,9 @@ func TestAttachNeverPanics(t *testing.T) {
 	}
 	hook := chip.New(chip.Config[int, struct{}, struct{}]{
 		Key: "hook", Prev: at("x"), Next: chip.Output,
-		Process:  func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) { return hints.SkipOf[struct{}](), nil },
+		Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
+			return hints.SkipOf[struct{}](), nil
+		},
 		Describe: func(*struct{}) string { panic("bad hook") },
 	})
 	r2 := newRunlet(4, source("in", at("x"), ints(1)), hook)
