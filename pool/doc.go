@@ -25,6 +25,9 @@
 // and the scheduler stops filling it. An empty pend is never limited, so a
 // chip can always push into an empty next pend, a full pool never deadlocks a
 // linear flow, and a pool limit of 0 still flows, lock-step.
+// (One exception: units reserved with [Pend.Reserve] for an ordered chip's
+// reorder buffer count as held, so such a pend can be limited while it
+// queues nothing: the point is to hold its producer back.)
 //
 // The limit is checked before a chip runs, not on every push: one result is
 // always pushed even if it busts the limit, so a pend may hold a few packs more

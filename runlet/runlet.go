@@ -235,8 +235,10 @@ func (r *Runlet) Run(ctx context.Context) error {
 	return r.err
 }
 
-// Done returns a channel that is closed once the runlet has stopped and no
-// work is in flight; [Runlet.Err] then tells why.
+// Done returns a channel that is closed once the runlet has stopped, no
+// process call is in flight and every chip has been told and closed;
+// [Runlet.Err] then tells why. Worker goroutines may still be exiting: Run,
+// which also waits for them, is the call after which none is left.
 func (r *Runlet) Done() <-chan struct{} { return r.done }
 
 // Err returns why the runlet stopped: nil while it runs and after a clean
