@@ -65,8 +65,8 @@
 // (N:1 through SKIP), [FlatMap] (1:N through REDO), [Batch] (slices of size
 // values, a partial one flushed on END and after maxWait through a Timer),
 // [Unbatch], [Reduce] and [Fold] (one value at END), [Tap], and [Take] (ends
-// early: the flow ends when the output chips do, and the runlet then stops
-// every chip upstream, cancelling their ctx and calling their Close hooks).
+// early; the runlet then ends the chips upstream whose output nobody else
+// reads, and stops the rest when the flow ends).
 // User functions see data only, never END; their errors fail the runlet.
 //
 // # Parallel maps

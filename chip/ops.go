@@ -335,11 +335,11 @@ type takeState struct{ passed int }
 // more input, and with n == 0 it ends on its first input. An END that comes
 // sooner passes through. n must not be negative (Attach reports otherwise).
 //
-// Take stops its own branch only: the chips upstream are not told. They stop
-// when the runlet's flow ends (every output chip has ended, as a linear graph
-// does after Take's END); then their ctx is cancelled, Run waits for their
-// process calls in flight, and their Close hooks run. Until then, in a graph
-// with other live branches, they go on until the pend before Take is limited.
+// When Take ends, the chips upstream are told to stop as soon as nothing
+// else reads what they make: the scheduler ends every producer of a pend
+// whose readers have all ended (and no PendOutput drains it), and so on
+// upstream; they get no new work and work in flight is discarded. Their ctx
+// is cancelled and their Close hooks run when the runlet stops.
 func Take[T any](key string, prev, next PendRef, n int) *Func[T, T, takeState] {
 	f := New(Config[T, T, takeState]{
 		Key: key, Prev: prev, Next: next,

@@ -324,3 +324,32 @@ func TestPassiveRunletEndsWithItsOutputChip(t *testing.T) {
 		equal(t, "taken", got, []int{2, 4, 6})
 	})
 }
+
+// A chip that ends early (Take) tells its upstream to stop while the rest
+// of the flow goes on: the endless source is ended at once instead of
+// producing until the pool is full.
+func TestTakeEndsUpstream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var produced atomic.Int32
+		endless := chip.New(chip.Config[struct{}, int, int]{
+			Key: "in", Prev: chip.Input, Next: at("a"), Async: true,
+			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+				time.Sleep(time.Millisecond)
+				produced.Add(1)
+				*i++
+				return hints.Data(*i), nil
+			},
+		})
+		slow := mapper("slow", at("b"), at("c"), true, 1, func(v int) int {
+			time.Sleep(time.Second)
+			return v
+		})
+		var s sink[int]
+		r := newRunlet(1000, endless, chip.Take[int]("take3", at("a"), at("b"), 3), slow, s.output("out", at("c")))
+		mustRun(t, r) // lasts about 3s of fake time, for the slow map
+		equal(t, "taken", s.values(), []int{1, 2, 3})
+		if n := produced.Load(); n > 10 {
+			t.Errorf("the source produced %d values, want it stopped right after the third", n)
+		}
+	})
+}

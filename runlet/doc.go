@@ -41,6 +41,11 @@
 //	                                 its input)
 //	END       Count END packs (>=1)  no: ended     yes                yes
 //
+// When a chip ends and no other chip (and no PendOutput) reads its prev
+// pend, the chips that feed that pend are ended too, and so on upstream:
+// nothing would read what they make (a Take that ends early stops its
+// source at once).
+//
 // Trigger appends every chip, in chip order, to the slow list. A chip that
 // resolved goes to the front of the fast list, so it runs again while it can
 // (cache locality): a sync chip runs in a burst until it misses. Within a

@@ -175,7 +175,48 @@ func (r *Runlet) runChip(i int32) {
 		}
 		if r.finishedFlow() {
 			r.beginStop()
+			return
 		}
+		r.endUpstream(i)
+		if r.finishedFlow() {
+			r.beginStop()
+		}
+	}
+}
+
+// endUpstream tells the producers of chip i's prev pend to stop when i was
+// its last reader (a Take ended early, say): nothing will read what they
+// make. They end as if they had returned END (no new work; an async one's
+// work in flight is discarded), and the same goes on upstream. A pend read
+// from outside (a PendOutput, another runlet) keeps its producers.
+func (r *Runlet) endUpstream(i int32) {
+	p := r.slots[i].prevPend
+	for j := range r.slots {
+		if s := &r.slots[j]; !s.ended && s.prevPend == p {
+			return // another reader still needs it
+		}
+	}
+	for _, m := range r.pends[p].members {
+		if r.ext[m].out {
+			return
+		}
+	}
+	for j := range r.slots {
+		s := &r.slots[j]
+		if s.ended || s.nextPend != p {
+			continue
+		}
+		s.ended = true
+		if idle, late := s.run.Halt(); idle || late != nil {
+			s.idle = idle
+			if late != nil {
+				r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+			}
+		}
+		if s.output {
+			r.outputs--
+		}
+		r.endUpstream(int32(j))
 	}
 }
 
