@@ -27,11 +27,7 @@ func logicalRunlet(n int, viewees []string, sums []int, define func(lp *pool.Poo
 	if err := define(lp, viewees); err != nil {
 		return nil, err
 	}
-	ints := make([]int, n)
-	for i := range ints {
-		ints[i] = i
-	}
-	chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "view"), ints)}
+	chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "view"), upTo(n))}
 	for i, v := range viewees {
 		sum := &sums[i]
 		chips = append(chips, chip.ForEach("sum-"+v, chip.At("store", v), func(x int) error { *sum += x; return nil }))

@@ -12,6 +12,15 @@ import (
 // at names a pend of the benchmarks' pool, with room for long bursts.
 func at(pend string) chip.PendRef { return chip.At("default", pend).Sized(256, 0) }
 
+// upTo returns 0, 1, ..., n-1: the input of the benchmarks.
+func upTo(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
 func benchRunlet(chips ...chip.Chip) *runlet.Runlet {
 	return runlet.New([]*pool.Pool{pool.New("default", 1024)}, chips, runlet.Config{})
 }
@@ -65,10 +74,7 @@ func BenchmarkFlatMap5(b *testing.B) {
 	})
 	b.Run("Runlet", func(b *testing.B) {
 		sum := 0
-		ints := make([]int, b.N)
-		for i := range ints {
-			ints[i] = i
-		}
+		ints := upTo(b.N)
 		var buf [5]int // FlatMap may be handed the same buffer each time
 		r := benchRunlet(
 			chip.FromSlice("in", at("a"), ints),
@@ -158,10 +164,7 @@ func BenchmarkBatch100(b *testing.B) {
 	})
 	b.Run("Runlet", func(b *testing.B) {
 		sum := 0
-		ints := make([]int, b.N)
-		for i := range ints {
-			ints[i] = i
-		}
+		ints := upTo(b.N)
 		r := benchRunlet(
 			chip.FromSlice("in", at("a"), ints),
 			chip.Batch[int]("batch", at("a"), at("b"), 100, 0),
