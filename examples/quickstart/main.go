@@ -1,13 +1,29 @@
-// Quickstart counts the words of a poem with a small runlet and prints the
-// most frequent ones, then the runlet's whole state as Describe shows it.
+// Quickstart counts the words of a poem with a small runlet, prints the most
+// frequent ones, then the runlet's whole state as Describe shows it.
 //
-//	lines -> words (1:N, REDO) -> normalize (async, drops short words: SKIP) -> count
+// The graph is four chips joined by three pends of one pool:
 //
-// Run it with: go run ./examples/quickstart
+//	          [ pool "default", limit 8: every pack waiting between chips counts ]
+//	                [ pend "lines" ]     [ pend "words" ]        [ pend "clean" ]
+//	input -> lines ->      |->    words    ->    |->   normalize   ->   |->   count -> output
+//	                        1:N (REDO)          async, 2 workers,         one map,
+//	                                            drops short words (SKIP)  ends at END
+//
+// Packs (a value plus a hint) move between pends; a chip is a passive step
+// from its prev pend to its next one, and the hint it returns steers the
+// flow: DATA pushes a value, SKIP consumes the input without output, REDO
+// pushes a value and asks for the same input again, END ends the chip and is
+// passed downstream. The scheduler runs whichever chip can move, so the pool's
+// limit (8) bounds what the whole flow holds at once.
+//
+// Run it with:
+//
+//	go run ./examples/quickstart [-top 5]
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -43,40 +59,36 @@ I took the one less traveled by,
 And that has made all the difference.`
 
 func main() {
+	n := flag.Int("top", 5, "how many of the most frequent words to print")
+	flag.Parse()
+
 	counts, r, err := countWords(context.Background(), strings.Split(poem, "\n"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 	fmt.Println("most frequent words of three letters or more:")
-	for _, w := range top(counts, 5) {
+	for _, w := range top(counts, *n) {
 		fmt.Printf("  %-10s %d\n", w, counts[w])
 	}
 	fmt.Println("\nthe runlet after the run (r.Describe()):")
 	fmt.Println(r.Describe())
 }
 
-// countWords runs the pipeline over lines and returns the word counts.
+// countWords runs the pipeline over lines and returns the word counts and
+// the runlet, for its Describe.
 func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Runlet, error) {
 	pend := func(key string) chip.PendRef { return chip.At("default", key) }
 
-	// Input: one line per call, END when done.
-	read := chip.NewInput("lines", pend("lines"), nil, func(_ context.Context, i *int) (hints.Pack[string], error) {
-		if *i == len(lines) {
-			return hints.EndOf[string](1), nil
-		}
-		*i++
-		return hints.Data(lines[*i-1]), nil
-	})
-
-	// 1:N: a line becomes one pack per word. REDO means "here is one word,
-	// call me again with the same line"; the state remembers how far we got.
+	// 1:N, a chip written by hand: a line becomes one pack per word. REDO
+	// means "here is one word, call me again with the same line"; the
+	// state remembers which words are left.
 	type cursor struct{ words []string }
-	split := chip.New(chip.Config[string, string, cursor]{
+	words := chip.New(chip.Config[string, string, cursor]{
 		Key: "words", Prev: pend("lines"), Next: pend("words"),
 		Process: func(_ context.Context, in hints.Pack[string], c *cursor) (hints.Pack[string], error) {
 			if in.Hint == hints.End {
-				return hints.EndOf[string](1), nil
+				return in, nil // pass END on: this chip ends, and so will the next
 			}
 			if c.words == nil {
 				c.words = strings.Fields(in.Value)
@@ -87,15 +99,15 @@ func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Ru
 			}
 			w := c.words[0]
 			if c.words = c.words[1:]; len(c.words) > 0 {
-				return hints.Again(w), nil
+				return hints.Again(w), nil // REDO: more words in this line
 			}
 			c.words = nil
-			return hints.Data(w), nil
+			return hints.Data(w), nil // the line's last word: take the next line
 		},
 	})
 
-	// Async, two workers: lower-case and trim punctuation; N:1 for short
-	// words, which are dropped with SKIP.
+	// Async, on two worker goroutines: lower-case and trim punctuation;
+	// short words are dropped with SKIP (N:1).
 	normalize := chip.New(chip.Config[string, string, struct{}]{
 		Key: "normalize", Prev: pend("words"), Next: pend("clean"), Async: true, Concurrency: 2,
 		Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[string], error) {
@@ -110,15 +122,16 @@ func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Ru
 		},
 	})
 
+	// The input and output chips come ready-made: FromSlice pushes each
+	// line, then END; ForEach sees every value and ends at END, and Run
+	// returns once it has.
 	counts := map[string]int{}
-	count := chip.NewOutput("count", pend("clean"), nil, func(_ context.Context, in hints.Pack[string], _ *struct{}) error {
-		if in.Hint != hints.End {
-			counts[in.Value]++
-		}
-		return nil
-	})
-
-	r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{read, split, normalize, count}, runlet.Config{})
+	r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{
+		chip.FromSlice("lines", pend("lines"), lines),
+		words,
+		normalize,
+		chip.ForEach("count", pend("clean"), func(w string) error { counts[w]++; return nil }),
+	}, runlet.Config{})
 	err := r.Run(ctx)
 	return counts, r, err
 }
@@ -135,5 +148,5 @@ func top(counts map[string]int, n int) []string {
 		}
 		return words[i] < words[j]
 	})
-	return words[:min(n, len(words))]
+	return words[:min(max(n, 0), len(words))]
 }
