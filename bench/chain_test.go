@@ -7,84 +7,52 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
-	"github.com/runlet/runlet/runlet"
+	"github.com/samber/ro"
+	"github.com/sourcegraph/conc/stream"
+	kitsune "github.com/zenbaku/go-kitsune"
+	"golang.org/x/sync/errgroup"
 )
 
 // step is the work of each of the four map stages.
 func step(x int) int { return x*3 + 1 }
 
-var sink int
+func step4(x int) int { return step(step(step(step(x)))) }
 
-// perItem reports ns/item and allocs/item for a benchmark that moves b.N
-// items. allocs/item comes from the runtime's malloc counter over the run.
-func perItem(b *testing.B, run func()) {
-	b.ReportAllocs()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	b.ResetTimer()
-	run()
-	b.StopTimer()
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/item")
-	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "allocs/item")
-}
+// mapStep is step as a map function of the libraries that take an error.
+func mapStep(x int) (int, error) { return step(x), nil }
 
-// BenchmarkChain4 moves b.N ints through four x*3+1 stages and sums them.
-func BenchmarkChain4(b *testing.B) {
-	check := func(b *testing.B, got int) {
-		want := 0
-		for i := range b.N {
-			want += step(step(step(step(i))))
+// chain4 is input 0..n-1 -> four x*3+1 maps -> sum: the per-item overhead
+// of a pipeline whose work is almost nothing.
+//
+// Fused is the plain loop with the work inlined (the limit); FusedCalls the
+// same loop calling runlet's six process functions through function values
+// (the limit for any runtime that calls user code per stage); Channels a
+// goroutine per stage (channels buffered 1024); RunletSync four chip.Map
+// (sync chips: one goroutine); RunletAsync the four maps as async chips;
+// Kitsune four kitsune.Map; Errgroup the errgroup pipeline pattern (a
+// goroutine per stage, select on ctx); Ro four ro.Map under ro.Pipe; Conc a
+// conc stream (conc has no stages: one task per item does the four maps,
+// its callback sums in order).
+var chain4 = workload{
+	name: "Chain4",
+	want: func(n int) uint64 {
+		s := 0
+		for i := range n {
+			s += step4(i)
 		}
-		if got != want {
-			b.Fatalf("sum = %d, want %d", got, want)
-		}
-	}
-
-	b.Run("Fused", func(b *testing.B) {
-		perItem(b, func() {
-			sum := 0
-			for i := range b.N {
-				sum += step(step(step(step(i))))
+		return uint64(s)
+	},
+	systems: []system{
+		{"Fused", func(n int) (uint64, error) {
+			s := 0
+			for i := range n {
+				s += step4(i)
 			}
-			sink = sum
-		})
-	})
-
-	// FusedCalls is the same plain loop calling chain4's six process
-	// functions through function values, as any runtime must: the limit for
-	// a runtime that runs user code, where Fused is the limit of the work.
-	b.Run("FusedCalls", func(b *testing.B) {
-		sum := 0
-		in, mapf, out := chain4Procs(b.N, &sum)
-		perItem(b, func() {
-			ctx, i, none := context.Background(), 0, struct{}{}
-			for {
-				p, _ := in(ctx, hints.Pack[struct{}]{Hint: hints.Skip}, &i)
-				if p.Hint == hints.End {
-					out(ctx, p, &none)
-					break
-				}
-				for range 4 {
-					p, _ = mapf(ctx, p, &none)
-				}
-				out(ctx, p, &none)
-			}
-		})
-		check(b, sum)
-	})
-
-	b.Run("Channels", func(b *testing.B) {
-		perItem(b, func() {
-			src := make(chan int, 1024)
-			go func() {
-				for i := range b.N {
-					src <- i
-				}
-				close(src)
-			}()
-			c := (<-chan int)(src)
+			return uint64(s), nil
+		}},
+		{"FusedCalls", chain4FusedCalls},
+		{"Channels", func(n int) (uint64, error) {
+			c := chanCount(n)
 			for range 4 {
 				in, out := c, make(chan int, 1024)
 				go func() {
@@ -95,79 +63,121 @@ func BenchmarkChain4(b *testing.B) {
 				}()
 				c = out
 			}
-			sum := 0
+			s := 0
 			for v := range c {
-				sum += v
+				s += v
 			}
-			sink = sum
-		})
-	})
-
-	for _, mode := range []struct {
-		name  string
-		async bool
-	}{{"RunletSync", false}, {"RunletAsync", true}} {
-		b.Run(mode.name, func(b *testing.B) {
-			sum := 0
-			r := chain4(b.N, mode.async, &sum)
-			perItem(b, func() {
-				if err := r.Run(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-			})
-			check(b, sum)
-		})
-	}
+			return uint64(s), nil
+		}},
+		{"RunletSync", func(n int) (uint64, error) {
+			s := 0
+			err := runRunlet(
+				count("in", at("p0"), n),
+				chip.Map("m1", at("p0"), at("p1"), mapStep),
+				chip.Map("m2", at("p1"), at("p2"), mapStep),
+				chip.Map("m3", at("p2"), at("p3"), mapStep),
+				chip.Map("m4", at("p3"), at("p4"), mapStep),
+				chip.ForEach("sum", at("p4"), func(v int) error { s += v; return nil }),
+			)
+			return uint64(s), err
+		}},
+		{"RunletAsync", func(n int) (uint64, error) {
+			s := 0
+			chips := []chip.Chip{count("in", at("p0"), n)}
+			for k, key := range []string{"m1", "m2", "m3", "m4"} {
+				chips = append(chips, chip.New(chip.Config[int, int, struct{}]{
+					Key: key, Prev: at("p" + string(rune('0'+k))), Next: at("p" + string(rune('1'+k))), Async: true,
+					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+						if in.Hint == hints.None {
+							in.Value = step(in.Value)
+						}
+						return in, nil
+					},
+				}))
+			}
+			chips = append(chips, chip.ForEach("sum", at("p4"), func(v int) error { s += v; return nil }))
+			err := runRunlet(chips...)
+			return uint64(s), err
+		}},
+		{"Kitsune", func(n int) (uint64, error) {
+			m := func(_ context.Context, v int) (int, error) { return step(v), nil }
+			p := kitsune.Map(kitsune.Map(kitsune.Map(kitsune.Map(kitsuneCount(n), m), m), m), m)
+			s := 0
+			_, err := p.ForEach(func(_ context.Context, v int) error { s += v; return nil }).Run(context.Background())
+			return uint64(s), err
+		}},
+		{"Errgroup", func(n int) (uint64, error) {
+			g, ctx := errgroup.WithContext(context.Background())
+			c := egCount(ctx, g, n)
+			for range 4 {
+				c = egStage(ctx, g, c, step)
+			}
+			s := 0
+			for v := range c {
+				s += v
+			}
+			return uint64(s), g.Wait()
+		}},
+		{"Ro", func(n int) (uint64, error) {
+			m := ro.Map(func(v int64) int64 { return int64(step(int(v))) })
+			var s int64
+			var err error
+			ro.Pipe4(ro.Range(0, int64(n)), m, m, m, m).Subscribe(ro.NewObserver(
+				func(v int64) { s += v }, func(e error) { err = e }, func() {}))
+			return uint64(s), err
+		}},
+		{"Conc", func(n int) (uint64, error) {
+			st := stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+			s := 0
+			for i := range n {
+				st.Go(func() stream.Callback {
+					v := step4(i)
+					return func() { s += v }
+				})
+			}
+			st.Wait()
+			return uint64(s), nil
+		}},
+	},
 }
 
-// chain4Procs are the process functions of chain4's chips: an input of
-// 0..n-1, four x*3+1 maps, and a summing output.
-func chain4Procs(n int, sum *int) (in chip.Process[struct{}, int, int], mapf chip.Process[int, int, struct{}], out chip.Process[int, struct{}, struct{}]) {
-	in = func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+// chain4FusedCalls is a plain loop calling the process functions of chain4's
+// six runlet chips (a counter input, four maps, a summing output) through
+// function values.
+func chain4FusedCalls(n int) (uint64, error) {
+	in := func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 		if *i == n {
 			return hints.Pack[int]{Hint: hints.End}, nil
 		}
 		*i++
 		return hints.Pack[int]{Value: *i - 1}, nil
 	}
-	mapf = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+	mapf := func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 		in.Value = step(in.Value)
 		return in, nil
 	}
-	out = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
+	s := 0
+	out := func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 		if in.Hint == hints.End {
 			return hints.Pack[struct{}]{Hint: hints.End}, nil
 		}
-		*sum += in.Value
+		s += in.Value
 		return hints.Pack[struct{}]{Hint: hints.Skip}, nil
 	}
-	return in, mapf, out
+	procs := []chip.Process[int, int, struct{}]{mapf, mapf, mapf, mapf}
+	ctx, i, none := context.Background(), 0, struct{}{}
+	for {
+		p, _ := in(ctx, hints.Pack[struct{}]{Hint: hints.Skip}, &i)
+		if p.Hint == hints.End {
+			out(ctx, p, &none)
+			break
+		}
+		for _, f := range procs {
+			p, _ = f(ctx, p, &none)
+		}
+		out(ctx, p, &none)
+	}
+	return uint64(s), nil
 }
 
-// chain4 builds input -> 4 maps -> summing output over n ints.
-func chain4(n int, async bool, sum *int) *runlet.Runlet {
-	const poolKey = "default"
-	pend := func(i int) chip.PendRef { return chip.At(poolKey, "p"+string(rune('0'+i))).Sized(256, 0) }
-	in, mapf, out := chain4Procs(n, sum)
-	// The source and the sink are sync in both variants: async means the four
-	// map stages. (An async input chip makes one call per batch, so that a
-	// source waiting on the world pushes each value at once; a counter does
-	// not need that.)
-	chips := []chip.Chip{chip.New(chip.Config[struct{}, int, int]{Key: "input", Prev: chip.Input, Next: pend(0), Process: in})}
-	for s := range 4 {
-		chips = append(chips, chip.New(chip.Config[int, int, struct{}]{
-			Key: "map" + string(rune('1'+s)), Prev: pend(s), Next: pend(s + 1), Async: async, Process: mapf,
-		}))
-	}
-	chips = append(chips, chip.New(chip.Config[int, struct{}, struct{}]{Key: "sum", Prev: pend(4), Next: chip.Output, Process: out}))
-	return runlet.New([]*pool.Pool{pool.New(poolKey, 1024)}, chips, runlet.Config{})
-}
-
-func TestChain4Describe(t *testing.T) {
-	sum := 0
-	r := chain4(200000, true, &sum)
-	if err := r.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Log(r.Describe())
-}
+func BenchmarkChain4(b *testing.B) { benchWorkload(b, chain4) }

@@ -4,145 +4,230 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/logicalpool"
-	"github.com/runlet/runlet/pool"
+	runletpool "github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
+	"github.com/samber/ro"
+	"github.com/sourcegraph/conc/pool"
+	kitsune "github.com/zenbaku/go-kitsune"
+	"golang.org/x/sync/errgroup"
 )
 
-// logicalRunlet builds FromSlice(0..n-1) into a view of logical pool "lp"
-// over viewees of inner pool "store" (limit 1024, each viewee with a private
-// size of 256, so bursts are long), with a summing chip.ForEach on each
-// viewee. define defines the view "view" over the viewees.
-func logicalRunlet(n int, viewees []string, sums []int, define func(lp *pool.Pool, viewees []string) error) (*runlet.Runlet, error) {
-	inner := pool.New("store", 1024)
+// logicalRun runs count(n) into a view "view" of logical pool "lp" over
+// viewees of inner pool "store" (limit 1024, each viewee with a private size
+// of 256, so bursts are long), with a summing chip.ForEach on each viewee.
+// define defines the view over the viewees.
+func logicalRun(n int, viewees []string, sums []int, define func(lp *runletpool.Pool, viewees []string) error) error {
+	inner := runletpool.New("store", 1024)
 	for _, v := range viewees {
 		if err := inner.Configure(v, 256, 0); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	lp := logicalpool.New("lp", inner)
 	if err := define(lp, viewees); err != nil {
-		return nil, err
+		return err
 	}
-	chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "view"), upTo(n))}
+	chips := []chip.Chip{count("in", chip.At("lp", "view"), n)}
 	for i, v := range viewees {
 		sum := &sums[i]
 		chips = append(chips, chip.ForEach("sum-"+v, chip.At("store", v), func(x int) error { *sum += x; return nil }))
 	}
-	return runlet.New([]*pool.Pool{inner, lp}, chips, runlet.Config{}), nil
+	return runlet.New([]*runletpool.Pool{inner, lp}, chips, runlet.Config{}).Run(context.Background())
 }
 
-// BenchmarkDuplicate2 duplicates b.N ints to two consumers that each sum
-// them. Items are the b.N inputs (each consumer sees all of them).
-func BenchmarkDuplicate2(b *testing.B) {
-	want := func(n int) int { return n * (n - 1) / 2 }
-	check := func(b *testing.B, sums []int) {
-		for i, s := range sums {
-			if s != want(b.N) {
-				b.Fatalf("consumer %d: sum %d, want %d", i, s, want(b.N))
+// dupSum is the checksum of duplicate2: each consumer's sum weighted
+// differently, so one consumer getting everything twice and the other
+// nothing does not pass.
+func dupSum(a, b int) uint64 { return uint64(a) + 3*uint64(b) }
+
+// duplicate2 sends 0..n-1 to two consumers, each getting every item, each
+// summing. Items are the n inputs. Kitsune is Broadcast(2); Ro a
+// Connectable (a multicast) with two subscribers; Conc has no way to
+// duplicate a stream and is left out.
+var duplicate2 = workload{
+	name: "Duplicate2",
+	want: func(n int) uint64 { return 4 * sumTo(n) },
+	systems: []system{
+		{"Fused", func(n int) (uint64, error) {
+			a, b := 0, 0
+			for i := range n {
+				a += i
+				b += i
 			}
-		}
-	}
-	b.Run("Channels", func(b *testing.B) {
-		sums := make([]int, 2)
-		perItem(b, func() {
+			return dupSum(a, b), nil
+		}},
+		{"Channels", func(n int) (uint64, error) {
 			chs := []chan int{make(chan int, 1024), make(chan int, 1024)}
 			go func() {
-				for i := range b.N {
+				for i := range n {
 					chs[0] <- i
 					chs[1] <- i
 				}
 				close(chs[0])
 				close(chs[1])
 			}()
+			sums := make([]int, 2)
 			var wg sync.WaitGroup
 			for k, ch := range chs {
 				wg.Go(func() {
-					s := 0
 					for v := range ch {
-						s += v
+						sums[k] += v
 					}
-					sums[k] = s
 				})
 			}
 			wg.Wait()
-		})
-		check(b, sums)
-	})
-	b.Run("Runlet", func(b *testing.B) {
-		sums := make([]int, 2)
-		r, err := logicalRunlet(b.N, []string{"a", "b"}, sums, func(lp *pool.Pool, viewees []string) error {
-			return logicalpool.Duplicate[int](lp, "view", viewees, nil)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		perItem(b, func() {
-			if err := r.Run(context.Background()); err != nil {
-				b.Fatal(err)
+			return dupSum(sums[0], sums[1]), nil
+		}},
+		{"Runlet", func(n int) (uint64, error) {
+			sums := make([]int, 2)
+			err := logicalRun(n, []string{"a", "b"}, sums, func(lp *runletpool.Pool, viewees []string) error {
+				return logicalpool.Duplicate[int](lp, "view", viewees, nil)
+			})
+			return dupSum(sums[0], sums[1]), err
+		}},
+		{"Kitsune", func(n int) (uint64, error) {
+			branches := kitsune.Broadcast(kitsuneCount(n), 2)
+			sums := make([]int, 2)
+			runners := make([]kitsune.Runnable, 2)
+			for k, br := range branches {
+				runners[k] = br.ForEach(func(_ context.Context, v int) error { sums[k] += v; return nil })
 			}
-		})
-		check(b, sums)
-	})
+			r, err := kitsune.MergeRunners(runners...)
+			if err != nil {
+				return 0, err
+			}
+			_, err = r.Run(context.Background())
+			return dupSum(sums[0], sums[1]), err
+		}},
+		{"Errgroup", func(n int) (uint64, error) {
+			g, ctx := errgroup.WithContext(context.Background())
+			chs := []chan int{make(chan int, 1024), make(chan int, 1024)}
+			g.Go(func() error {
+				defer close(chs[0])
+				defer close(chs[1])
+				for i := range n {
+					for _, ch := range chs {
+						select {
+						case ch <- i:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					}
+				}
+				return nil
+			})
+			sums := make([]int, 2)
+			for k, ch := range chs {
+				g.Go(func() error {
+					for v := range ch {
+						sums[k] += v
+					}
+					return nil
+				})
+			}
+			err := g.Wait()
+			return dupSum(sums[0], sums[1]), err
+		}},
+		{"Ro", func(n int) (uint64, error) {
+			c := ro.Connectable(ro.Range(0, int64(n)))
+			sums := make([]int64, 2)
+			var err error
+			for k := range sums {
+				c.Subscribe(ro.NewObserver(func(v int64) { sums[k] += v }, func(e error) { err = e }, func() {}))
+			}
+			c.Connect()
+			return dupSum(int(sums[0]), int(sums[1])), err
+		}},
+	},
 }
 
-// BenchmarkLoadBalance4 spreads b.N ints over four consumers that each sum
-// their share. Items are the b.N inputs.
-func BenchmarkLoadBalance4(b *testing.B) {
-	want := func(n int) int { return n * (n - 1) / 2 }
-	check := func(b *testing.B, sums []int) {
-		total := 0
-		for _, s := range sums {
-			total += s
-		}
-		if total != want(b.N) {
-			b.Fatalf("sums %v total %d, want %d", sums, total, want(b.N))
-		}
-	}
-	b.Run("Channels", func(b *testing.B) {
-		sums := make([]int, 4)
-		perItem(b, func() {
-			ch := make(chan int, 1024)
-			go func() {
-				for i := range b.N {
-					ch <- i
-				}
-				close(ch)
-			}()
+func BenchmarkDuplicate2(b *testing.B) { benchWorkload(b, duplicate2) }
+
+// loadBalance4 spreads 0..n-1 over four consumers, each summing its share.
+// Items are the n inputs. Channels and Errgroup are four goroutines reading
+// one channel; Kitsune is Balance(4); Conc a pool of four goroutines fed one
+// task per item (a shared atomic sum: a pool's tasks have no identity); Ro
+// has no load-balancing operator and is left out.
+var loadBalance4 = workload{
+	name: "LoadBalance4",
+	want: sumTo,
+	systems: []system{
+		{"Fused", func(n int) (uint64, error) {
+			var sums [4]int
+			for i := range n {
+				sums[i%4] += i
+			}
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), nil
+		}},
+		{"Channels", func(n int) (uint64, error) {
+			ch := chanCount(n)
+			sums := make([]int, 4)
 			var wg sync.WaitGroup
 			for k := range sums {
 				wg.Go(func() {
-					s := 0
 					for v := range ch {
-						s += v
+						sums[k] += v
 					}
-					sums[k] = s
 				})
 			}
 			wg.Wait()
-		})
-		check(b, sums)
-	})
-	b.Run("Runlet", func(b *testing.B) {
-		sums := make([]int, 4)
-		viewees := make([]string, len(sums))
-		for i := range viewees {
-			viewees[i] = fmt.Sprint("w", i)
-		}
-		r, err := logicalRunlet(b.N, viewees, sums, func(lp *pool.Pool, viewees []string) error {
-			return logicalpool.LoadBalance[int](lp, "view", viewees, logicalpool.RoundRobin)
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		perItem(b, func() {
-			if err := r.Run(context.Background()); err != nil {
-				b.Fatal(err)
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), nil
+		}},
+		{"Runlet", func(n int) (uint64, error) {
+			sums := make([]int, 4)
+			viewees := make([]string, len(sums))
+			for i := range viewees {
+				viewees[i] = fmt.Sprint("w", i)
 			}
-		})
-		check(b, sums)
-	})
+			err := logicalRun(n, viewees, sums, func(lp *runletpool.Pool, viewees []string) error {
+				return logicalpool.LoadBalance[int](lp, "view", viewees, logicalpool.RoundRobin)
+			})
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), err
+		}},
+		{"Kitsune", func(n int) (uint64, error) {
+			branches := kitsune.Balance(kitsuneCount(n), 4)
+			sums := make([]int, 4)
+			runners := make([]kitsune.Runnable, 4)
+			for k, br := range branches {
+				runners[k] = br.ForEach(func(_ context.Context, v int) error { sums[k] += v; return nil })
+			}
+			r, err := kitsune.MergeRunners(runners...)
+			if err != nil {
+				return 0, err
+			}
+			_, err = r.Run(context.Background())
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), err
+		}},
+		{"Errgroup", func(n int) (uint64, error) {
+			g, ctx := errgroup.WithContext(context.Background())
+			ch := egCount(ctx, g, n)
+			sums := make([]int, 4)
+			for k := range sums {
+				g.Go(func() error {
+					for v := range ch {
+						sums[k] += v
+					}
+					return nil
+				})
+			}
+			err := g.Wait()
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), err
+		}},
+		{"Conc", func(n int) (uint64, error) {
+			p := pool.New().WithMaxGoroutines(4)
+			var s atomic.Uint64
+			for i := range n {
+				p.Go(func() { s.Add(uint64(i)) })
+			}
+			p.Wait()
+			return s.Load(), nil
+		}},
+	},
 }
+
+func BenchmarkLoadBalance4(b *testing.B) { benchWorkload(b, loadBalance4) }

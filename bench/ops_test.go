@@ -2,60 +2,40 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/runlet/runlet/chip"
-	"github.com/runlet/runlet/pool"
-	"github.com/runlet/runlet/runlet"
+	"github.com/samber/ro"
+	"github.com/sourcegraph/conc/stream"
+	kitsune "github.com/zenbaku/go-kitsune"
+	"golang.org/x/sync/errgroup"
 )
 
-// at names a pend of the benchmarks' pool, with room for long bursts.
-func at(pend string) chip.PendRef { return chip.At("default", pend).Sized(256, 0) }
-
-// upTo returns 0, 1, ..., n-1: the input of the benchmarks.
-func upTo(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
-}
-
-func benchRunlet(chips ...chip.Chip) *runlet.Runlet {
-	return runlet.New([]*pool.Pool{pool.New("default", 1024)}, chips, runlet.Config{})
-}
-
-// BenchmarkFlatMap5 turns each of b.N ints into 5 (v, v+1, ... v+4) and sums
-// them: the 1:N ratio through REDO. Items are the b.N inputs.
-func BenchmarkFlatMap5(b *testing.B) {
-	want := func(n int) int { return 5*n*(n-1)/2 + 10*n }
-	b.Run("Fused", func(b *testing.B) {
-		sum := 0
-		perItem(b, func() {
+// flatMap5 turns each input v of 0..n-1 into v, v+1, ..., v+4 and sums them:
+// 1:N expansion. Items are the n inputs.
+//
+// Conc has no stages: a stream task per input makes the five values, its
+// callback sums them. Ro's FlatMap takes an Observable per input (ro.Just).
+var flatMap5 = workload{
+	name: "FlatMap5",
+	want: func(n int) uint64 { return 5*sumTo(n) + 10*uint64(n) },
+	systems: []system{
+		{"Fused", func(n int) (uint64, error) {
+			s := 0
 			var buf [5]int
-			for i := range b.N {
+			for i := range n {
 				for k := range buf {
 					buf[k] = i + k
 				}
 				for _, v := range buf {
-					sum += v
+					s += v
 				}
 			}
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
-	b.Run("Channels", func(b *testing.B) {
-		sum := 0
-		perItem(b, func() {
-			in, out := make(chan int, 1024), make(chan int, 1024)
-			go func() {
-				for i := range b.N {
-					in <- i
-				}
-				close(in)
-			}()
+			return uint64(s), nil
+		}},
+		{"Channels", func(n int) (uint64, error) {
+			in, out := chanCount(n), make(chan int, 1024)
 			go func() {
 				for v := range in {
 					for k := range 5 {
@@ -64,75 +44,120 @@ func BenchmarkFlatMap5(b *testing.B) {
 				}
 				close(out)
 			}()
+			s := 0
 			for v := range out {
-				sum += v
+				s += v
 			}
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
-	b.Run("Runlet", func(b *testing.B) {
-		sum := 0
-		ints := upTo(b.N)
-		var buf [5]int // FlatMap may be handed the same buffer each time
-		r := benchRunlet(
-			chip.FromSlice("in", at("a"), ints),
-			chip.FlatMap("x5", at("a"), at("b"), func(v int) ([]int, error) {
-				for k := range buf {
-					buf[k] = v + k
+			return uint64(s), nil
+		}},
+		{"Runlet", func(n int) (uint64, error) {
+			s := 0
+			var buf [5]int // FlatMap is done with f's slice before it calls f again
+			err := runRunlet(
+				count("in", at("a"), n),
+				chip.FlatMap("x5", at("a"), at("b"), func(v int) ([]int, error) {
+					for k := range buf {
+						buf[k] = v + k
+					}
+					return buf[:], nil
+				}),
+				chip.ForEach("sum", at("b"), func(v int) error { s += v; return nil }),
+			)
+			return uint64(s), err
+		}},
+		{"Kitsune", func(n int) (uint64, error) {
+			p := kitsune.FlatMap(kitsuneCount(n), func(_ context.Context, v int, yield func(int) error) error {
+				for k := range 5 {
+					if err := yield(v + k); err != nil {
+						return err
+					}
 				}
-				return buf[:], nil
-			}),
-			chip.ForEach("sum", at("b"), func(v int) error { sum += v; return nil }),
-		)
-		perItem(b, func() {
-			if err := r.Run(context.Background()); err != nil {
-				b.Fatal(err)
+				return nil
+			})
+			s := 0
+			_, err := p.ForEach(func(_ context.Context, v int) error { s += v; return nil }).Run(context.Background())
+			return uint64(s), err
+		}},
+		{"Errgroup", func(n int) (uint64, error) {
+			g, ctx := errgroup.WithContext(context.Background())
+			in, out := egCount(ctx, g, n), make(chan int, 1024)
+			g.Go(func() error {
+				defer close(out)
+				for v := range in {
+					for k := range 5 {
+						select {
+						case out <- v + k:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					}
+				}
+				return nil
+			})
+			s := 0
+			for v := range out {
+				s += v
 			}
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
+			return uint64(s), g.Wait()
+		}},
+		{"Ro", func(n int) (uint64, error) {
+			var s int64
+			var err error
+			ro.Pipe1(ro.Range(0, int64(n)), ro.FlatMap(func(v int64) ro.Observable[int64] {
+				return ro.Just(v, v+1, v+2, v+3, v+4)
+			})).Subscribe(ro.NewObserver(func(v int64) { s += v }, func(e error) { err = e }, func() {}))
+			return uint64(s), err
+		}},
+		{"Conc", func(n int) (uint64, error) {
+			st := stream.New().WithMaxGoroutines(runtime.GOMAXPROCS(0))
+			s := 0
+			for i := range n {
+				st.Go(func() stream.Callback {
+					var out [5]int
+					for k := range out {
+						out[k] = i + k
+					}
+					return func() {
+						for _, v := range out {
+							s += v
+						}
+					}
+				})
+			}
+			st.Wait()
+			return uint64(s), nil
+		}},
+	},
 }
 
-// BenchmarkBatch100 gathers b.N ints into batches of 100 (N:1 through SKIP),
-// unbatches them (1:N through REDO) and sums: a slice is made per batch,
-// the rest allocates nothing.
-func BenchmarkBatch100(b *testing.B) {
-	want := func(n int) int { return n * (n - 1) / 2 }
-	b.Run("Fused", func(b *testing.B) {
-		sum := 0
-		perItem(b, func() {
+func BenchmarkFlatMap5(b *testing.B) { benchWorkload(b, flatMap5) }
+
+// batch100 gathers 0..n-1 into batches of 100 (the last one short), then
+// unbatches them and sums: N:1 then 1:N. Conc has no stages and nothing to
+// batch with, so it is left out.
+var batch100 = workload{
+	name: "Batch100",
+	want: sumTo,
+	systems: []system{
+		{"Fused", func(n int) (uint64, error) {
+			s := 0
 			batch := make([]int, 0, 100)
 			flush := func() {
 				for _, v := range batch {
-					sum += v
+					s += v
 				}
 				batch = batch[:0]
 			}
-			for i := range b.N {
+			for i := range n {
 				if batch = append(batch, i); len(batch) == 100 {
 					flush()
 				}
 			}
 			flush()
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
-	b.Run("Channels", func(b *testing.B) {
-		sum := 0
-		perItem(b, func() {
-			in, batches, out := make(chan int, 1024), make(chan []int, 16), make(chan int, 1024)
-			go func() {
-				for i := range b.N {
-					in <- i
-				}
-				close(in)
-			}()
+			return uint64(s), nil
+		}},
+		{"Channels", func(n int) (uint64, error) {
+			in, batches, out := chanCount(n), make(chan []int, 16), make(chan int, 1024)
 			go func() {
 				batch := make([]int, 0, 100)
 				for v := range in {
@@ -154,30 +179,80 @@ func BenchmarkBatch100(b *testing.B) {
 				}
 				close(out)
 			}()
+			s := 0
 			for v := range out {
-				sum += v
+				s += v
 			}
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
-	b.Run("Runlet", func(b *testing.B) {
-		sum := 0
-		ints := upTo(b.N)
-		r := benchRunlet(
-			chip.FromSlice("in", at("a"), ints),
-			chip.Batch[int]("batch", at("a"), at("b"), 100, 0),
-			chip.Unbatch[int]("unbatch", at("b"), at("c")),
-			chip.ForEach("sum", at("c"), func(v int) error { sum += v; return nil }),
-		)
-		perItem(b, func() {
-			if err := r.Run(context.Background()); err != nil {
-				b.Fatal(err)
+			return uint64(s), nil
+		}},
+		{"Runlet", func(n int) (uint64, error) {
+			s := 0
+			err := runRunlet(
+				count("in", at("a"), n),
+				chip.Batch[int]("batch", at("a"), at("b"), 100, 0),
+				chip.Unbatch[int]("unbatch", at("b"), at("c")),
+				chip.ForEach("sum", at("c"), func(v int) error { s += v; return nil }),
+			)
+			return uint64(s), err
+		}},
+		{"Kitsune", func(n int) (uint64, error) {
+			p := kitsune.Unbatch(kitsune.Batch(kitsuneCount(n), kitsune.BatchCount(100)))
+			s := 0
+			_, err := p.ForEach(func(_ context.Context, v int) error { s += v; return nil }).Run(context.Background())
+			return uint64(s), err
+		}},
+		{"Errgroup", func(n int) (uint64, error) {
+			g, ctx := errgroup.WithContext(context.Background())
+			in, batches, out := egCount(ctx, g, n), make(chan []int, 16), make(chan int, 1024)
+			g.Go(func() error {
+				defer close(batches)
+				batch := make([]int, 0, 100)
+				for v := range in {
+					if batch = append(batch, v); len(batch) == 100 {
+						select {
+						case batches <- batch:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+						batch = make([]int, 0, 100)
+					}
+				}
+				if len(batch) > 0 {
+					select {
+					case batches <- batch:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				return nil
+			})
+			g.Go(func() error {
+				defer close(out)
+				for batch := range batches {
+					for _, v := range batch {
+						select {
+						case out <- v:
+						case <-ctx.Done():
+							return ctx.Err()
+						}
+					}
+				}
+				return nil
+			})
+			s := 0
+			for v := range out {
+				s += v
 			}
-		})
-		if sum != want(b.N) {
-			b.Fatalf("sum %d, want %d", sum, want(b.N))
-		}
-	})
+			return uint64(s), g.Wait()
+		}},
+		{"Ro", func(n int) (uint64, error) {
+			var s int64
+			var err error
+			ro.Pipe2(ro.Range(0, int64(n)), ro.BufferWithCount[int64](100), ro.Flatten[int64]()).
+				Subscribe(ro.NewObserver(func(v int64) { s += v }, func(e error) { err = e }, func() {}))
+			return uint64(s), err
+		}},
+	},
 }
+
+func BenchmarkBatch100(b *testing.B) { benchWorkload(b, batch100) }
