@@ -1,0 +1,4 @@
+package a
+
+// alpha beta beta
+var x = alpha.beta(gamma_1)

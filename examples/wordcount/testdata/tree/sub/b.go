@@ -1,0 +1,2 @@
+package b
+// héllo wörld, héllo: x+x
