@@ -1,1 +1,3 @@
-beta
+package d
+
+// beta

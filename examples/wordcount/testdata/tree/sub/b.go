@@ -1,2 +1,3 @@
 package b
+
 // héllo wörld, héllo: x+x
