@@ -1,0 +1,6 @@
+//go:build !race
+
+package chip_test
+
+// memBoundSize is the stream of TestMemoryBound: 1 GiB.
+const memBoundSize = 1 << 30
