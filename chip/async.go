@@ -38,8 +38,11 @@ type batch[In, Out any] struct {
 	units int           // what the outputs count in the next pend while parked
 	rest  int           // first input not finished; inputs from here on go back
 	redo  bool          // in[rest] is in the middle of a REDO run
-	ended bool          // the last output is END
-	err   error         // the first error, if any
+	// outMax is how many outputs a REDO run may bring the batch to before
+	// it is cut: the next pend's room when the batch was handed out.
+	outMax int
+	ended  bool  // the last output is END
+	err    error // the first error, if any
 }
 
 // async is the part of a runner that only async chips have.
@@ -125,7 +128,8 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		// Like the reference's N single-pack chips, each idle worker may
 		// take one pack while the next pend is not limited; batches grow past
 		// one pack only as far as the next pend has room.
-		if room := r.next.Room() - a.inflightPacks; room < size {
+		room := r.next.Room() - a.inflightPacks
+		if room < size {
 			size = max(room, 1)
 		}
 		b := r.fill(size)
@@ -147,6 +151,7 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 				r.host.Go(r.work)
 			}
 		}
+		b.outMax = min(max(room, 1), maxRedoOut)
 		a.inflight++
 		a.inflightPacks += len(b.in)
 		b.seq = a.seq
@@ -371,7 +376,10 @@ func (r *runner[In, Out, S]) work() {
 
 // maxRedoOut bounds the outputs one batch collects from REDO runs, so a 1:N
 // chip cannot grow a batch without bound; the rest of the run continues in a
-// later batch, after the next pend's limit is checked again.
+// later batch, after the next pend's limit is checked again. A batch stops
+// sooner, at the next pend's room when it was handed out (batch.outMax), so
+// a 1:N chip keeps to the limit like a 1:1 one (a decompressor into a byte
+// pool, whose Room is 1, pushes one chunk per batch).
 const maxRedoOut = 4 * MaxBatch
 
 // process runs Process over a batch on a worker goroutine.
@@ -394,7 +402,7 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 		case hints.Redo:
 			out.Hint = hints.None
 			b.out = append(b.out, out)
-			if len(b.out) >= maxRedoOut && !r.async.ordered {
+			if len(b.out) >= b.outMax && !r.async.ordered {
 				b.redo = true
 				return
 			}
