@@ -1,40 +1,122 @@
 package runlet
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/runlet/runlet/pool"
 )
 
 // Snapshot is a copy of a runlet's whole state: what Describe prints, as data
-// that encodes to JSON.
+// that encodes to JSON, so that a tool can read the state without parsing
+// text. [Snapshot.String] renders it as Describe's text, and
+// [Snapshot.Mermaid], [Snapshot.DOT] and [Snapshot.ASCII] draw its graph, so
+// a tool that holds only the JSON can print and draw it too.
+//
+// A Snapshot is a plain value that shares nothing with the runlet; it may be
+// kept, copied and used from any goroutine. The zero value is the state of a
+// runlet that was never attached, less its State ("new").
+//
+// # JSON
+//
+// The JSON field names are a stable contract: fields may be added, never
+// renamed or removed. A snapshot of a runlet that is running looks like this
+// (one chip and one pool shown; "omitempty" fields are left out when empty):
+//
+//	{
+//	  "state": "running",              // "new", "running", "ended", "failed" or "detached"
+//	  "err": "...",                    // why it stopped; only for "failed" and "detached"
+//	  "paused": false,
+//	  "stats": {"hits": 260, "stat_miss": 0, "push_miss": 8, "pull_miss": 24},
+//	  "chips": [{                      // in chip order; null before Attach
+//	    "key": "split",
+//	    "prev": "lines@default", "next": "words@default",   // pend@pool, as Describe prints
+//	    "prev_pool": "default", "prev_pend": "lines",
+//	    "next_pool": "default", "next_pend": "words",
+//	    "async": true, "concurrency": 4,
+//	    "ended": false,
+//	    "state": "wait-data",          // see ChipSnapshot.State
+//	    "running": "RUN x3",           // the held pack, "RUN xN" in flight, or "END"
+//	    "note": "..."                  // the chip's Describe hook
+//	  }],
+//	  "pools": [{                      // see Snapshot.Pools; null before Attach
+//	    "key": "default", "kind": "count",   // "count", "bytes", "io" or "logical"
+//	    "size": 5, "limit": 8, "high": 8,    // limit -1: none
+//	    "inner": "store",                    // a logical pool's inner pool
+//	    "pends": [{                          // configuration order (a logical pool: its views, sorted)
+//	      "key": "words", "type": "string",
+//	      "size": 3, "private": 1, "limit": 256, "packs": 3, "limited": false,
+//	      "queued": ["\"go\"|-|IDLE"],       // the first pool.MaxQueued packs
+//	      "viewees": ["a", "b"]              // a view: the pends it is over
+//	    }],
+//	    "pull_wake": ["read"],               // chips waiting for room in this pool
+//	    "push_wake": {"words": ["count"]},   // per pend key: chips waiting for data
+//	    "pend_inputs": ["in"],               // pends fed from outside (PendInput)
+//	    "pend_outputs": ["out"]              // pends drained from outside (PendOutput)
+//	  }]
+//	}
+//
+// Encoding a Snapshot and decoding the JSON gives back an equal Snapshot.
 type Snapshot struct {
 	State  string         `json:"state"` // "new", "running", "ended", "failed", "detached"
 	Err    string         `json:"err,omitempty"`
 	Paused bool           `json:"paused"`
 	Stats  Stats          `json:"stats"`
-	Chips  []ChipSnapshot `json:"chips"`
-	Pools  []PoolSnapshot `json:"pools"`
+	Chips  []ChipSnapshot `json:"chips"` // in the order given to New
+	// Pools are in the order given to New, then the IO pool if the runlet
+	// added it, then inner pools of logical pools that were not given.
+	Pools []PoolSnapshot `json:"pools"`
 }
 
-// ChipSnapshot is one chip's state.
+// ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
+// Describe prints them; the four fields after them hold the same names
+// apart, for tools.
 type ChipSnapshot struct {
 	Key         string `json:"key"`
 	Prev        string `json:"prev"` // pend@pool
 	Next        string `json:"next"`
+	PrevPool    string `json:"prev_pool"`
+	PrevPend    string `json:"prev_pend"`
+	NextPool    string `json:"next_pool"`
+	NextPend    string `json:"next_pend"`
 	Async       bool   `json:"async"`
 	Concurrency int    `json:"concurrency,omitempty"`
 	Ended       bool   `json:"ended"`
-	Running     string `json:"running,omitempty"` // the held pack, "RUN xN" in flight, or "END"
-	Note        string `json:"note,omitempty"`    // the chip's Describe hook
+	// State is what the chip is doing, one of:
+	//   - "ready": it may run (queued to run, or not yet tried);
+	//   - "busy": an async chip with work in flight (or results parked for
+	//     order);
+	//   - "wait-data": its prev pend is empty; a push into it wakes the chip;
+	//   - "wait-room": its next pend is limited; a pull from that pool wakes it;
+	//   - "ended": it returned END, was ended because nobody reads its output,
+	//     or was told the runlet's error;
+	//   - "stopped": the runlet stopped (or was detached) before it ended.
+	State   string `json:"state"`
+	Running string `json:"running,omitempty"` // the held pack, "RUN xN" in flight, or "END"
+	Note    string `json:"note,omitempty"`    // the chip's Describe hook
 }
 
-// PoolSnapshot is one pool's state plus who waits on it.
+// Chip states, the values of [ChipSnapshot.State].
+const (
+	ChipReady    = "ready"
+	ChipBusy     = "busy"
+	ChipWaitData = "wait-data"
+	ChipWaitRoom = "wait-room"
+	ChipEnded    = "ended"
+	ChipStopped  = "stopped"
+)
+
+// PoolSnapshot is one pool's state plus who waits on it and which of its
+// pends are fed or drained from outside.
 type PoolSnapshot struct {
 	pool.Snapshot
-	PullWake []string            `json:"pull_wake,omitempty"` // chips waiting for room
-	PushWake map[string][]string `json:"push_wake,omitempty"` // pend key: chips waiting for data
+	PullWake    []string            `json:"pull_wake,omitempty"`    // chips waiting for room
+	PushWake    map[string][]string `json:"push_wake,omitempty"`    // pend key: chips waiting for data
+	PendInputs  []string            `json:"pend_inputs,omitempty"`  // pends fed by a PendInput, sorted
+	PendOutputs []string            `json:"pend_outputs,omitempty"` // pends drained by a PendOutput, sorted
 }
 
 // Snapshot returns a copy of the runlet's state.
@@ -70,10 +152,15 @@ func (r *Runlet) snapshot() Snapshot {
 		}
 		s.Chips = append(s.Chips, ChipSnapshot{
 			Key: sl.key, Prev: sl.spec.Prev.String(), Next: sl.spec.Next.String(),
+			PrevPool: sl.spec.Prev.Pool, PrevPend: sl.spec.Prev.Pend,
+			NextPool: sl.spec.Next.Pool, NextPend: sl.spec.Next.Pend,
 			Async: sl.spec.Async, Concurrency: sl.spec.Concurrency,
-			Ended: sl.ended, Running: running, Note: note,
+			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
 		})
 	}
+	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
 	for _, p := range r.pools {
 		ps := PoolSnapshot{Snapshot: p.Snapshot()}
 		if i, ok := r.pslotIdx[p]; ok {
@@ -97,9 +184,37 @@ func (r *Runlet) snapshot() Snapshot {
 				}
 			}
 		}
+		for _, k := range exts {
+			if k[0] != p.Key() {
+				continue
+			}
+			if r.ext[k].in {
+				ps.PendInputs = append(ps.PendInputs, k[1])
+			}
+			if r.ext[k].out {
+				ps.PendOutputs = append(ps.PendOutputs, k[1])
+			}
+		}
 		s.Pools = append(s.Pools, ps)
 	}
 	return s
+}
+
+// chipState is ChipSnapshot.State for slot sl.
+func (r *Runlet) chipState(sl *slot) string {
+	switch {
+	case sl.ended:
+		return ChipEnded
+	case r.stopping:
+		return ChipStopped
+	case sl.run.Busy():
+		return ChipBusy
+	case sl.onPool:
+		return ChipWaitRoom
+	case sl.onPend:
+		return ChipWaitData
+	}
+	return ChipReady
 }
 
 // Describe returns the runlet's state as text, one line per chip, pool and

@@ -2,6 +2,7 @@ package runlet_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -96,4 +97,86 @@ func ExampleRunlet_Attach() {
 	// runlet: attach: chip "lost": prev a@nowhere: unknown pool "nowhere"
 	// pool "default": pend "b" has no consumer (fed by chip "lost"); drain it with a chip or PendOutput
 	// chip "lost": nil process
+}
+
+// A snapshot draws the runlet's graph three ways: as text for a terminal,
+// as a Mermaid flowchart and as Graphviz DOT. Here the flow is stopped
+// mid-way: nobody drains "words" (a PendOutput left alone), so once it is
+// at its limit both chips wait for room.
+func ExampleSnapshot() {
+	r := runlet.New([]*pool.Pool{pool.New("text", 4)}, []chip.Chip{
+		chip.FromSlice("read", chip.At("text", "lines"), []string{"go", "pool", "runlet", "chip"}),
+		chip.Map("upper", chip.At("text", "lines"), chip.At("text", "words").Sized(1, 3), func(s string) (string, error) {
+			return strings.ToUpper(s), nil
+		}),
+	}, runlet.Config{})
+	if _, err := runlet.PendOutput[string](r, "text", "words"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := r.Attach(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	r.Trigger() // sync chips: runs here until nothing can move
+
+	s := r.Snapshot()
+	fmt.Print(s.ASCII(), "\n", s.Mermaid(), "\n", s.DOT())
+	// Output:
+	// runlet running
+	// chips
+	//   read   sync  wait-room  input
+	//   upper  sync  wait-room
+	// pool text 3/4 high 4
+	//   [read] --lines 0--> [upper]
+	//   [upper] --words 3/3 limited--> (PendOutput)
+	//
+	// flowchart LR
+	//     subgraph p0 ["text 3/4 high 4"]
+	//         c0["read (sync, wait-room)"]
+	//         c1["upper (sync, wait-room)"]
+	//     end
+	//     x0(["PendOutput"])
+	//     c0 -->|"lines 0"| c1
+	//     c1 ==>|"words 3/3 limited"| x0
+	//
+	// digraph runlet {
+	// 	rankdir=LR;
+	// 	node [shape=box];
+	// 	subgraph cluster_p0 {
+	// 		label="text 3/4 high 4";
+	// 		c0 [label="read (sync, wait-room)"];
+	// 		c1 [label="upper (sync, wait-room)"];
+	// 	}
+	// 	x0 [label="PendOutput", shape=ellipse];
+	// 	c0 -> c1 [label="lines 0"];
+	// 	c1 -> x0 [label="words 3/3 limited", color=red, penwidth=2];
+	// }
+}
+
+// Snapshot is the state as data: it encodes to JSON for tools, and String
+// renders the same text as Describe.
+func ExampleRunlet_Snapshot() {
+	var got []int
+	r := runlet.New([]*pool.Pool{pool.New("p", 8)}, []chip.Chip{
+		chip.FromSlice("numbers", chip.At("p", "n"), []int{1, 2, 3}),
+		chip.Collect("keep", chip.At("p", "n"), &got),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := r.Snapshot()
+	data, err := json.Marshal(s.Chips[1])
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(got, s.State)
+	fmt.Println(string(data))
+	fmt.Println(s.String() == r.Describe())
+	// Output:
+	// [1 2 3] ended
+	// {"key":"keep","prev":"n@p","next":"runlet:pend:output@runlet:pool:io","prev_pool":"p","prev_pend":"n","next_pool":"runlet:pool:io","next_pend":"runlet:pend:output","async":false,"ended":true,"state":"ended","running":"END"}
+	// true
 }
