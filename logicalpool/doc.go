@@ -22,6 +22,9 @@
 //     either side ends the join (zip semantics).
 //
 // Every consumer receives exactly one END; nothing is lost or duplicated.
+// A consumer that ends early (a Take) does not hold the others back: the
+// runlet abandons its viewee, dropping what it holds and whatever a
+// Duplicate pushes to it later, and a LoadBalance skips it.
 //
 // # Wakes
 //

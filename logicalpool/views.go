@@ -99,6 +99,8 @@ const (
 // LoadBalance makes view a push-only view that puts each data pack into one
 // viewee, chosen by strategy, and every END into every viewee (each consumer
 // gets exactly one). The view is limited only while every viewee is limited.
+// A viewee whose consumer ended early (a Take) is abandoned by the runlet and
+// skipped from then on; what it held is dropped with it.
 func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy Strategy) error {
 	if strategy > LeastFilled {
 		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
@@ -110,6 +112,7 @@ func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy S
 // viewee key(value) mod len(viewees), so equal keys always reach the same
 // consumer, and every END into every viewee. The next pack's viewee is not
 // known before it is made, so the view is limited while any viewee is.
+// Values whose key picks a viewee whose consumer ended early are dropped.
 func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []string, key func(T) uint64) error {
 	if key == nil {
 		return errors.New("logicalpool: LoadBalanceByKey with a nil key function")
@@ -127,6 +130,9 @@ type lbView[T any] struct {
 func (v *lbView[T]) Limited() bool {
 	any, all := false, true
 	for _, p := range v.pends {
+		if p.Abandoned() {
+			continue // never limited, and never picked while another is open
+		}
 		l := p.Limited()
 		any, all = any || l, all && l
 	}
@@ -160,6 +166,9 @@ func (v *lbView[T]) pick(val T) int {
 	for k := range n {
 		i := (v.turn + k) % n
 		p := v.pends[i]
+		if p.Abandoned() {
+			continue
+		}
 		limited := p.Limited()
 		if v.strategy == RoundRobin {
 			if !limited {
@@ -177,6 +186,12 @@ func (v *lbView[T]) pick(val T) int {
 	}
 	if best < 0 { // round robin, all limited: the scheduler still lets one result bust
 		best = v.turn % n
+		for k := range n {
+			if i := (v.turn + k) % n; !v.pends[i].Abandoned() {
+				best = i
+				break
+			}
+		}
 	}
 	v.turn = best + 1
 	return best

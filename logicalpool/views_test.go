@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -378,4 +379,74 @@ func TestWakesAcrossKeys(t *testing.T) {
 			equal(t, "values", s.values(), ints(200))
 		})
 	}
+}
+
+// A branch of a Duplicate that ends early (a Take) must not hold back the
+// others: its viewee is abandoned, so the view stops waiting for room in it.
+// It used to fill up and stall the flow once the pool was at its limit.
+func TestDuplicateBranchEndingEarly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inner := pool.New("store", 4)
+		lp := logicalpool.New("fan", inner)
+		if err := logicalpool.Duplicate[int](lp, "both", []string{"a", "b"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		var few, all sink[int]
+		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+			chip.FromSlice("in", chip.At("fan", "both"), ints(200)),
+			chip.Take[int]("take2", chip.At("store", "a"), chip.At("store", "a2"), 2),
+			few.chip("few", chip.At("store", "a2"), 0),
+			all.chip("all", chip.At("store", "b"), time.Millisecond),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v\n%s", err, r.Describe())
+		}
+		equal(t, "few", few.values(), ints(2))
+		equal(t, "all", all.values(), ints(200))
+		if few.ends != 1 || all.ends != 1 {
+			t.Errorf("ENDs: few %d, all %d; want 1 each", few.ends, all.ends)
+		}
+		// The pool is usable again: the abandoned pend was restored.
+		if h := inner.High(); h > 4+2 {
+			t.Errorf("pool high-water mark %d, want at most 4 plus one bust per branch", h)
+		}
+	})
+}
+
+// A LoadBalance worker that ends early is skipped from then on: the others
+// get everything else and the flow ends.
+func TestLoadBalanceWorkerEndingEarly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inner := pool.New("store", 2)
+		lp := logicalpool.New("lp", inner)
+		if err := logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1"}, logicalpool.RoundRobin); err != nil {
+			t.Fatal(err)
+		}
+		var one, rest sink[int]
+		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+			chip.FromSlice("in", chip.At("lp", "lb"), ints(100)),
+			chip.Take[int]("take1", chip.At("store", "w0"), chip.At("store", "t"), 1),
+			one.chip("one", chip.At("store", "t"), 0),
+			rest.chip("rest", chip.At("store", "w1"), time.Millisecond),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v\n%s", err, r.Describe())
+		}
+		got := append(one.values(), rest.values()...)
+		seen := map[int]bool{}
+		for _, v := range got {
+			if seen[v] {
+				t.Errorf("value %d delivered twice", v)
+			}
+			seen[v] = true
+		}
+		// What w0 held when take1 ended is dropped with it (at most the
+		// pool's limit plus a bust); everything after goes to w1.
+		if len(one.values()) != 1 || len(got) < 100-4 {
+			t.Errorf("delivered %d to take1 and %d to rest, want 1 and at least %d", len(one.values()), len(rest.values()), 100-4-1)
+		}
+		if !slices.Contains(rest.values(), 100) {
+			t.Errorf("the last value did not reach the worker still running: %v", rest.values())
+		}
+	})
 }

@@ -15,6 +15,7 @@ const (
 	modeInput              // IO input: endless Skip packs, never pushed to
 	modeOutput             // IO output: accepts END only, never pulled from
 	modeView               // a view of a logical pool: every call goes to the View
+	modeGone               // abandoned: nobody reads it; pushes are discarded
 )
 
 // acct is a pend's accounting, shared by the pool (for Snapshot) and the
@@ -32,6 +33,7 @@ type acct struct {
 	typed any                    // the *Pend[T], to check the element type
 	elem  reflect.Type           // T, for messages
 	show  func(max int) []string // describes the first max queued packs
+	drop  func()                 // empties the typed ring, accounting included
 }
 
 // Limited reports whether the pend is busted: it holds more than its private
@@ -111,7 +113,7 @@ func (p *Pend[T]) Room() int {
 	if p.Limited() {
 		return 0
 	}
-	if p.mode == modeOutput {
+	if p.mode == modeOutput || p.mode == modeGone {
 		return Unlimited
 	}
 	if p.sizeOf != nil || p.mode == modeView {
@@ -136,7 +138,7 @@ func (p *Pend[T]) Room() int {
 // more than one unit.
 func (p *Pend[T]) Free() int {
 	switch {
-	case p.mode == modeOutput:
+	case p.mode == modeOutput || p.mode == modeGone:
 		return Unlimited
 	case p.mode != modeQueue || p.sizeOf != nil:
 		return 0
@@ -218,7 +220,7 @@ func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 		return p.tview.Push(pk)
 	case p.mode == modeView:
 		return fmt.Errorf("pool %q: view %q: cannot push a %v pack (only data and END packs travel through pends)", p.pool.key, p.key, pk.Hint)
-	case p.mode == modeOutput && pk.Hint == hints.End:
+	case p.mode == modeOutput && pk.Hint == hints.End, p.mode == modeGone && pk.Hint <= hints.End:
 		return nil
 	case p.mode == modeOutput:
 		return fmt.Errorf("pool %q: pend %q accepts only END, got %v (an output chip returns SKIP for data)", p.pool.key, p.key, pk.Hint)
@@ -386,6 +388,17 @@ func (p *Pend[T]) grow() {
 	}
 	p.ring, p.head = ring, 0
 }
+
+// dropAll empties the pend, accounting included.
+func (p *Pend[T]) dropAll() {
+	clear(p.ring)
+	p.head, p.packs = 0, 0
+	p.sub(p.size)
+}
+
+// Abandoned reports whether the pend was abandoned ([Pool.Abandon]): nobody
+// reads it any more and what is pushed to it is discarded.
+func (p *Pend[T]) Abandoned() bool { return p.mode == modeGone }
 
 func (p *Pend[T]) describe(maxPacks int) []string {
 	if p.packs == 0 {

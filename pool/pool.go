@@ -248,7 +248,7 @@ func Get[T any](p *Pool, key string) (*Pend[T], error) {
 		}
 		pt.sizeOf = sz
 	}
-	a.typed, a.elem, a.show = pt, typ, pt.describe
+	a.typed, a.elem, a.show, a.drop = pt, typ, pt.describe, pt.dropAll
 	return pt, nil
 }
 
@@ -319,6 +319,40 @@ func shownLimit(l int) int {
 		return -1
 	}
 	return l
+}
+
+// Abandon drops what pend holds and makes it discard every pack pushed to it
+// from then on; it is never limited meanwhile. It is for a pend nobody will
+// read any more (its readers ended early, say after a Take), so that its
+// packs do not hold the pool's budget and a view that also feeds it (a
+// Duplicate) is not held back by it. A load-balancing view skips abandoned
+// viewees. [Pool.Restore] undoes it. Views, IO pends and unknown keys are
+// left alone.
+func (p *Pool) Abandon(pend string) {
+	if p.kind == Logical && p.inner != nil {
+		p.inner.Abandon(pend)
+		return
+	}
+	a := p.pends[pend]
+	if a == nil || a.mode != modeQueue {
+		return
+	}
+	if a.drop != nil {
+		a.drop()
+	}
+	a.sub(a.size) // units reserved for a reorder buffer
+	a.mode = modeGone
+}
+
+// Restore makes an abandoned pend an ordinary, empty one again.
+func (p *Pool) Restore(pend string) {
+	if p.kind == Logical && p.inner != nil {
+		p.inner.Restore(pend)
+		return
+	}
+	if a := p.pends[pend]; a != nil && a.mode == modeGone {
+		a.mode = modeQueue
+	}
 }
 
 // Sched returns what SetSched recorded: for package runlet, the scheduling

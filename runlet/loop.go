@@ -184,12 +184,14 @@ func (r *Runlet) runChip(i int32) {
 	}
 }
 
-// endUpstream tells the producers of chip i's prev pend to stop when i was
-// its last reader (a Take ended early, say): nothing will read what they
-// make. They end as if they had returned END (no new work; an async one's
+// endUpstream abandons the viewees chip i read if it was their last reader
+// (see abandon.go), and tells the producers of chip i's prev pend to stop
+// when i was its last reader (a Take ended early, say): nothing will read
+// what they make. They end as if they had returned END (no new work; an async one's
 // work in flight is discarded), and the same goes on upstream. A pend read
 // from outside (a PendOutput, another runlet) keeps its producers.
 func (r *Runlet) endUpstream(i int32) {
+	r.abandonReads(i)
 	p := r.slots[i].prevPend
 	for j := range r.slots {
 		if s := &r.slots[j]; !s.ended && s.prevPend == p {
@@ -385,6 +387,7 @@ func (r *Runlet) settle() {
 			r.cfg.OnError(&ChipError{Chip: r.slots[i].key, Err: err})
 		}
 	}
+	r.restoreAbandoned()
 	close(r.done)
 }
 

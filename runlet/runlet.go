@@ -123,6 +123,7 @@ type Runlet struct {
 	failed    int32 // the slot that failed, or -1
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[[2]string]extUse
+	abandoned []storage // pends abandoned by abandonReads, restored at the end
 
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu

@@ -1,0 +1,102 @@
+package runlet
+
+import "github.com/runlet/runlet/pool"
+
+// A pend whose readers have all ended early (a Take, or a join ended by its
+// shorter side) will never be read again. Its packs would hold the pool's
+// budget for good, and a Duplicate that also feeds it would be held back by
+// its limit, stalling the branches still reading. So the scheduler abandons
+// it (pool.Pool.Abandon): its packs are dropped, later pushes are
+// discarded, and a load-balancing view stops picking it. Abandoned pends are
+// restored when the runlet stops, so that a pool can serve another runlet.
+
+// storage is one pend where packs live: a count or byte pool and a key.
+type storage struct {
+	p    *pool.Pool
+	pend string
+}
+
+// storesOf resolves a chip's pend reference to the pends its packs live in:
+// a view's viewees, a logical pool's key in its inner pool, or the pend
+// itself; nothing for the IO pool or an unknown pool.
+func (r *Runlet) storesOf(poolKey, pend string) []storage {
+	i, ok := r.poolIdx[poolKey]
+	if !ok {
+		return nil
+	}
+	p := r.pools[i]
+	switch {
+	case p.Kind() == pool.IO:
+		return nil
+	case p.Kind() != pool.Logical:
+		return []storage{{p, pend}}
+	}
+	if viewees, _, _, ok := p.ViewOf(pend); ok {
+		out := make([]storage, len(viewees))
+		for j, v := range viewees {
+			out[j] = storage{p.Inner(), v}
+		}
+		return out
+	}
+	return []storage{{p.Inner(), pend}}
+}
+
+// abandonReads abandons each pend chip i read that no chip reads any more
+// and no PendOutput drains, while its view group is still read elsewhere
+// (another viewee of a Duplicate or LoadBalance, so its producer goes on),
+// and wakes the chips waiting for room in its pool. Chip i has just ended
+// before the flow did. A plain pend is left as it is: endUpstream stops its
+// producers, and what it holds stays for Describe.
+func (r *Runlet) abandonReads(i int32) {
+	s := &r.slots[i]
+	for _, st := range r.storesOf(s.spec.Prev.Pool, s.spec.Prev.Pend) {
+		if self, group := r.readers(st); self || !group {
+			continue
+		}
+		st.p.Abandon(st.pend)
+		r.abandoned = append(r.abandoned, st)
+		if k, ok := r.pslotIdx[st.p]; ok {
+			r.wakePool(k)
+		}
+	}
+}
+
+// readers reports whether a chip that has not ended, or a PendOutput, reads
+// st itself, and whether one reads another pend of st's view group.
+func (r *Runlet) readers(st storage) (self, group bool) {
+	home := canonOf(st.p, st.pend)
+	see := func(poolKey, pend string) {
+		for _, o := range r.storesOf(poolKey, pend) {
+			switch {
+			case o == st:
+				self = true
+			case canonOf(o.p, o.pend) == home:
+				group = true
+			}
+		}
+	}
+	for j := range r.slots {
+		if s := &r.slots[j]; !s.ended {
+			see(s.spec.Prev.Pool, s.spec.Prev.Pend)
+		}
+	}
+	for k, e := range r.ext {
+		if e.out {
+			see(k[0], k[1])
+		}
+	}
+	return self, group
+}
+
+func canonOf(p *pool.Pool, pend string) canon {
+	hp, name := p.Home(pend)
+	return canon{hp, name}
+}
+
+// restoreAbandoned undoes abandonReads once the runlet has stopped.
+func (r *Runlet) restoreAbandoned() {
+	for _, st := range r.abandoned {
+		st.p.Restore(st.pend)
+	}
+	r.abandoned = nil
+}
