@@ -1,0 +1,214 @@
+// Unzipserver is the "web-based unzip service" of the Runlet design notes:
+// an HTTP server that takes a gzip upload and streams the decompressed bytes
+// back while the upload is still coming in, through one runlet per request:
+//
+//	request body -> upload (FromReader) -> gunzip (TransformReader) -> download (ToWriter) -> response
+//
+// The chunks are lent by one pool.Buffers for the whole server and move from
+// chip to chip without a copy; the pends between the chips are in a byte
+// pool of -limit bytes per request. A client that reads slowly makes the
+// response writes wait, the pends fill up to the limit, the decoder waits,
+// and the server stops reading the upload, so TCP flow control slows the
+// uploader down: memory per request stays near -limit plus a few chunks,
+// whatever the size of the file.
+//
+// # Status and errors
+//
+// The status goes out with the first byte of the body, so the server decides
+// it before writing anything: gzip.NewReader reads the gzip header first, and
+// the decoder's output is pushed in whole chunks, of which the server holds
+// back the last, short one until the stream has ended cleanly (its checksum
+// verified). So an upload that is not gzip, or that is corrupt or truncated
+// within its first -chunk bytes of output, gets "400 Bad Request" with the
+// gzip error in the body. An error
+// after the first byte was sent (a corrupt or truncated stream further on)
+// cannot change the status any more: the server then aborts the connection
+// (http.ErrAbortHandler) without the end of the chunked body, so the client
+// sees an error (io.ErrUnexpectedEOF), never a short body that looks whole.
+// That is why the example sends no trailer: a client that ignores trailers
+// would take a truncated body for a complete one.
+//
+// A request body and its response are read and written at the same time,
+// which HTTP/1.1 servers do not do by default: the handler turns it on with
+// http.ResponseController.EnableFullDuplex. (Go's HTTP client reads the
+// response while it still sends the body; some other clients do not, and
+// then a large upload deadlocks against its own response.)
+//
+// Run the server, then upload a file with the same program:
+//
+//	go run ./examples/unzipserver -listen localhost:8080
+//	go run ./examples/unzipserver -upload file.gz -to http://localhost:8080 > file
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/runlet"
+)
+
+func main() {
+	listen := flag.String("listen", "localhost:8080", "the address the server listens on")
+	chunk := flag.Int("chunk", 32<<10, "the chunk size in bytes")
+	limit := flag.Int("limit", 256<<10, "the bytes a request's pends may hold")
+	file := flag.String("upload", "", "client mode: the gzip file to upload")
+	to := flag.String("to", "http://localhost:8080", "client mode: the server's URL")
+	out := flag.String("o", "-", "client mode: where to write the decompressed bytes (- for stdout)")
+	flag.Parse()
+
+	var err error
+	if *file != "" {
+		err = upload(*to, *file, *out)
+	} else if *chunk < 1 || *limit < 0 {
+		err = fmt.Errorf("-chunk must be at least 1 and -limit at least 0 (got %d and %d)", *chunk, *limit)
+	} else {
+		s := newServer(*chunk, *limit)
+		slog.Info("unzip server listening", "addr", *listen, "chunk", *chunk, "limit", *limit)
+		err = http.ListenAndServe(*listen, s)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "unzipserver:", err)
+		os.Exit(1)
+	}
+}
+
+// server is the unzip service's http.Handler.
+type server struct {
+	bufs  *pool.Buffers // chunks shared by every request
+	limit int           // the byte pool limit of each request's runlet
+	log   *slog.Logger  // where aborted responses are reported
+	// done, if set, is called after each request with its runlet's final
+	// state (for tests and logging).
+	done func(runlet.Snapshot)
+}
+
+func newServer(chunk, limit int) *server {
+	return &server{bufs: pool.NewBuffers(chunk), limit: limit, log: slog.Default()}
+}
+
+// ServeHTTP decompresses the request body into the response.
+func (s *server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost && req.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT")
+		http.Error(w, "upload a gzip stream with POST or PUT", http.StatusMethodNotAllowed)
+		return
+	}
+	// Read the upload while the response goes out (HTTP/1.1). Writers that
+	// do not support it (HTTP/2, test recorders) are full duplex already.
+	_ = http.NewResponseController(w).EnableFullDuplex()
+	w.Header().Set("Content-Type", "application/octet-stream")
+
+	body := &response{w: w, chunk: s.bufs.Size()}
+	r, err := runlet.NewLinear(pool.NewBytes("unzip", s.limit), runlet.Config{},
+		func(_, next chip.PendRef) chip.Chip { return chip.FromReader("upload", next, req.Body, s.bufs) },
+		func(prev, next chip.PendRef) chip.Chip {
+			return chip.TransformReader("gunzip", prev, next, s.bufs, func(r io.Reader) (io.Reader, error) {
+				return gzip.NewReader(r)
+			})
+		},
+		func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("download", prev, body, s.bufs) },
+	)
+	if err == nil {
+		if err = r.Run(req.Context()); err == nil {
+			err = body.finish()
+		}
+		if s.done != nil {
+			s.done(r.Snapshot())
+		}
+	}
+	switch {
+	case err == nil:
+	case req.Context().Err() != nil:
+		// The client went away: nobody to answer.
+	case body.sent == 0:
+		http.Error(w, "unzip: "+err.Error(), http.StatusBadRequest)
+	default:
+		// The status and part of the body are out: cut the connection so
+		// the client cannot mistake the part for the whole.
+		s.log.Warn("unzip: aborting the response", "sent", body.sent, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// response writes the decompressed chunks to w and counts the bytes sent.
+// A chunk shorter than the chunk size is the stream's last: it is held back
+// until the runlet has ended cleanly (the gzip checksum verified), so a
+// stream whose whole output fits in one chunk is answered 400, not cut off,
+// when it turns out to be broken.
+type response struct {
+	w     io.Writer
+	chunk int
+	sent  int64  // written by the download chip's worker; read after Run returns
+	tail  []byte // the held-back last chunk
+}
+
+func (r *response) Write(p []byte) (int, error) {
+	if len(p) < r.chunk {
+		r.tail = append(r.tail[:0], p...) // p goes back to the Buffers after Write
+		return len(p), nil
+	}
+	n, err := r.w.Write(p)
+	r.sent += int64(n)
+	return n, err
+}
+
+// finish writes the held-back last chunk.
+func (r *response) finish() error {
+	n, err := r.w.Write(r.tail)
+	r.sent += int64(n)
+	return err
+}
+
+// uploadFile posts the file at path to url and writes the response body to
+// w. A status other than 200 is an error holding the response body; so is
+// a body cut short.
+func uploadFile(ctx context.Context, url, path string, w io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, f)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/gzip")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("the response was cut short: %w", err)
+	}
+	return nil
+}
+
+// upload runs the client mode: uploadFile into out ("-" for stdout).
+func upload(url, path, out string) error {
+	if out == "-" {
+		return uploadFile(context.Background(), url, path, os.Stdout)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := uploadFile(context.Background(), url, path, f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
