@@ -22,3 +22,11 @@ func Example() {
 	// SKIP value="" ends=0
 	// END value="" ends=3
 }
+
+// String prints a pack as "value|hint", the form Describe shows for queued
+// and held packs: zero values as themselves, others quoted and cut to 16
+// characters, "-" for data.
+func ExamplePack_String() {
+	fmt.Println(hints.Data(0), hints.Data("a long string that is cut"), hints.EndOf[int](2), hints.SkipOf[string]())
+	// Output: 0|- "a long string th"|- 0|END |SKIP
+}
