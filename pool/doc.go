@@ -2,6 +2,21 @@
 // budget split into pends, keyed FIFO queues of typed packs, one per edge of
 // the graph.
 //
+// # Concepts
+//
+// A runlet's chips never hand packs to each other directly: a chip pushes
+// into its next pend and the chip after it pulls from that pend, its prev
+// pend. A pend is named by a pool key and a pend key ("words@default" in
+// Describe); the pool it lives in decides how much it may hold. Pools are
+// how memory is bounded: one limit for many pends, so a fast branch may use
+// room a slow one does not need, while each pend can still reserve room of
+// its own and cap itself.
+//
+//	pool "default", limit 8                 pool size 6/8 = 3 reserved + 3 shared
+//	  pend "lines"  private 2   [a b c]     3 held: 2 reserved + 1 shared
+//	  pend "words"  private 0   [x y]       2 held: 2 shared
+//	  pend "sums"   private 1   []          0 held: 1 reserved (counted anyway)
+//
 // # Pends
 //
 // A [Pend] is a ring buffer of [hints.Pack] values of one element type T.
@@ -9,7 +24,9 @@
 // the ring has grown to the flow's working size, a steady flow allocates
 // nothing. A pend is created by [Get] (the first call decides its element
 // type; a later call with another type is an error naming the pool, the pend
-// and both types) and configured with [Pool.Configure].
+// and both types) and configured with [Pool.Configure]. Only data and END
+// packs are queued: pushing a Skip or Redo pack is an error that names the
+// pool and the pend.
 //
 // # Accounting
 //
@@ -19,28 +36,41 @@
 //	pool size   = Σ private + Σ max(0, size - private)   over every pend
 //	limited     = size > private && (pool size >= pool limit || size >= pend limit)
 //
-// A pend's size up to its private size is reserved: it counts toward the pool
-// from the moment the pend is configured, whether used or not. Above that it
-// shares the pool's budget; a pend whose share would pass a limit is busted
-// and the scheduler stops filling it. An empty pend is never limited, so a
-// chip can always push into an empty next pend, a full pool never deadlocks a
-// linear flow, and a pool limit of 0 still flows, lock-step.
-// (One exception: units reserved with [Pend.Reserve] for an ordered chip's
-// reorder buffer count as held, so such a pend can be limited while it
-// queues nothing: the point is to hold its producer back.)
+// In words, a pend's size is in one of three states:
+//
+//   - reserved: up to its private size. Reserved room counts toward the pool
+//     from the moment the pend is configured, whether used or not, and using
+//     it never makes the pend limited: a pend always gets its private room.
+//   - shared: above its private size, the pend draws on the pool's budget,
+//     together with every other pend's share.
+//   - busted (limited): it holds more than its private size and either the
+//     pool is at its limit or the pend is at its own. The scheduler stops
+//     filling a busted pend: the chips that push into it wait for room, and
+//     any pull from the same pool wakes them.
+//
+// An empty pend is never limited, so a chip can always push into an empty
+// next pend, a full pool never deadlocks a linear flow, and a pool limit of 0
+// still flows, lock-step. (One exception: units reserved with [Pend.Reserve]
+// for an ordered chip's reorder buffer count as held, so such a pend can be
+// limited while it queues nothing: the point is to hold its producer back.)
 //
 // The limit is checked before a chip runs, not on every push: one result is
-// always pushed even if it busts the limit, so a pend may hold a few packs more
-// than its limit (one per producer, or Count for an END with a count).
+// always pushed even if it busts the limit, so a pend may hold a few packs
+// more than its limit (one per producer, or Count for an END with a count).
+// [Pend.Free] and [Pend.Room] tell a chip how far it may go before the next
+// check is due, so a sync chip checks once per run of packs, not per pack.
+// [Pool.High] keeps the highest pool size seen: how close the flow came to
+// the budget.
 //
 // # Count and byte pools
 //
 // A count pool ([New]) counts each pack as 1. A byte pool ([NewBytes]) counts
 // a pack as the byte length of its value: element types whose underlying type
 // is []byte or string are measured directly; any other element type must
-// implement [Sizer] (with a value or pointer receiver). Both follow the same
-// rules above. END packs in a byte pool count as the length of their (usually
-// empty) value.
+// implement [Sizer] (with a value or pointer receiver), or [Get] fails with
+// an error naming the pend and the type. Both follow the same rules above.
+// END packs in a byte pool count as the length of their (usually empty)
+// value.
 //
 // # Byte buffers
 //
@@ -59,8 +89,41 @@
 // names the pend, because an output chip must return SKIP for data. The IO pool
 // holds nothing, so each chip that names it gets its own view of these pends.
 //
+// # Logical pools and views
+//
+// A logical pool ([NewLogical]) holds nothing: it sits over an inner pool,
+// and its keys name the inner pool's pends, plus views defined with
+// [Pool.DefineView]. A view is a pend that pushes to or pulls from several
+// pends of the inner pool (its viewees) with some logic; package logicalpool
+// defines the useful ones (duplicate, load-balance, merge, join). Size,
+// limit and high-water mark of a logical pool are its inner pool's: one
+// budget. [Pool.Home] tells the scheduler that a view and its viewees are
+// one place, so a push into any of them wakes the view's reader. A pend
+// nobody will read any more can be abandoned ([Pool.Abandon]): it drops what
+// it holds and discards later pushes, so it neither holds budget nor holds
+// back a view that also feeds it.
+//
+// # Snapshots
+//
+// [Pool.Snapshot] copies a pool's state (size, limit, high-water mark, and
+// per pend its size, private size, limit, whether it is limited and its
+// first [MaxQueued] packs) into plain values with JSON tags; the runlet's
+// Describe and Snapshot are built from it. A limit of -1 there means none.
+//
+// # Errors
+//
+// Mistakes are reported as errors that name the pool and the pend: a pend
+// fetched with two element types, a byte pool that cannot size its type,
+// negative sizes, configuring a pend that holds packs, a pend key the IO
+// pool does not have, a Skip or Redo pack pushed, anything but END pushed
+// to the IO output. [Pool.Check] reports a pool's own bad settings (an empty
+// key, a negative limit, a logical pool without a usable inner pool); a
+// runlet's Attach lists them all at once.
+//
 // # Goroutines
 //
 // A Pool and its pends are not safe for concurrent use. In a runlet only the
-// scheduler touches them; the runlet package serialises every access.
+// scheduler touches them; the runlet package serialises every access, and
+// its passive handles (runlet.PendInput, runlet.PendOutput) are the way to
+// push and pull from other goroutines.
 package pool
