@@ -26,6 +26,22 @@
 // runlet abandons its viewee, dropping what it holds and whatever a
 // Duplicate pushes to it later, and a LoadBalance skips it.
 //
+// # Limits, per view
+//
+// A push-only view is limited (its producer waits for room) by its
+// viewees' limits, in the way that keeps every pack's destination open:
+//
+//	Duplicate          limited while any viewee is (every viewee gets the pack)
+//	LoadBalance        limited only while every viewee is (RoundRobin skips
+//	                   limited viewees; LeastFilled takes the emptiest open one)
+//	LoadBalanceByKey   limited while any viewee is (the next pack's viewee is
+//	                   not known before it is made)
+//
+// Pull-only views (Merge, Join2) are never pushed to; their viewees are
+// filled by their own producers under the usual pend and pool limits. As
+// everywhere, the limit is checked before the producer runs, so one result
+// may bust it.
+//
 // # Wakes
 //
 // A view and its viewees share one wake set in a runlet: a push into any
@@ -42,4 +58,23 @@
 // as runlet.ErrStalled with the state. Reserve that room with private sizes
 // on the viewees (pool.Pool.Configure on the inner pool, or the sizes of a
 // chip's pend reference to the viewee).
+//
+// # Errors
+//
+// Defining a view fails with an error naming the logical pool and the view
+// when the pool is not logical, the view is defined twice, or it lists no
+// pends, itself, a pend twice or another view; LoadBalance refuses an
+// unknown strategy and LoadBalanceByKey a nil key function. At Attach, a runlet reports a chip that pushes into a pull-only
+// view or pulls from a push-only one, and sizes given to a view (it holds
+// nothing: size its viewees). A view fetched with another element type than
+// it was defined with is an error naming both types.
+//
+// # Seeing views
+//
+// Describe lists a logical pool's views under its key; the runlet's Snapshot
+// carries each view's viewees. The diagrams (runlet.Snapshot's Mermaid, DOT
+// and ASCII) follow a view to its viewees: a Duplicate from "in" to "fast"
+// and "slow" over viewees "a" and "b" draws two edges, in --both.a--> fast
+// and in --both.b--> slow, labelled view.viewee; a Merge draws an edge from
+// each viewee's producer to the merge's reader.
 package logicalpool
