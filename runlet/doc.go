@@ -44,7 +44,10 @@
 // When a chip ends and no other chip (and no PendOutput) reads its prev
 // pend, the chips that feed that pend are ended too, and so on upstream:
 // nothing would read what they make (a Take that ends early stops its
-// source at once).
+// source at once). A pend whose readers all ended early while a view that
+// feeds it still has other readers (one branch of a Duplicate) is
+// abandoned instead: its packs are dropped and later pushes discarded, so
+// it holds neither budget nor the other branches back (see package pool).
 //
 // Trigger appends every chip, in chip order, to the slow list. A chip that
 // resolved goes to the front of the fast list, so it runs again while it can
@@ -77,6 +80,19 @@
 // chip by the outputs of the batches it has in flight (batches are sized to
 // the room left in the next pend). Worst-case memory is the pools' limits plus
 // one pack per chip plus the async chips' batches in flight.
+//
+// # Cancellation and control
+//
+// Run's ctx is the caller's way to stop: when it ends, the runlet stops as
+// on a first error and Run returns ctx.Err() (the chips are told that
+// error). [Runlet.Abort] does the same from any goroutine with an error that
+// matches [ErrAborted] and wraps its cause. Every process call gets a ctx of
+// the runlet's own, cancelled the moment the runlet stops for any reason
+// (END, error, Abort, Detach, Run's ctx), so blocking work in async chips
+// can give up; Run waits for it to return. [Runlet.Pause] stops new work
+// without stopping the runlet (work in flight finishes and is pushed), and
+// [Runlet.Resume] continues. [Runlet.Detach] cuts the flow off for good
+// without telling the chips, and returns the last [Snapshot].
 //
 // # Errors
 //
@@ -138,12 +154,34 @@
 // the parent (errors.As reaches the inner [ChipError]), and a parent that
 // stops aborts it.
 //
-// # Describe and counters
+// # Seeing the state
 //
-// [Runlet.Describe] prints the whole state in the reference's line format,
-// and [Runlet.Snapshot] returns it as data (JSON-ready). The counters (hits;
-// stat, push and pull misses) and each pool's high-water mark are always on:
-// plain integers updated by the scheduler, once per burst, not per pack.
+// The state can be read at any moment, running or not, from any goroutine
+// but a sync chip's own process:
+//
+//   - [Runlet.Describe] prints it in the reference's line format: a line per
+//     chip (its held pack or "RUN xN" in flight), per pool (size/limit, who
+//     waits for room, high-water mark) and per pend (size, private size,
+//     queued packs, who waits for data).
+//   - [Runlet.Snapshot] returns the same state as a [Snapshot], plain data
+//     with stable JSON field names (documented on [Snapshot]), plus what the
+//     text leaves implicit: each chip's state ("ready", "busy", "wait-data",
+//     "wait-room", "ended", "stopped"), the pool and pend of each side apart,
+//     and the pends fed or drained from outside. Describe is
+//     Snapshot().String(), so the two never disagree, and a tool that
+//     decodes the JSON can print the same text.
+//   - [Snapshot.Mermaid], [Snapshot.DOT] and [Snapshot.ASCII] draw the graph:
+//     chips as nodes labelled with their state, pends as edges from the chip
+//     that pushes to the chip that pulls, labelled "pend size/limit" and
+//     marked while limited, views followed to their viewees ("view.viewee"),
+//     and chips grouped by the pool of their next pend. They are built from
+//     the Snapshot alone, so they work on a decoded one too, and are
+//     deterministic (chip order, then pool order).
+//
+// The counters (hits; stat, push and pull misses) and each pool's
+// high-water mark are always on: plain integers updated by the scheduler,
+// once per burst, not per pack. A [StallError] carries the Describe text of
+// the moment the flow could no longer move.
 //
 // # Where runlet differs from the reference runlet
 //
