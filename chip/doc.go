@@ -13,9 +13,37 @@
 // state type S are generic, so values are never boxed, while the scheduler
 // sees only the small non-generic [Chip] and [Runner] interfaces.
 //
+// # Hints, as a chip sees them
+//
+// A process function is called with one input pack and returns one output
+// pack. Its input is a data pack, an END pack (once for each END pushed for
+// it), or a Skip pack: the "produce something" of an input chip's endless
+// source, or a Timer's "time is up". Its output's hint says what happens
+// next (package hints lists the four; package runlet what the scheduler
+// does with each): DATA is pushed, SKIP consumes the input with no output,
+// REDO pushes and calls again with the same input, END pushes Count END
+// packs and ends the chip. A chip that receives END usually returns it, and
+// so ends; returning END before that ends the chip early (a Take).
+//
+// The operators below hide all of this: their user functions see data
+// values only, never a pack or END, and the operator passes END on.
+//
+// # State
+//
 // State is made by a factory ([Config.State]) each time the chip is bound to
-// a runlet, never shared: a supervisor can rebind a failed chip and get fresh
-// state.
+// a runlet, never shared between runlets: a supervisor can rebind a failed
+// chip and get fresh state. A sync chip's state is touched by the
+// scheduler's goroutine only. An async chip with Concurrency > 1 runs
+// several process calls at once on one state, which must then be safe for
+// concurrent use (the parallel maps keep none).
+//
+// # Sizes and backpressure
+//
+// A chip may size the pends it names: [PendRef.Sized] gives a private
+// (reserved) size and a pend limit, applied at Attach (two chips that size
+// one pend must agree). The scheduler checks the next pend's limit before it
+// runs a chip, so a chip whose next pend is busted waits (a sync chip with
+// the one input it has pulled, an async chip with none). See package pool for the accounting.
 //
 // # Sync and async chips
 //

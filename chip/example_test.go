@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
@@ -53,4 +54,40 @@ func Example() {
 	slices.Sort(got) // with Concurrency > 1, order is the order work finishes
 	fmt.Println(got)
 	// Output: [1 4 9 100 121 144]
+}
+
+// A chip of one's own: each line becomes its words, one per call. REDO
+// pushes a word and asks for the same line again (1:N); the state remembers
+// how far into the line the chip is. END passes through and ends the chip.
+func ExampleNew() {
+	words := chip.New(chip.Config[string, string, int]{
+		Key: "words", Prev: chip.At("p", "lines"), Next: chip.At("p", "words"),
+		Process: func(_ context.Context, in hints.Pack[string], next *int) (hints.Pack[string], error) {
+			if in.Hint == hints.End {
+				return hints.EndOf[string](1), nil
+			}
+			fields := strings.Fields(in.Value)
+			switch {
+			case len(fields) == 0:
+				return hints.SkipOf[string](), nil // consumed, no output
+			case *next < len(fields)-1:
+				*next++
+				return hints.Again(fields[*next-1]), nil // more to come from this line
+			}
+			last := fields[*next]
+			*next = 0
+			return hints.Data(last), nil // the line is done
+		},
+	})
+	var got []string
+	r := runlet.New([]*pool.Pool{pool.New("p", 4)}, []chip.Chip{
+		chip.FromSlice("lines", chip.At("p", "lines"), []string{"a runlet", "", "moves packs between pends"}),
+		words,
+		chip.Collect("keep", chip.At("p", "words"), &got),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Printf("%q\n", got)
+	// Output: ["a" "runlet" "moves" "packs" "between" "pends"]
 }
