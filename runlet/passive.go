@@ -36,7 +36,7 @@ func PendInput[T any](r *Runlet, poolKey, pendKey string) (*Input[T], error) {
 	}
 	pd, err := pool.Get[T](p, pendKey)
 	if err != nil {
-		return nil, fmt.Errorf("runlet: PendInput: %w", err)
+		return nil, fmt.Errorf("runlet: PendInput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
 	return &Input[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
 }
@@ -50,7 +50,7 @@ func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
 	}
 	pd, err := pool.Get[T](p, pendKey)
 	if err != nil {
-		return nil, fmt.Errorf("runlet: PendOutput: %w", err)
+		return nil, fmt.Errorf("runlet: PendOutput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
 	return &Output[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
 }
