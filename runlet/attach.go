@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/runlet/runlet/chip"
@@ -15,8 +16,11 @@ import (
 // error listing every problem, each naming its chip, pool or pend: a nil or
 // duplicate pool or chip, an unknown pool key, a pend with no producer or no
 // consumer (except pends a passive handle feeds or drains), negative or
-// conflicting sizes, a nil process, a pend used with two element types, an
-// END regulator count below 1, and misuse of the IO pool. After an error the
+// conflicting sizes, private sizes of one pool that add up past half the int
+// range, a nil process, a pend used with two element types, an
+// END regulator count below 1, an async chip's concurrency outside 1 to
+// 65536, and misuse of the IO pool. A chip without a key is named by its
+// index ("#2") throughout. After an error the
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
 func (r *Runlet) Attach() error {
@@ -37,7 +41,11 @@ func (r *Runlet) Attach() error {
 			continue
 		}
 		if err := p.Check(); err != nil {
-			errs = append(errs, err)
+			if p.Key() == "" { // the message cannot name it: give its index
+				errs = append(errs, named(fmt.Sprintf("pool #%d", i), err)...)
+			} else {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if _, dup := poolIdx[p.Key()]; dup {
@@ -61,6 +69,8 @@ func (r *Runlet) Attach() error {
 		bad("pool %q is shared with runlets that share no pool with this runlet's other pools: runlets that share pools must share them through one group", r.groupErr)
 	}
 	specs := make([]chip.Spec, len(chips))
+	names := make([]string, len(chips)) // the key, or "#i" for a chip without one
+	unbound := make([]bool, len(chips)) // checked but never bound (Bind could not survive it)
 	chipSeen := map[string]bool{}
 	for i, c := range chips {
 		if c == nil {
@@ -82,6 +92,7 @@ func (r *Runlet) Attach() error {
 			bad("duplicate chip key %q", name)
 		}
 		chipSeen[name] = true
+		names[i] = name
 		for _, side := range []struct {
 			what string
 			ref  chip.PendRef
@@ -111,8 +122,14 @@ func (r *Runlet) Attach() error {
 				bad("chip %q: %s %s: negative size (private %d, limit %d)", name, side.what, ref, ref.SizePrivate, ref.SizeLimit)
 			}
 		}
-		if sp.Async && sp.Concurrency < 1 {
+		switch {
+		case sp.Async && sp.Concurrency < 1:
 			bad("chip %q: concurrency %d is below 1", name, sp.Concurrency)
+		case sp.Async && sp.Concurrency > maxConcurrency:
+			// Bind would make room for that many batches, and Run start
+			// that many workers: an out-of-memory crash, not an error.
+			bad("chip %q: concurrency %d is above %d", name, sp.Concurrency, maxConcurrency)
+			unbound[i] = true
 		}
 	}
 
@@ -182,12 +199,12 @@ func (r *Runlet) Attach() error {
 			next bool
 		}{{sp.Prev, false}, {sp.Next, true}} {
 			ref := side.ref
-			for _, k := range stores(fmt.Sprintf("chip %q", sp.Key), ref, side.next) {
+			for _, k := range stores(fmt.Sprintf("chip %q", names[i]), ref, side.next) {
 				u := use(k)
 				if side.next {
-					u.producers = append(u.producers, sp.Key)
+					u.producers = append(u.producers, names[i])
 				} else {
-					u.consumers = append(u.consumers, sp.Key)
+					u.consumers = append(u.consumers, names[i])
 				}
 				if ref.SizePrivate == 0 && ref.SizeLimit == 0 {
 					continue
@@ -197,10 +214,10 @@ func (r *Runlet) Attach() error {
 				}
 				if u.sized != "" && (u.private != ref.SizePrivate || u.limit != ref.SizeLimit) {
 					bad("pool %q: pend %q sized twice: chip %q says private %d, limit %d; chip %q says private %d, limit %d",
-						k.p.Key(), k.pend, u.sized, u.private, u.limit, sp.Key, ref.SizePrivate, ref.SizeLimit)
+						k.p.Key(), k.pend, u.sized, u.private, u.limit, names[i], ref.SizePrivate, ref.SizeLimit)
 					continue
 				}
-				u.sized, u.private, u.limit = sp.Key, ref.SizePrivate, ref.SizeLimit
+				u.sized, u.private, u.limit = names[i], ref.SizePrivate, ref.SizeLimit
 			}
 		}
 	}
@@ -213,15 +230,19 @@ func (r *Runlet) Attach() error {
 			bad("passive handle on pend %q: unknown pool %q", k[1], k[0])
 			continue
 		}
+		if k[1] == "" {
+			bad("passive handle on pool %q: the pend has an empty key", k[0])
+			continue
+		}
 		ref := chip.At(k[0], k[1])
 		if e.in {
-			for _, st := range stores("PendInput", ref, true) {
+			for _, st := range stores(fmt.Sprintf("PendInput on pool %q", k[0]), ref, true) {
 				u := use(st)
 				u.producers = append(u.producers, "(passive input)")
 			}
 		}
 		if e.out {
-			for _, st := range stores("PendOutput", ref, false) {
+			for _, st := range stores(fmt.Sprintf("PendOutput on pool %q", k[0]), ref, false) {
 				u := use(st)
 				u.consumers = append(u.consumers, "(passive output)")
 			}
@@ -238,11 +259,22 @@ func (r *Runlet) Attach() error {
 	}
 	// Configure pends, then bind chips (binding fixes element types). This
 	// runs even after the problems above, so that one error lists them all.
+	reserved := map[*pool.Pool]int{} // private sizes so far, by storage pool
 	for _, k := range storeOrder {
-		if u := uses[k]; u.sized != "" {
-			if err := k.p.Configure(k.pend, u.private, u.limit); err != nil {
-				errs = append(errs, err)
-			}
+		u := uses[k]
+		switch {
+		case u.sized == "" || u.private < 0 || u.limit < 0: // negative sizes are reported with their chip
+			continue
+		case u.private > maxReserved-reserved[k.p]:
+			// Past this the pool's accounting could overflow (a pool
+			// whose size wraps to negative is never full again).
+			bad("pool %q: pend %q: private size %d (chip %q) takes the pool's reserved total past %d",
+				k.p.Key(), k.pend, u.private, u.sized, maxReserved)
+			continue
+		}
+		reserved[k.p] += u.private
+		if err := k.p.Configure(k.pend, u.private, u.limit); err != nil {
+			errs = append(errs, err)
 		}
 	}
 
@@ -304,12 +336,15 @@ func (r *Runlet) Attach() error {
 			s.prevPool, s.nextPool = pends[s.prevPend].pool, pends[s.nextPend].pool
 		}
 		s.host = host{r: r, idx: int32(i)}
+		if unbound[i] {
+			continue
+		}
 		run, err := safeBind(c, chip.Binding{
 			Prev: poolOf(sp.Prev.Pool), Next: poolOf(sp.Next.Pool),
 			Ctx: r.ctx, Host: &s.host,
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("chip %q: %w", sp.Key, err))
+			errs = append(errs, named(fmt.Sprintf("chip %q", names[i]), err)...)
 			continue
 		}
 		s.run = run
@@ -338,6 +373,30 @@ func (r *Runlet) Attach() error {
 	r.attached = true
 	close(r.attachCh)
 	return nil
+}
+
+// maxConcurrency is the most process calls in flight an async chip may ask
+// for: far more workers than cores, and bounded, so that a typo (1<<40)
+// is an error from Attach rather than a crash.
+const maxConcurrency = 1 << 16
+
+// maxReserved is the most a pool's private sizes may add up to in one
+// runlet: half the int range, so that packs queued past their private
+// sizes cannot overflow the pool's size.
+const maxReserved = math.MaxInt / 2
+
+// named prefixes each of err's problems with prefix: a joined error (Bind's
+// or Check's list) is split, so that every line of Attach's error names its
+// chip or pool.
+func named(prefix string, err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, named(prefix, e)...)
+		}
+		return out
+	}
+	return []error{fmt.Errorf("%s: %w", prefix, err)}
 }
 
 // safeSpec and safeBind turn a panic in a chip's Spec or Bind (a typed nil

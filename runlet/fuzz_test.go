@@ -1,0 +1,935 @@
+package runlet_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/logicalpool"
+	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/runlet"
+)
+
+// FuzzAttach decodes its input into a runlet configuration (pools, logical
+// pools and views, chips, passive handles), with faults of every kind Attach
+// is meant to catch mixed in, and checks:
+//
+//   - nothing panics, and Attach and Run return (a deadlock fails the
+//     synctest bubble; a watchdog in real time fails a spin);
+//   - every fault the decoder injected is reported, naming its culprit (the
+//     chip, pool or pend key, or "#i" for a nil or keyless one), and every
+//     problem Attach lists names some chip, pool or pend of the config;
+//   - a config Attach accepts runs to an end: nil, a [runlet.ChipError] of one
+//     of its chips, or a stall whose message shows every chip; a graph without
+//     a cycle never needs more than a fixed number of chip runs; no goroutine
+//     is left behind (the bubble would not end).
+//
+// The input is a program of fixed-size instructions (see fz* below), so that
+// seeds read as configs and mutations stay meaningful.
+func FuzzAttach(f *testing.F) {
+	for _, s := range attachSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkAttach(t, data)
+	})
+}
+
+// Instructions. Each starts with an opcode byte (taken mod fzOps) and has a
+// fixed number of argument bytes; a short input reads zeros past its end.
+const (
+	fzPool   = iota // kind, key, limit, inner: a pool (see pk*)
+	fzChip          // kind, key, prev (pool, pend, size), next (pool, pend, size), a, b: a chip (see ck*)
+	fzView          // pool, kind, name, n, viewee×3: a view of a logical pool (see vk*)
+	fzHandle        // in/out, pool, pend: PendInput or PendOutput of ints
+	fzOps
+)
+
+// Pool kinds.
+const (
+	pkCount   = iota
+	pkBytes   // holds ints, which a byte pool cannot size
+	pkLogical // over pools[inner], or nil, or a pool not given to the runlet
+	pkNil
+	pkIO
+	pkKinds
+)
+
+// Chip kinds. a and b are parameters.
+const (
+	ckSource    = iota // FromSlice of a%8 ints into next
+	ckMap              // +1 map; a: flags mf*, b: concurrency (fzConc)
+	ckFlat             // FlatMap to 0, 1 or 2 values
+	ckFilter           // keeps odd values
+	ckTake             // Take a%4 (-1 for a%4 == 3)
+	ckSink             // output chip of ints, from prev
+	ckStrSource        // FromSlice of strings: a type clash with int chips
+	ckRegulator        // ENDRegulator, counts fzCounts[a%4], fzCounts[b%4]
+	ckNil              // a nil Chip
+	ckTypedNil         // a nil *chip.Func: Spec panics
+	ckPairSink         // output chip of logicalpool.Pair[int, int] (a Join2 reader)
+	ckKinds
+)
+
+// Map flags.
+const (
+	mfAsync      = 1 << iota
+	mfOrdered    // on a sync chip too
+	mfNilProcess // no Process
+	mfError      // fails on value 3
+	mfPanic      // panics on value 4
+	mfBadState   // the State factory panics (at Bind)
+)
+
+// View kinds.
+const (
+	vkDuplicate = iota
+	vkRoundRobin
+	vkLeastFilled
+	vkMerge
+	vkJoin2
+	vkBadStrategy
+	vkKinds
+)
+
+var (
+	fzPoolKeys = []string{"p", "q", "L", "", "p\u0301", "\x00\xff", pool.IOKey, "r"}
+	// References may name pools that are not there.
+	fzRefPools = []string{"p", "q", "L", "r", "", "nope", pool.IOKey, "\x00\xff"}
+	fzPendKeys = []string{"a", "b", "c", "d", "v", "w", "", "é", "\u202e", pool.InputKey, pool.OutputKey}
+	fzChipKeys = []string{"c0", "c1", "c2", "c3", "c4", "", "c0", "\u00e9\t"}
+	fzLimits   = []int{pool.Unlimited, 0, 1, 2, 3, 16, -1, math.MinInt}
+	fzSizes    = [][2]int{{0, 0}, {0, 0}, {1, 0}, {0, 2}, {2, 4}, {-1, 0}, {0, -3}, {5, 1},
+		{math.MaxInt, 0}, {0, math.MaxInt}, {math.MaxInt, math.MaxInt}}
+	fzConc   = []int{0, 1, 2, 3, -1, math.MinInt, 1 << 40, math.MaxInt}
+	fzCounts = []int{1, 2, 0, -1}
+)
+
+// Limits on what one input builds, to keep each run short.
+const (
+	fzMaxPools, fzMaxChips, fzMaxViews, fzMaxHandles = 6, 8, 4, 3
+	// fzDAGRuns bounds the chip runs and process calls of a finite graph
+	// (see fzConfig.endless): its sources hold at most 7 values each and no
+	// chip makes more than 2 outputs per input, so a few thousand is
+	// plenty; more means the scheduler spins.
+	fzDAGRuns = 1 << 16
+	// fzCycleRuns bounds a graph whose flow may never end.
+	fzCycleRuns = 2000
+)
+
+// fzReader hands out the input's bytes; past the end it reads zeros.
+type fzReader struct {
+	b []byte
+	i int
+}
+
+func (r *fzReader) next() int {
+	if r.i >= len(r.b) {
+		r.i++
+		return 0
+	}
+	c := r.b[r.i]
+	r.i++
+	return int(c)
+}
+
+func (r *fzReader) done() bool { return r.i >= len(r.b) }
+
+func fzPick[T any](r *fzReader, from []T) T { return from[r.next()%len(from)] }
+
+// fzConfig is a decoded configuration and what the decoder knows about it.
+type fzConfig struct {
+	pools    []*pool.Pool
+	reg      map[string]*pool.Pool // pools Attach registers, by key
+	chips    []chip.Chip
+	keys     []string // chip keys, "" for nil chips
+	views    map[*pool.Pool]map[string]fzViewDef
+	names    []string // every non-empty chip, pool, pend and view name, for culprit checks
+	faults   []fzFault
+	handles  []fzHandleSpec
+	spinning *atomic.Int64 // chip runs and process calls so far
+	limit    *atomic.Int64 // chip runs allowed before errRunaway
+	prevRefs []chip.PendRef
+	nextRefs []chip.PendRef
+	bound    []bool // the chip has a Spec: Attach binds it
+	source   []bool // a FromSlice: it ends by itself
+}
+
+// fzFault is an injected problem and the texts its report must contain.
+type fzFault struct {
+	what string
+	want []string
+}
+
+func (c *fzConfig) fault(want []string, format string, a ...any) {
+	c.faults = append(c.faults, fzFault{what: fmt.Sprintf(format, a...), want: want})
+}
+
+var (
+	errValue   = errors.New("fuzz: value 3 fails")
+	errRunaway = errors.New("fuzz: too many chip runs")
+)
+
+func decodeAttach(data []byte) *fzConfig {
+	r := &fzReader{b: data}
+	c := &fzConfig{
+		reg:      map[string]*pool.Pool{},
+		views:    map[*pool.Pool]map[string]fzViewDef{},
+		spinning: new(atomic.Int64),
+		limit:    new(atomic.Int64),
+	}
+	var views, handles int
+	for !r.done() {
+		switch r.next() % fzOps {
+		case fzPool:
+			kind, key, limit, inner := r.next()%pkKinds, fzPick(r, fzPoolKeys), fzPick(r, fzLimits), r.next()
+			if len(c.pools) < fzMaxPools {
+				c.addPool(kind, key, limit, inner)
+			}
+		case fzChip:
+			kind, key := r.next()%ckKinds, fzPick(r, fzChipKeys)
+			prev, next := fzRef(r), fzRef(r)
+			a, b := r.next(), r.next()
+			if len(c.chips) < fzMaxChips {
+				c.addChip(kind, key, prev, next, a, b)
+			}
+		case fzView:
+			p, kind, name, n := r.next(), r.next()%vkKinds, fzPick(r, fzPendKeys), r.next()%4
+			viewees := []string{fzPick(r, fzPendKeys), fzPick(r, fzPendKeys), fzPick(r, fzPendKeys)}[:n]
+			if views < fzMaxViews && len(c.pools) > 0 {
+				views++
+				c.addView(c.pools[p%len(c.pools)], kind, name, viewees)
+			}
+		case fzHandle:
+			in, p, pend := r.next()%2 == 0, fzPick(r, fzRefPools), fzPick(r, fzPendKeys)
+			if handles < fzMaxHandles {
+				handles++
+				c.handle(in, p, pend)
+			}
+		}
+	}
+	c.checkRefs()
+	return c
+}
+
+// checkRefs records the faults in the chips' references, once every pool is
+// known.
+func (c *fzConfig) checkRefs() {
+	for i := range c.chips {
+		if !c.bound[i] {
+			continue
+		}
+		who := culprit("chip", i, c.keys[i])
+		for _, side := range []struct {
+			what string
+			ref  chip.PendRef
+			io   string
+		}{{"prev", c.prevRefs[i], pool.InputKey}, {"next", c.nextRefs[i], pool.OutputKey}} {
+			ref := side.ref
+			c.name(ref.Pend)
+			switch {
+			case ref.Pool == pool.IOKey && ref.Pend != side.io:
+				c.fault([]string{who, "IO pool"}, "chip #%d: %s %v", i, side.what, ref)
+			case ref.Pool == pool.IOKey && (ref.SizePrivate != 0 || ref.SizeLimit != 0):
+				c.fault([]string{who, "IO pends take no sizes"}, "chip #%d: %s %v sized", i, side.what, ref)
+			case ref.Pool == pool.IOKey:
+			case c.reg[ref.Pool] == nil:
+				c.fault([]string{who, "unknown pool " + strconv.Quote(ref.Pool)}, "chip #%d: %s %v: no such pool", i, side.what, ref)
+			case ref.Pend == "":
+				c.fault([]string{who, "empty key"}, "chip #%d: %s pend with no key", i, side.what)
+			case ref.SizePrivate < 0 || ref.SizeLimit < 0:
+				c.fault([]string{who, "negative size"}, "chip #%d: %s %v: negative size", i, side.what, ref)
+			}
+			if vw, ok := c.views[c.reg[ref.Pool]][ref.Pend]; ok {
+				if ref.SizePrivate != 0 || ref.SizeLimit != 0 {
+					c.fault([]string{who, "takes no sizes"}, "chip #%d: %s %v: a sized view", i, side.what, ref)
+				}
+				if vw.push != (side.what == "next") {
+					c.fault([]string{who, strconv.Quote(ref.Pend)}, "chip #%d: %s %v: a view used the wrong way", i, side.what, ref)
+				}
+			}
+		}
+	}
+}
+
+func fzRef(r *fzReader) chip.PendRef {
+	p, pend, size := fzPick(r, fzRefPools), fzPick(r, fzPendKeys), fzPick(r, fzSizes)
+	return chip.At(p, pend).Sized(size[0], size[1])
+}
+
+// culprit is how Attach must name pool or chip #i: by its quoted key, or
+// by its index when it has none.
+func culprit(what string, i int, key string) string {
+	if key == "" {
+		return fmt.Sprintf("#%d", i)
+	}
+	return strconv.Quote(key)
+}
+
+func (c *fzConfig) addPool(kind int, key string, limit, inner int) {
+	i := len(c.pools)
+	var p *pool.Pool
+	switch kind {
+	case pkCount:
+		p = pool.New(key, limit)
+	case pkBytes:
+		p = pool.NewBytes(key, limit)
+	case pkLogical:
+		var in *pool.Pool
+		switch j := inner % (len(c.pools) + 2); {
+		case j < len(c.pools):
+			in = c.pools[j]
+		case j == len(c.pools):
+			in = pool.New(fzPoolKeys[inner%len(fzPoolKeys)], pool.Unlimited) // not given to the runlet
+			c.name(in.Key())
+		}
+		p = logicalpool.New(key, in)
+		if in == nil || in.Kind() == pool.Logical || in.Kind() == pool.IO {
+			c.fault([]string{culprit("pool", i, key), "logical pool"}, "logical pool #%d over %v", i, in)
+			c.pools = append(c.pools, p)
+			c.name(key)
+			return
+		}
+	case pkNil:
+		c.fault([]string{fmt.Sprintf("pool #%d is nil", i)}, "nil pool #%d", i)
+		c.pools = append(c.pools, nil)
+		return
+	case pkIO:
+		p = pool.NewIO()
+		key = pool.IOKey
+	}
+	c.pools = append(c.pools, p)
+	c.name(key)
+	switch {
+	case key == "":
+		c.fault([]string{culprit("pool", i, key)}, "pool #%d with an empty key", i)
+	case p.Kind() != pool.Logical && p.Kind() != pool.IO && limit < 0:
+		c.fault([]string{culprit("pool", i, key), "negative limit"}, "pool #%d with limit %d", i, limit)
+	case c.reg[key] != nil:
+		c.fault([]string{"duplicate pool key " + strconv.Quote(key)}, "pool #%d duplicates key %q", i, key)
+	case key == pool.IOKey && p.Kind() != pool.IO:
+		c.fault([]string{strconv.Quote(key), "reserved"}, "pool #%d posing as the IO pool", i)
+	default:
+		c.reg[key] = p
+	}
+}
+
+func (c *fzConfig) name(s string) {
+	if s != "" {
+		c.names = append(c.names, s)
+	}
+}
+
+func (c *fzConfig) addChip(kind int, key string, prev, next chip.PendRef, a, b int) {
+	i := len(c.chips)
+	who := culprit("chip", i, key)
+	var ch chip.Chip
+	switch kind {
+	case ckSource:
+		ch = chip.FromSlice(key, next, ints(a%8))
+		prev = chip.Input
+	case ckStrSource:
+		ch = chip.FromSlice(key, next, []string{"x", "y"}[:a%3%2+1])
+		prev = chip.Input
+	case ckMap:
+		conc := fzConc[b%len(fzConc)]
+		cfg := chip.Config[int, int, int]{
+			Key: key, Prev: prev, Next: next,
+			Async: a&mfAsync != 0, Ordered: a&mfOrdered != 0, Concurrency: conc,
+		}
+		if a&mfNilProcess == 0 {
+			fail, panics := a&mfError != 0, a&mfPanic != 0
+			cfg.Process = func(_ context.Context, in hints.Pack[int], _ *int) (hints.Pack[int], error) {
+				if in.Hint == hints.End {
+					return hints.EndOf[int](1), nil
+				}
+				switch {
+				case fail && in.Value == 3:
+					return hints.Pack[int]{}, errValue
+				case panics && in.Value == 4:
+					panic("fuzz: value 4 panics")
+				}
+				return hints.Data(in.Value + 1), nil
+			}
+		} else {
+			want := []string{who, "nil process"}
+			if cfg.Async && conc > 1<<16 {
+				want = want[:1] // Attach does not bind a chip it cannot afford: Bind's findings wait
+			}
+			c.fault(want, "chip #%d without a process", i)
+		}
+		if a&mfBadState != 0 {
+			cfg.State = func() int { panic("fuzz: state factory") }
+			c.fault([]string{who}, "chip #%d with a panicking state factory", i) // "panicked" unless Bind fails sooner
+		}
+		if cfg.Async && conc < 0 {
+			c.fault([]string{who, "concurrency"}, "chip #%d with concurrency %d", i, conc)
+		}
+		ch = chip.New(cfg)
+	case ckFlat:
+		ch = chip.FlatMap(key, prev, next, func(v int) ([]int, error) { return []int{v, v * 10}[:v%3%2+v%2], nil })
+	case ckFilter:
+		ch = chip.Filter(key, prev, next, func(v int) (bool, error) { return v%2 == 1, nil })
+	case ckTake:
+		n := []int{0, 1, 2, -1}[a%4]
+		if n < 0 {
+			c.fault([]string{who, "negative"}, "chip #%d takes %d", i, n)
+		}
+		ch = chip.Take[int](key, prev, next, n)
+	case ckSink:
+		ch = chip.ForEach(key, prev, func(int) error { return nil })
+		next = chip.Output
+	case ckPairSink:
+		ch = chip.ForEach(key, prev, func(logicalpool.Pair[int, int]) error { return nil })
+		next = chip.Output
+	case ckRegulator:
+		in, out := fzCounts[a%4], fzCounts[b%4]
+		if in < 1 || out < 1 {
+			c.fault([]string{who, "END regulator"}, "chip #%d regulates %d to %d", i, in, out)
+		}
+		ch = chip.ENDRegulator[int](key, prev, next, in, out)
+	case ckNil:
+		c.fault([]string{fmt.Sprintf("chip #%d is nil", i)}, "nil chip #%d", i)
+		c.chips = append(c.chips, nil)
+		c.keys = append(c.keys, "")
+		c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, false)
+		c.source = append(c.source, false)
+		return
+	case ckTypedNil:
+		c.fault([]string{fmt.Sprintf("chip #%d: Spec panicked", i)}, "typed nil chip #%d", i)
+		c.chips = append(c.chips, (*chip.Func[int, int, struct{}])(nil))
+		c.keys = append(c.keys, "")
+		c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, false)
+		c.source = append(c.source, false)
+		return
+	}
+	c.source = append(c.source, kind == ckSource || kind == ckStrSource)
+	c.chips = append(c.chips, &spinGuard{Chip: ch, c: c})
+	c.keys = append(c.keys, key)
+	c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, true)
+	c.name(key)
+	if key == "" {
+		c.fault([]string{who, "empty key"}, "chip #%d without a key", i)
+	}
+	for j, k := range c.keys[:i] {
+		if k == key && key != "" && c.bound[j] {
+			c.fault([]string{"duplicate chip key " + strconv.Quote(key)}, "chip #%d duplicates key %q", i, key)
+			break
+		}
+	}
+}
+
+func (c *fzConfig) addView(lp *pool.Pool, kind int, name string, viewees []string) {
+	if lp == nil {
+		return // DefineView on a nil pool is a nil dereference, not Attach's business
+	}
+	var err error
+	switch kind {
+	case vkDuplicate:
+		err = logicalpool.Duplicate[int](lp, name, viewees, nil)
+	case vkRoundRobin:
+		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.RoundRobin)
+	case vkLeastFilled:
+		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.LeastFilled)
+	case vkMerge:
+		err = logicalpool.Merge[int](lp, name, viewees)
+	case vkJoin2:
+		viewees = append(viewees, "a", "b")[:2]
+		err = logicalpool.Join2[int, int](lp, name, viewees[0], viewees[1])
+	case vkBadStrategy:
+		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.Strategy(7))
+	}
+	if err != nil {
+		// A refused view names its culprit: the view, or the pool that
+		// cannot hold views.
+		if !strings.Contains(err.Error(), strconv.Quote(name)) && !strings.Contains(err.Error(), strconv.Quote(lp.Key())) {
+			panic(fmt.Sprintf("view error names neither view %q nor pool %q: %v", name, lp.Key(), err))
+		}
+		return
+	}
+	c.name(name)
+	if c.views[lp] == nil {
+		c.views[lp] = map[string]fzViewDef{}
+	}
+	c.views[lp][name] = fzViewDef{viewees, kind != vkMerge && kind != vkJoin2}
+}
+
+func (c *fzConfig) handle(in bool, poolKey, pend string) {
+	c.handles = append(c.handles, fzHandleSpec{in, poolKey, pend})
+	c.name(poolKey)
+	c.name(pend)
+}
+
+type fzHandleSpec struct {
+	in         bool
+	pool, pend string
+}
+
+// fzViewDef is a view the decoder defined.
+type fzViewDef struct {
+	viewees []string
+	push    bool
+}
+
+// spinGuard counts a chip's runs and process calls (its Hits) against the
+// config's limit, so that a flow that never ends (a cycle) stops with
+// errRunaway instead of spinning on.
+type spinGuard struct {
+	chip.Chip
+	c *fzConfig
+}
+
+func (g *spinGuard) Bind(b chip.Binding) (chip.Runner, error) {
+	run, err := g.Chip.Bind(b)
+	if err != nil {
+		return nil, err
+	}
+	return &spinRunner{Runner: run, c: g.c}, nil
+}
+
+type spinRunner struct {
+	chip.Runner
+	c *fzConfig
+}
+
+func (r *spinRunner) Run(budget int) chip.Result {
+	if r.c.spinning.Load() > r.c.limit.Load() {
+		return chip.Result{Err: errRunaway}
+	}
+	res := r.Runner.Run(budget)
+	r.c.spinning.Add(int64(res.Hits) + 1)
+	return res
+}
+
+func checkAttach(t *testing.T, data []byte) {
+	// A spin that synctest cannot see (a loop that never blocks) is caught
+	// in real time: the panic fails the fuzz run with this input.
+	watchdog := time.AfterFunc(20*time.Second, func() {
+		panic(fmt.Sprintf("FuzzAttach: input %q has run for 20s", data))
+	})
+	defer watchdog.Stop()
+	synctest.Test(t, func(t *testing.T) {
+		c := decodeAttach(data)
+		r := runlet.New(c.pools, c.chips, runlet.Config{OnError: func(error) {}})
+		c.openHandles(t, r)
+		err := r.Attach()
+		if len(c.faults) > 0 && err == nil {
+			t.Fatalf("Attach accepted a config with faults %v", c.faultList())
+		}
+		if err != nil {
+			c.checkAttachError(t, err)
+			if err2 := r.Run(t.Context()); err2 == nil {
+				t.Fatalf("Run after a failed Attach succeeded (Attach: %v)", err)
+			}
+			return
+		}
+		if err := r.Attach(); !errors.Is(err, runlet.ErrAttached) {
+			t.Fatalf("second Attach = %v, want ErrAttached", err)
+		}
+		if len(c.handles) > 0 {
+			return // a passive runlet runs until its handles end it
+		}
+		endless := c.endless()
+		if endless {
+			c.limit.Store(fzCycleRuns)
+		} else {
+			c.limit.Store(fzDAGRuns)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour) // fake time: passes only if every goroutine is blocked
+		defer cancel()
+		err = r.Run(ctx)
+		c.checkRunError(t, r, err, endless)
+		for _, p := range c.reg {
+			if p.Size() < 0 {
+				t.Errorf("pool %q: size %d after Run (an overflow?)\n%s", p.Key(), p.Size(), r.Describe())
+			}
+		}
+	})
+}
+
+// openHandles creates the passive handles the decoder asked for; a refused
+// one must name the pend asked for.
+func (c *fzConfig) openHandles(t *testing.T, r *runlet.Runlet) {
+	for _, h := range c.handles {
+		var err error
+		if h.in {
+			_, err = runlet.PendInput[int](r, h.pool, h.pend)
+		} else {
+			_, err = runlet.PendOutput[int](r, h.pool, h.pend)
+		}
+		// The culprit may be the pend, its pool, or the pool under a
+		// logical one: the pend and pool asked for come first.
+		if err != nil && !strings.Contains(err.Error(), strconv.Quote(h.pend)) {
+			t.Errorf("handle on pend %q of pool %q: error does not name the pend: %v", h.pend, h.pool, err)
+		}
+	}
+}
+
+func (c *fzConfig) faultList() string {
+	var b strings.Builder
+	for _, f := range c.faults {
+		fmt.Fprintf(&b, "\n\t%s (want %q)", f.what, f.want)
+	}
+	return b.String()
+}
+
+// checkAttachError checks that every injected fault is reported with its
+// culprit, and that every problem listed names a chip, pool or pend.
+func (c *fzConfig) checkAttachError(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "runlet: attach: ") {
+		t.Errorf("Attach error does not say where it comes from: %v", err)
+	}
+	for _, f := range c.faults {
+		for _, w := range f.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("fault %s: error lacks %q:\n%v", f.what, w, err)
+			}
+		}
+	}
+	joined, ok := errors.Unwrap(err).(interface{ Unwrap() []error })
+	if !ok {
+		t.Fatalf("Attach error does not wrap its list of problems: %T %v", errors.Unwrap(err), err)
+	}
+	for _, e := range joined.Unwrap() {
+		// Each line, so that a problem a chip's Bind found does not hang
+		// below another without its chip's name.
+		for line := range strings.Lines(e.Error()) {
+			if !c.namesSomething(line) {
+				t.Errorf("problem names no chip, pool or pend of the config: %q\n(names %q)\nin %v", line, c.names, err)
+			}
+		}
+	}
+}
+
+func (c *fzConfig) namesSomething(msg string) bool {
+	if strings.TrimSpace(msg) == "no chips" || strings.Contains(msg, "#") {
+		return true
+	}
+	// A pend or pool without a key is named by what it is: the problem
+	// of its missing key is listed on its own.
+	if strings.Contains(msg, `pend ""`) || strings.Contains(msg, `pool ""`) {
+		return true
+	}
+	for _, n := range c.names {
+		if strings.Contains(msg, strconv.Quote(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRunError checks how an accepted config's run ended.
+func (c *fzConfig) checkRunError(t *testing.T, r *runlet.Runlet, err error, endless bool) {
+	t.Helper()
+	var stall *runlet.StallError
+	var ce *runlet.ChipError
+	switch {
+	case err == nil:
+	case errors.As(err, &stall):
+		if !errors.Is(err, runlet.ErrStalled) {
+			t.Errorf("a StallError that is not ErrStalled: %v", err)
+		}
+		for i, k := range c.keys {
+			if c.bound[i] && !strings.Contains(stall.State, "#"+k) {
+				t.Errorf("stall does not show chip %q:\n%v", k, err)
+			}
+		}
+	case errors.As(err, &ce):
+		known := false
+		for i, k := range c.keys {
+			known = known || c.bound[i] && k == ce.Chip
+		}
+		if !known {
+			t.Errorf("ChipError names chip %q, which is not in the config: %v", ce.Chip, err)
+		}
+		if errors.Is(err, errRunaway) && !endless {
+			t.Errorf("a finite graph made over %d chip runs (a spin?):\n%v", fzDAGRuns, r.Describe())
+		}
+	default:
+		t.Errorf("Run of an accepted config = %v, want nil, a ChipError or a stall\n%s", err, r.Describe())
+	}
+}
+
+type fzStore struct {
+	p    *pool.Pool
+	pend string
+}
+
+// stores resolves a reference to the storage pends it stands for.
+func (c *fzConfig) stores(ref chip.PendRef) []fzStore {
+	p := c.reg[ref.Pool]
+	if p == nil || p.Kind() == pool.IO {
+		return nil
+	}
+	if p.Kind() != pool.Logical {
+		return []fzStore{{p, ref.Pend}}
+	}
+	if vw, ok := c.views[p][ref.Pend]; ok {
+		out := make([]fzStore, len(vw.viewees))
+		for i, v := range vw.viewees {
+			out[i] = fzStore{p.Inner(), v}
+		}
+		return out
+	}
+	return []fzStore{{p.Inner(), ref.Pend}}
+}
+
+// endless reports whether the flow may never end: a chip other than a
+// source reads the IO input (an endless supply of SKIP packs that only a
+// source turns into an END), or some chip's output can come back to it.
+func (c *fzConfig) endless() bool {
+	for i := range c.chips {
+		if c.bound[i] && !c.source[i] && c.prevRefs[i].Pool == pool.IOKey {
+			return true
+		}
+	}
+	return c.cyclic()
+}
+
+// cyclic reports whether some chip's output can come back to it.
+func (c *fzConfig) cyclic() bool {
+	readers := map[fzStore][]int{}
+	for i := range c.chips {
+		if c.bound[i] {
+			for _, s := range c.stores(c.prevRefs[i]) {
+				readers[s] = append(readers[s], i)
+			}
+		}
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, len(c.chips))
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		color[i] = grey
+		for _, s := range c.stores(c.nextRefs[i]) {
+			for _, j := range readers[s] {
+				if color[j] == grey || color[j] == white && visit(j) {
+					return true
+				}
+			}
+		}
+		color[i] = black
+		return false
+	}
+	for i := range c.chips {
+		if c.bound[i] && color[i] == white && visit(i) {
+			return true
+		}
+	}
+	return false
+}
+
+// attachSeeds are configs of every class of fault, and some good ones.
+func attachSeeds() [][]byte {
+	// Argument bytes are indexes into the fz* tables.
+	const (
+		kp, kq, kL, kEmpty = 0, 1, 2, 3 // fzPoolKeys
+		rp, rq, rL, rr     = 0, 1, 2, 3 // fzRefPools
+		rEmpty, rNope, rIO = 4, 5, 6
+		pa, pb, pc, pd     = 0, 1, 2, 3 // fzPendKeys
+		pv, pw, pEmpty     = 4, 5, 6
+		pIn, pOut          = 9, 10
+		unl, lim0, lim1    = 0, 1, 2 // fzLimits
+		lim2, limNeg       = 3, 6
+		s0, sPriv, sLimit  = 0, 2, 3 // fzSizes
+		sBoth, sNeg        = 4, 5
+		sHuge              = 8
+		c0, c1, c2, c3, c4 = 0, 1, 2, 3, 4 // fzChipKeys
+		cEmpty, c0again    = 5, 6
+	)
+	P := func(kind, key, limit, inner byte) []byte { return []byte{fzPool, kind, key, limit, inner} }
+	C := func(kind, key, prevPool, prevPend, prevSize, nextPool, nextPend, nextSize, a, b byte) []byte {
+		return []byte{fzChip, kind, key, prevPool, prevPend, prevSize, nextPool, nextPend, nextSize, a, b}
+	}
+	V := func(p, kind, name, n, v1, v2, v3 byte) []byte { return []byte{fzView, p, kind, name, n, v1, v2, v3} }
+	H := func(out, p, pend byte) []byte { return []byte{fzHandle, out, p, pend} }
+	src := func(key, pend, n byte) []byte { return C(ckSource, key, 0, 0, 0, rp, pend, s0, n, 0) }
+	sink := func(key, pend byte) []byte { return C(ckSink, key, rp, pend, s0, 0, 0, 0, 0, 0) }
+	mp := func(key, from, to, flags, conc byte) []byte {
+		return C(ckMap, key, rp, from, s0, rp, to, s0, flags, conc)
+	}
+	cat := func(parts ...[]byte) []byte {
+		var out []byte
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	good := P(pkCount, kp, unl, 0)
+	return [][]byte{
+		// Good: source -> map -> sink; the same with an async, ordered map
+		// over a lock-step pool; a sync map marked Ordered.
+		cat(good, src(c0, pa, 5), mp(c1, pa, pb, 0, 0), sink(c2, pb)),
+		cat(P(pkCount, kp, lim0, 0), src(c0, pa, 7), mp(c1, pa, pb, mfAsync|mfOrdered, 3), sink(c2, pb)),
+		cat(good, src(c0, pa, 5), mp(c1, pa, pb, mfOrdered, 0), sink(c2, pb)),
+		// Errors and panics in process.
+		cat(good, src(c0, pa, 7), mp(c1, pa, pb, mfError, 0), sink(c2, pb)),
+		cat(good, src(c0, pa, 7), mp(c1, pa, pb, mfAsync|mfPanic, 2), sink(c2, pb)),
+		// Pools: nil, empty key, negative limit, duplicate key, posing as IO,
+		// a byte pool of ints, a logical pool over nothing.
+		cat(P(pkNil, 0, 0, 0), good, src(c0, pa, 1), sink(c1, pa)),
+		cat(P(pkCount, kEmpty, unl, 0), good, src(c0, pa, 1), sink(c1, pa)),
+		cat(P(pkCount, kp, limNeg, 0), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, P(pkCount, kp, lim1, 0), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, P(pkCount, 6, lim1, 0), src(c0, pa, 1), sink(c1, pa)),
+		cat(P(pkBytes, kp, unl, 0), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, P(pkLogical, kL, 0, 1), src(c0, pa, 1), sink(c1, pa)),
+		// Chips: nil, typed nil, empty key, duplicate key, nil process, bad
+		// concurrency, a panicking state factory, bad counts.
+		cat(good, C(ckNil, c0, 0, 0, 0, 0, 0, 0, 0, 0), src(c1, pa, 1), sink(c2, pa)),
+		cat(good, C(ckTypedNil, c0, 0, 0, 0, 0, 0, 0, 0, 0), src(c1, pa, 1), sink(c2, pa)),
+		cat(good, src(cEmpty, pa, 1), mp(cEmpty, pa, pb, mfNilProcess, 0), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c0again, pa, pb, 0, 0), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfNilProcess|mfAsync, 4), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfAsync, 5), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfAsync, 6), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfAsync, 7), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfBadState, 0), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), C(ckRegulator, c1, rp, pa, s0, rp, pb, s0, 2, 3), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), C(ckTake, c1, rp, pa, s0, rp, pb, s0, 3, 0), sink(c2, pb)),
+		// References: unknown pool, empty pend, negative and conflicting
+		// and huge sizes, IO misuse.
+		cat(good, src(c0, pa, 1), C(ckMap, c1, rNope, pa, s0, rp, pb, s0, 0, 0), sink(c2, pb)),
+		cat(good, src(c0, pEmpty, 1), sink(c1, pEmpty)),
+		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sNeg, 1, 0), sink(c1, pa)),
+		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sPriv, 1, 0), C(ckSink, c1, rp, pa, sBoth, 0, 0, 0, 0, 0)),
+		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sHuge, 3, 0), C(ckMap, c1, rp, pa, s0, rp, pb, sHuge, 0, 0), sink(c2, pb)),
+		cat(good, C(ckMap, c0, rIO, pOut, s0, rIO, pIn, s0, 0, 0), C(ckMap, c1, rIO, pIn, sPriv, rp, pa, s0, 0, 0), sink(c2, pa)),
+		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, s0, 1, 0), C(ckMap, c1, rp, pa, s0, rIO, pOut, s0, 0, 0)),
+		// Topology: no producer, no consumer, a pend as its own prev and
+		// next, two readers of one pend, a cycle, a type clash, no chips.
+		cat(good, mp(c0, pa, pb, 0, 0), sink(c1, pb)),
+		cat(good, src(c0, pa, 1), mp(c1, pa, pb, 0, 0)),
+		cat(good, src(c0, pa, 3), mp(c1, pa, pa, 0, 0), sink(c2, pa)),
+		cat(good, src(c0, pa, 3), sink(c1, pa), sink(c2, pa)),
+		cat(good, src(c0, pa, 3), mp(c1, pa, pb, 0, 0), mp(c2, pb, pa, 0, 0), sink(c3, pb)),
+		cat(good, C(ckStrSource, c0, 0, 0, 0, rp, pa, s0, 1, 0), sink(c1, pa)),
+		good,
+		// Logical pools and views: a duplicate to two sinks, a merge of two
+		// sources, a join, a view read the wrong way, a sized view, a view
+		// over a pend of a pool not given to the runlet.
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkDuplicate, pv, 2, pa, pb, 0),
+			C(ckSource, c0, 0, 0, 0, rL, pv, s0, 4, 0), sink(c1, pa), C(ckSink, c2, rL, pb, s0, 0, 0, 0, 0, 0)),
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkMerge, pv, 2, pa, pb, 0),
+			src(c0, pa, 2), src(c1, pb, 3), C(ckSink, c2, rL, pv, s0, 0, 0, 0, 0, 0)),
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkJoin2, pv, 2, pa, pb, 0),
+			src(c0, pa, 2), src(c1, pb, 3), C(ckPairSink, c2, rL, pv, s0, 0, 0, 0, 0, 0)),
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkMerge, pv, 2, pa, pb, 0),
+			C(ckSource, c0, 0, 0, 0, rL, pv, sPriv, 2, 0), sink(c1, pa), sink(c2, pb)),
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkRoundRobin, pv, 2, pa, pb, 0), V(1, vkLeastFilled, pw, 2, pb, pc, 0),
+			C(ckSource, c0, 0, 0, 0, rL, pv, s0, 5, 0), C(ckSource, c1, 0, 0, 0, rL, pw, s0, 5, 0),
+			sink(c2, pa), sink(c3, pb), sink(c4, pc)),
+		cat(good, P(pkLogical, kL, 0, 1), V(1, vkDuplicate, pv, 2, pa, pb, 0),
+			C(ckSource, c0, 0, 0, 0, rL, pv, s0, 4, 0), C(ckSink, c1, rL, pa, s0, 0, 0, 0, 0, 0), C(ckSink, c2, rL, pb, s0, 0, 0, 0, 0, 0)),
+		// Passive handles: a good one, on an unknown pool, on the IO pool.
+		cat(good, H(0, rp, pa), sink(c0, pa)),
+		cat(good, H(1, rNope, pa), H(0, rIO, pb), src(c0, pa, 1), sink(c1, pa)),
+	}
+}
+
+// Regression tests for what FuzzAttach found; its corpus in
+// testdata/fuzz/FuzzAttach replays the inputs themselves.
+
+// attachErr returns Attach's error for pools and chips, failing if there is
+// none.
+func attachErr(t *testing.T, pools []*pool.Pool, chips ...chip.Chip) string {
+	t.Helper()
+	err := runlet.New(pools, chips, runlet.Config{}).Attach()
+	if err == nil {
+		t.Fatal("Attach succeeded")
+	}
+	return err.Error()
+}
+
+func wantLines(t *testing.T, msg string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q:\n%s", w, msg)
+		}
+	}
+}
+
+func asyncMap(key string, prev, next chip.PendRef, conc int, process bool) chip.Chip {
+	cfg := chip.Config[int, int, struct{}]{Key: key, Prev: prev, Next: next, Async: true, Concurrency: conc}
+	if process {
+		cfg.Process = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil }
+	}
+	return chip.New(cfg)
+}
+
+// A concurrency of 1<<40 crashed Attach with "fatal error: out of memory"
+// (Bind made room for that many batches): now it is refused, unbound.
+func TestAttachRefusesHugeConcurrency(t *testing.T) {
+	for _, n := range []int{1 << 40, math.MaxInt, 1<<16 + 1} {
+		msg := attachErr(t, poolsOf(1), source("in", at("a"), []int{1}), asyncMap("wide", at("a"), at("b"), n, true), (&sink[int]{}).output("out", at("b")))
+		wantLines(t, msg, fmt.Sprintf(`chip "wide": concurrency %d is above 65536`, n))
+	}
+	// The most allowed is accepted (not run: -race allows 8128 goroutines).
+	r := newRunlet(4, source("in", at("a"), ints(5)), asyncMap("wide", at("a"), at("b"), 1<<16, true), (&sink[int]{}).output("out", at("b")))
+	if err := r.Attach(); err != nil {
+		t.Errorf("Attach with concurrency 1<<16: %v", err)
+	}
+}
+
+// Problems found after the key check named a keyless chip `chip ""`; now
+// every line says "#i", and the problems Bind lists each get their own line
+// with the chip's name.
+func TestAttachNamesEveryLine(t *testing.T) {
+	msg := attachErr(t, poolsOf(1), source("in", at("a"), []int{1}), asyncMap("", at("a"), at("b"), -1, false), (&sink[int]{}).output("out", at("b")))
+	wantLines(t, msg, `chip #1 has an empty key`, `chip "#1": concurrency -1 is below 1`, `chip "#1": nil process`, `chip "#1": negative concurrency -1`)
+	if strings.Contains(msg, `chip ""`) {
+		t.Errorf("a keyless chip is named by its empty key:\n%s", msg)
+	}
+	msg = attachErr(t, []*pool.Pool{pool.New("", -1), pool.New(pk, 1)}, source("in", at("a"), []int{1}), (&sink[int]{}).output("out", at("a")))
+	wantLines(t, msg, "pool #0: pool with an empty key", `pool #0: pool "": negative limit -1`)
+}
+
+// Private sizes of MaxInt made a pool's size wrap to -2 (and a wrapped pool
+// is never full again); now Attach refuses reservations past MaxInt/2.
+func TestAttachRefusesOverflowingReservations(t *testing.T) {
+	msg := attachErr(t, poolsOf(pool.Unlimited),
+		source("in", at("a").Sized(math.MaxInt, 0), []int{1}), pass("c", at("a"), at("b").Sized(math.MaxInt, 0)), (&sink[int]{}).output("out", at("b")))
+	wantLines(t, msg, `pool "default": pend "b": private size 9223372036854775807 (chip "c") takes the pool's reserved total past`)
+	var out sink[int]
+	r := newRunlet(8, source("in", at("a").Sized(math.MaxInt/4, 0), ints(3)), pass("c", at("a"), at("b").Sized(math.MaxInt/4, 0)), out.output("out", at("b")))
+	mustRun(t, r)
+	equal(t, "output", out.values(), []int{1, 2, 3})
+}
+
+// A handle on a pend without a key got through unless a view had that name,
+// and then its message named neither pool nor pend; a handle over a broken
+// logical pool named only the pool beneath.
+func TestAttachHandleProblemsNameTheirPend(t *testing.T) {
+	r := runlet.New(poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), (&sink[int]{}).output("out", at("a"))}, runlet.Config{})
+	if _, err := runlet.PendOutput[int](r, pk, ""); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Attach()
+	if err == nil || !strings.Contains(err.Error(), `passive handle on pool "default": the pend has an empty key`) {
+		t.Errorf("Attach = %v", err)
+	}
+
+	broken := logicalpool.New("under", nil)
+	lp := logicalpool.New("top", broken)
+	r = runlet.New([]*pool.Pool{broken, lp}, []chip.Chip{(&sink[int]{}).output("out", chip.At("top", "v"))}, runlet.Config{})
+	_, err = runlet.PendInput[int](r, "top", "v")
+	if err == nil || !strings.Contains(err.Error(), `PendInput: pend "v" of pool "top": pool "under"`) {
+		t.Errorf("PendInput = %v", err)
+	}
+}
