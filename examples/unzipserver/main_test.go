@@ -80,7 +80,7 @@ func TestRoundTripIsByteIdentical(t *testing.T) {
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 
-	payload := randomBytes(3<<20+123, 1)
+	payload := randomBytes(2<<20+123, 1)
 	path := filepath.Join(t.TempDir(), "payload.gz")
 	if err := os.WriteFile(path, gzipped(t, payload), 0o600); err != nil {
 		t.Fatal(err)
@@ -207,14 +207,14 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // A client that stops reading stops the server reading the upload: with the
 // response blocked, the server has read no more than its pool's limit plus a
-// few chunks of a 4 MiB upload, and lent no more chunks than that; when the
+// few chunks of a 2 MiB upload, and lent no more chunks than that; when the
 // client reads again, everything arrives intact. Under synctest, Wait returns
 // when every goroutine of the request is blocked, so the bound is exact, not
 // a matter of timing.
 func TestSlowClientHoldsBackTheUpload(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, snaps := testServer(t)
-		payload := randomBytes(4<<20, 4)
+		payload := randomBytes(2<<20, 4)
 		upload := &countingReader{r: bytes.NewReader(gzipped(t, payload))}
 		w := &gatedWriter{open: make(chan struct{}), header: http.Header{}}
 		done := make(chan struct{})
@@ -247,7 +247,7 @@ func TestSlowClientHoldsBackTheUpload(t *testing.T) {
 }
 
 // Over a real connection, a client that reads a little, stalls, then reads
-// the rest gets 8 MiB of output (from a 100:1 upload) while the server never
+// the rest gets 4 MiB of output (from a 100:1 upload) while the server never
 // lends more than its bound: the stall fills the socket buffers and then the
 // pool, and the server waits instead of buffering.
 func TestSlowClientOverHTTPKeepsMemoryBounded(t *testing.T) {
@@ -256,7 +256,7 @@ func TestSlowClientOverHTTPKeepsMemoryBounded(t *testing.T) {
 	defer ts.Close()
 
 	var text bytes.Buffer
-	for i := 0; text.Len() < 8<<20; i++ {
+	for i := 0; text.Len() < 4<<20; i++ {
 		text.WriteString("line ")
 		text.WriteString(strings.Repeat("x", i%97))
 		text.WriteString("\n")
@@ -279,7 +279,7 @@ func TestSlowClientOverHTTPKeepsMemoryBounded(t *testing.T) {
 	}
 	const held = limit + 12*chunk
 	if m := s.bufs.Made(); m*chunk > held {
-		t.Errorf("%d chunks made (%d bytes) for 8 MiB, want at most %d bytes", m, m*chunk, held)
+		t.Errorf("%d chunks made (%d bytes) for 4 MiB, want at most %d bytes", m, m*chunk, held)
 	}
 	if h := poolHigh(t, snaps()[0]); h > limit+2*chunk {
 		t.Errorf("pool high-water %d bytes, want at most %d", h, limit+2*chunk)
