@@ -28,6 +28,10 @@
 // That is why the example sends no trailer: a client that ignores trailers
 // would take a truncated body for a complete one.
 //
+// A 400 goes out after reading only the start of the upload; net/http then
+// closes the connection if much of the body is left unread, and a client
+// still sending a large body may see the connection reset instead of the 400.
+//
 // A request body and its response are read and written at the same time,
 // which HTTP/1.1 servers do not do by default: the handler turns it on with
 // http.ResponseController.EnableFullDuplex. (Go's HTTP client reads the
