@@ -49,9 +49,16 @@ func main() {
 		raw       = flag.String("raw", "", "file for the raw benchmark output (benchstat format); empty: none")
 		cpu       = flag.String("cpu", "", "-test.cpu list (with -scaling, the GOMAXPROCS values to scale over)")
 		scaling   = flag.Bool("scaling", false, "report CPUMap's speedup and efficiency over -cpu instead of the comparison")
+		from      = flag.String("from", "", "render the tables from a raw output file written by -raw before, running nothing (peak RSS is then unknown: 0)")
 	)
 	flag.Parse()
-	if err := run(*bin, *count, *benchtime, *filter, *raw, *cpu, *scaling); err != nil {
+	var err error
+	if *from != "" {
+		err = render(*from, *scaling)
+	} else {
+		err = run(*bin, *count, *benchtime, *filter, *raw, *cpu, *scaling)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
 		os.Exit(1)
 	}
@@ -156,6 +163,47 @@ func run(bin string, count int, benchtime, filter, rawPath, cpu string, scaling 
 
 	fmt.Printf("Machine: %s, %d cores (NumCPU), %s/%s, %s; %s; -count %d -benchtime %s; medians.\n\n",
 		header, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, goVersion(bin), time.Now().Format("2006-01-02"), count, benchtime)
+	if scaling {
+		printScaling(results, order)
+	} else {
+		printCompare(results, order)
+	}
+	return nil
+}
+
+// render prints the tables of a raw output file.
+func render(path string, scaling bool) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	results := map[string]*result{}
+	var order []string
+	header := ""
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "cpu:") && header == "" {
+			header = strings.TrimSpace(strings.TrimPrefix(line, "cpu:"))
+		}
+		bname, metrics, ok := parseLine(line)
+		if !ok {
+			continue
+		}
+		r := results[bname]
+		if r == nil {
+			name := bname
+			if i := strings.LastIndexByte(name, '-'); i >= 0 {
+				name = name[:i]
+			}
+			wl, sys, _ := strings.Cut(name, "/")
+			r = &result{workload: wl, system: sys, procs: procsOf(bname), metrics: map[string][]float64{}}
+			results[bname] = r
+			order = append(order, bname)
+		}
+		for unit, v := range metrics {
+			r.metrics[unit] = append(r.metrics[unit], v)
+		}
+	}
+	fmt.Printf("Machine: %s; rendered from %s; medians.\n\n", header, filepath.Base(path))
 	if scaling {
 		printScaling(results, order)
 	} else {
