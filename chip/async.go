@@ -72,6 +72,11 @@ type async[In, Out any] struct {
 	endPending    int              // END packs to push once nothing is in flight
 	giveBack      []hints.Pack[In] // unused inputs of an ended chip, back to prev at END
 	failed        bool             // an error was returned; later ones are late
+	// next, when set, counts the packs in flight with Pend.Expect, so that
+	// its Room accounts for them, and for other producers' in the pool.
+	// Nil when the next pend cannot (a view, a byte pool, the IO output):
+	// the chip then takes its own packs in flight off the room.
+	next *pool.Pend[Out]
 
 	// Ordered chips only.
 	ordered bool
@@ -125,12 +130,25 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 			// batch is full, so each call is its own batch.
 			size = 1
 		}
-		// Like the reference's N single-pack chips, each idle worker may
-		// take one pack while the next pend is not limited; batches grow past
-		// one pack only as far as the next pend has room.
-		room := r.next.Room() - a.inflightPacks
+		// Batches grow past one pack only as far as the next pend has room
+		// left after the work in flight, shared among the idle workers so
+		// that one big batch does not leave the others idle. Past the room,
+		// like the reference's N single-pack chips, each worker may still
+		// take one pack, as long as fewer packs than workers are in flight:
+		// so the next pend never gets more than its room plus one pack per
+		// worker. (Handing a pack to each worker that freed up, however much
+		// was in flight, let a slow big batch land on top of the singletons
+		// that passed it: 11 packs in a pend limited to 5, with 4 workers.)
+		room := r.next.Room()
+		if a.next == nil {
+			room -= a.inflightPacks
+		}
 		if room < size {
-			size = max(room, 1)
+			if room <= 0 && a.inflightPacks >= a.n {
+				res.Wait = WaitBusy // a finishing batch wakes us
+				return res
+			}
+			size = max(room/(a.n-a.inflight), 1)
 		}
 		b := r.fill(size)
 		if b == nil {
@@ -154,6 +172,9 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		b.outMax = min(max(room, 1), maxRedoOut)
 		a.inflight++
 		a.inflightPacks += len(b.in)
+		if a.next != nil {
+			a.next.Expect(len(b.in))
+		}
 		b.seq = a.seq
 		a.seq++
 		a.jobs <- b // never blocks: at most n batches are out and jobs holds n
@@ -265,8 +286,7 @@ func (a *async[In, Out]) take() []*batch[In, Out] {
 func (r *runner[In, Out, S]) collect(res *Result) {
 	a := r.async
 	for _, b := range a.take() {
-		a.inflight--
-		a.inflightPacks -= len(b.in)
+		a.settle(b)
 		a.measure(b)
 		if res.Err != nil || a.failed {
 			a.recycle(b)
@@ -420,6 +440,15 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 	}
 }
 
+// settle counts finished batch b out of the work in flight.
+func (a *async[In, Out]) settle(b *batch[In, Out]) {
+	a.inflight--
+	a.inflightPacks -= len(b.in)
+	if a.next != nil {
+		a.next.Expect(-len(b.in))
+	}
+}
+
 // halt stops the workers and discards finished batches.
 func (a *async[In, Out]) halt() (bool, error) {
 	var late []error
@@ -429,8 +458,7 @@ func (a *async[In, Out]) halt() (bool, error) {
 		close(a.jobs)
 	}
 	for _, b := range a.take() {
-		a.inflight--
-		a.inflightPacks -= len(b.in)
+		a.settle(b)
 		// Work that failed with context.Canceled after the stop failed
 		// because of it: that is the stop working, not news.
 		if b.err != nil && !errors.Is(b.err, context.Canceled) {

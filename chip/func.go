@@ -141,6 +141,9 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	}
 	if f.cfg.Async {
 		r.async = newAsync[In, Out](max(f.cfg.Concurrency, 1), f.cfg.Ordered)
+		if r.next != nil && r.next.Expect(0) {
+			r.async.next = r.next
+		}
 	}
 	return r, nil
 }

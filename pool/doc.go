@@ -34,9 +34,10 @@
 // shared limit. The accounting is exactly that of the reference runlet:
 //
 //	pool size   = Σ private + Σ max(0, size - private)   over every pend
-//	limited     = size > private && (pool size >= pool limit || size >= pend limit)
+//	limited     = size > private && (pool size + expected >= pool limit || size >= pend limit)
 //
-// In words, a pend's size is in one of three states:
+// (expected: packs async producers are making for the pool's pends; see
+// below.) In words, a pend's size is in one of three states:
 //
 //   - reserved: up to its private size. Reserved room counts toward the pool
 //     from the moment the pend is configured, whether used or not, and using
@@ -57,6 +58,18 @@
 // The limit is checked before a chip runs, not on every push: one result is
 // always pushed even if it busts the limit, so a pend may hold a few packs
 // more than its limit (one per producer, or Count for an END with a count).
+// Precisely, a pend with a limit holds at most
+//
+//	max(private, limit) + one pack per producer + its END packs
+//
+// where an async chip counts as one producer per worker, and a count pool
+// holds at most max(limit, Σ private) plus that slack for each of its pends.
+// An async chip that hands out a batch declares the packs it will make with
+// [Pend.Expect]: they count in the pool's [Pend.Room], [Pend.Free] and
+// limited check as if pushed, so producers sharing a pool cannot each take
+// its whole room (the pend's own limited check ignores them, so a pend
+// with nothing queued is still never limited). The random-runlet harness in
+// package runlet checks these bounds after every chip run.
 // [Pend.Free] and [Pend.Room] tell a chip how far it may go before the next
 // check is due, so a sync chip checks once per run of packs, not per pack.
 // [Pool.High] keeps the highest pool size seen: how close the flow came to

@@ -28,6 +28,7 @@ type acct struct {
 	private int
 	limit   int
 	packs   int // number of queued packs
+	expect  int // packs producers are making for this pend (Pend.Expect)
 
 	view  viewBase               // modeView: the view (also a View[T])
 	typed any                    // the *Pend[T], to check the element type
@@ -47,7 +48,7 @@ func (a *acct) Limited() bool {
 		}
 		return a.mode == modeInput
 	}
-	return a.size > a.private && (a.pool.size >= a.pool.limit || a.size >= a.limit)
+	return a.size > a.private && (a.pool.size+a.pool.expect >= a.pool.limit || a.size >= a.limit)
 }
 
 // add accounts n more units in the pend.
@@ -121,13 +122,34 @@ func (p *Pend[T]) Room() int {
 	}
 	// Pushes below the private size are free; past it each push costs one
 	// unit of the pool's and the pend's remaining budget. The push that
-	// reaches a limit is still allowed, hence the +1.
-	free := max(0, p.private-p.size)
-	shared := max(0, min(p.pool.limit-p.pool.size, p.limit-max(p.size, p.private)))
+	// reaches a limit is still allowed, hence the +1, once: packs expected
+	// in this pend have used it. Packs expected anywhere in the pool count
+	// as pushed, so producers sharing a pool do not each take its room.
+	size, bust := p.size+p.expect, 1
+	if p.expect > 0 {
+		bust = 0
+	}
+	free := max(0, p.private-size)
+	shared := max(0, min(p.pool.limit-(p.pool.size+p.pool.expect), p.limit-max(size, p.private)))
 	if shared >= Unlimited-free-1 { // no limit binds: do not overflow
 		return Unlimited
 	}
-	return free + shared + 1
+	return free + shared + bust
+}
+
+// Expect counts n packs that a producer is making for this pend (an async
+// chip's batch in flight), or with n < 0 that it made or dropped. Expected
+// packs count in [Pend.Room] of this pend and of every pend of the pool, as
+// if pushed, but not in Size or Limited. It reports whether the pend counts
+// them: only the pends of a count pool do; views, byte pools and the IO
+// pends do not, so their producers must keep count themselves.
+func (p *Pend[T]) Expect(n int) bool {
+	if p.sizeOf != nil || (p.mode != modeQueue && p.mode != modeGone) {
+		return false
+	}
+	p.expect += n
+	p.pool.expect += n
+	return true
 }
 
 // Free returns how many more times in a row [Pend.Limited] is sure to report
@@ -145,7 +167,7 @@ func (p *Pend[T]) Free() int {
 	}
 	// Limited is false while size <= private, or while pool size < pool
 	// limit and size < pend limit; after j pushes both sizes grew by <= j.
-	return max(0, p.private-p.size+1, min(p.pool.limit-p.pool.size, p.limit-p.size))
+	return max(0, p.private-p.size+1, min(p.pool.limit-(p.pool.size+p.pool.expect), p.limit-p.size))
 }
 
 // units is what a pack of v counts: 1 in a count pool, its bytes in a byte

@@ -55,11 +55,12 @@ type Sizer interface{ Size() int }
 // usable. It must not be copied after first use. It is not safe for
 // concurrent use: inside a runlet only the scheduler calls it.
 type Pool struct {
-	key   string
-	kind  Kind
-	limit int
-	size  int // Σ private + Σ max(0, size-private)
-	high  int // highest size seen
+	key    string
+	kind   Kind
+	limit  int
+	size   int // Σ private + Σ max(0, size-private)
+	high   int // highest size seen
+	expect int // packs producers are making for its pends (Pend.Expect)
 
 	pends map[string]*acct // by pend key
 	order []*acct          // in configuration order, for Snapshot

@@ -883,13 +883,9 @@ type pendBound struct {
 // checkBounds checks the bounds pool's doc promises, after every run of a
 // chip. The limit is checked before a producer runs, so a pend with a limit
 // holds at most max(private, limit), plus one pack per producer (the push
-// that busts it), plus its END; and a count pool at most max(limit, the sum
-// of its private sizes) plus that slack for each of its pends.
-//
-// Only pends and pools fed by sync chips are checked. Async producers bust
-// these bounds by more than one pack per worker (seen: 11 packs in a pend of
-// limit 5 fed by an async chip of 4 workers, and pools fed by several async
-// chips): an open finding, noted in the issue, not yet understood or fixed.
+// that busts it; an async chip is one producer per worker), plus its END;
+// and a count pool at most max(limit, the sum of its private sizes) plus
+// that slack for each of its pends.
 func (w *watch) checkBounds(key string) {
 	if w.prod == nil {
 		w.prod, w.async, w.asyncInto = w.producers()
@@ -902,9 +898,6 @@ func (w *watch) checkBounds(key string) {
 			b.size = sizeOf(b.p, b.key)
 		}
 		st := storage{b.p, b.key}
-		if w.asyncInto[st] {
-			continue // see the note on checkBounds
-		}
 		if !b.counted {
 			b.counted = true
 			w.checked++
@@ -922,7 +915,7 @@ func (w *watch) checkBounds(key string) {
 	}
 	for p, t := range sum {
 		l := p.Limit()
-		if l == pool.Unlimited || w.poolOver[p] || w.async[p] > 0 {
+		if l == pool.Unlimited || w.poolOver[p] {
 			continue
 		}
 		if bound := max(l, t.private) + t.slack; p.Size() > bound {
