@@ -537,8 +537,12 @@ func TestByteStreamZeroCopyZeroAlloc(t *testing.T) {
 	}
 	w := &countingWriter{seen: map[*byte]bool{}}
 	run(2000, w)
-	if len(w.seen) > bufs.Made() || bufs.Made() > 32 {
-		t.Fatalf("the writer saw %d distinct buffers, %d made: want at most the buffers made, at most 32", len(w.seen), bufs.Made())
+	// Buffers out at once: the pool's 16 chunks plus one bust per producer
+	// (2), the chunk the reader fills (1), and the batch the async writer
+	// took out of the pool (up to the 16 it held), which the pool no longer
+	// counts: 35. (32 failed about once in 60 runs under -race: 33.)
+	if len(w.seen) > bufs.Made() || bufs.Made() > 35 {
+		t.Fatalf("the writer saw %d distinct buffers, %d made: want at most the buffers made, at most 35", len(w.seen), bufs.Made())
 	}
 	mallocs := func(chunks int) uint64 {
 		var before, after runtime.MemStats

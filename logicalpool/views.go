@@ -101,6 +101,12 @@ const (
 // gets exactly one). The view is limited only while every viewee is limited.
 // A viewee whose consumer ended early (a Take) is abandoned by the runlet and
 // skipped from then on; what it held is dropped with it.
+//
+// The viewee is picked when a pack is pushed. An async producer hands out
+// work while any viewee has room; if every viewee has filled up by the time
+// the results are pushed, they go to the viewee whose turn it is. So a
+// viewee may hold one pack more than pool's bound for a pend: max(private,
+// limit) + one pack per worker of the producer + one + its END.
 func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy Strategy) error {
 	if strategy > LeastFilled {
 		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)

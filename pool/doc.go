@@ -62,7 +62,8 @@
 //
 //	max(private, limit) + one pack per producer + its END packs
 //
-// where an async chip counts as one producer per worker, and a count pool
+// where an async chip counts as one producer per worker (a viewee of a
+// load-balancing view may take one more; see logicalpool), and a count pool
 // holds at most max(limit, Σ private) plus that slack for each of its pends.
 // An async chip that hands out a batch declares the packs it will make with
 // [Pend.Expect]: they count in the pool's [Pend.Room], [Pend.Free] and
@@ -70,6 +71,12 @@
 // its whole room (the pend's own limited check ignores them, so a pend
 // with nothing queued is still never limited). The random-runlet harness in
 // package runlet checks these bounds after every chip run.
+//
+// The bounds are on what pends hold. Packs an async chip has pulled into a
+// batch for its workers have left the pool, so the memory a flow holds is
+// its pools' bounds plus those batches: at most the prev pend's content per
+// batch, one batch per worker. A byte stream through a pool of 16 chunks to
+// an async writer may so hold about twice the pool.
 // [Pend.Free] and [Pend.Room] tell a chip how far it may go before the next
 // check is due, so a sync chip checks once per run of packs, not per pack.
 // [Pool.High] keeps the highest pool size seen: how close the flow came to

@@ -745,7 +745,11 @@ func (g *gen) balanceStep(s stream) stream {
 	fmt.Fprintf(&g.desc, "view %s@%s load-balance over %v; merge %s over %v\n", view, lp.Key(), in, merge, out)
 	g.count("LoadBalance")
 	g.passTo(s, chip.At(lp.Key(), view))
+	if g.w.balanced == nil {
+		g.w.balanced = map[storage]bool{}
+	}
 	for i := range k {
+		g.w.balanced[storage{inner, in[i]}] = true
 		g.passTo(stream{ref: inRef[i]}, outRef[i])
 	}
 	return stream{ref: chip.At(lp.Key(), merge), want: s.want}
@@ -859,6 +863,7 @@ type watch struct {
 	prod       map[storage]int     // producers per pend, see producers
 	async      map[*pool.Pool]int  // async producers per pool
 	asyncInto  map[storage]bool    // pends an async chip pushes to
+	balanced   map[storage]bool    // viewees of a LoadBalance view
 	poolOver   map[*pool.Pool]bool // pools reported over their bound
 	sinks      []*rsink
 	checked    int // pends whose bound was checked
@@ -883,7 +888,8 @@ type pendBound struct {
 // checkBounds checks the bounds pool's doc promises, after every run of a
 // chip. The limit is checked before a producer runs, so a pend with a limit
 // holds at most max(private, limit), plus one pack per producer (the push
-// that busts it; an async chip is one producer per worker), plus its END;
+// that busts it; an async chip is one producer per worker; one more for a
+// LoadBalance viewee), plus its END;
 // and a count pool at most max(limit, the sum of its private sizes) plus
 // that slack for each of its pends.
 func (w *watch) checkBounds(key string) {
@@ -903,6 +909,9 @@ func (w *watch) checkBounds(key string) {
 			w.checked++
 		}
 		slack := w.prod[st] + 1
+		if w.balanced[st] {
+			slack++ // see LoadBalance's doc
+		}
 		if n := b.size(); b.limit > 0 && n > max(b.private, b.limit)+slack && !b.over {
 			b.over = true
 			w.violations = append(w.violations, fmt.Sprintf("after chip %s ran, pend %s@%s holds %d, over its bound max(private %d, limit %d) + %d",
