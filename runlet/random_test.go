@@ -545,20 +545,8 @@ func (g *gen) libMapStep(s stream) stream {
 		return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v * 5} })}
 	default:
 		k := g.pick(4)
-		g.add(chip.FlatMap(key, s.ref, next, func(v int) ([]int, error) {
-			out := make([]int, k)
-			for j := range out {
-				out[j] = v*4 + j
-			}
-			return out, check()
-		}), fmt.Sprintf("FlatMap x%d", k))
-		return stream{ref: next, want: apply(s.want, func(v int) []int {
-			out := make([]int, k)
-			for j := range out {
-				out[j] = v*4 + j
-			}
-			return out
-		})}
+		g.add(chip.FlatMap(key, s.ref, next, func(v int) ([]int, error) { return fanOut(v, k), check() }), fmt.Sprintf("FlatMap x%d", k))
+		return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
 	}
 }
 
@@ -629,13 +617,16 @@ func (g *gen) flatStep(s stream) stream {
 			return out, nil
 		},
 	}), fmt.Sprintf("redo x%d", k))
-	return stream{ref: next, want: apply(s.want, func(v int) []int {
-		out := make([]int, k)
-		for j := range out {
-			out[j] = v*4 + j
-		}
-		return out
-	})}
+	return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
+}
+
+// fanOut is what the 1:k chips make of v: v*4, v*4+1, ..., v*4+k-1.
+func fanOut(v, k int) []int {
+	out := make([]int, k)
+	for j := range out {
+		out[j] = v*4 + j
+	}
+	return out
 }
 
 // batchStep adds Batch (maybe with a timed flush) then Unbatch.
