@@ -39,8 +39,10 @@ type batch[In, Out any] struct {
 	rest  int           // first input not finished; inputs from here on go back
 	redo  bool          // in[rest] is in the middle of a REDO run
 	// outMax is how many outputs a REDO run may bring the batch to before
-	// it is cut: the next pend's room when the batch was handed out.
+	// it is cut: the batch's share of the next pend's room when it was
+	// handed out (at least its inputs).
 	outMax int
+	expect int // packs counted with Pend.Expect for this batch
 	ended  bool  // the last output is END
 	err    error // the first error, if any
 }
@@ -72,6 +74,7 @@ type async[In, Out any] struct {
 	endPending    int              // END packs to push once nothing is in flight
 	giveBack      []hints.Pack[In] // unused inputs of an ended chip, back to prev at END
 	failed        bool             // an error was returned; later ones are late
+	fanOut        bool             // a batch made more outputs than inputs (REDO)
 	// next, when set, counts the packs in flight with Pend.Expect, so that
 	// its Room accounts for them, and for other producers' in the pool.
 	// Nil when the next pend cannot (a view, a byte pool, the IO output):
@@ -143,12 +146,13 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		if a.next == nil {
 			room -= a.inflightPacks
 		}
+		share := max(room/(a.n-a.inflight), 1)
 		if room < size {
 			if room <= 0 && a.inflightPacks >= a.n {
 				res.Wait = WaitBusy // a finishing batch wakes us
 				return res
 			}
-			size = max(room/(a.n-a.inflight), 1)
+			size = share
 		}
 		b := r.fill(size)
 		if b == nil {
@@ -169,11 +173,19 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 				r.host.Go(r.work)
 			}
 		}
-		b.outMax = min(max(room, 1), maxRedoOut)
+		// A REDO run stops at the batch's share of the room, so that the
+		// workers' runs together stay within it. A chip seen to fan out
+		// expects that many outputs, so that later batches see the room
+		// they will take; others expect one output per input.
+		b.outMax = min(max(share, len(b.in)), maxRedoOut)
+		b.expect = len(b.in)
+		if a.fanOut {
+			b.expect = max(b.outMax, len(b.in))
+		}
 		a.inflight++
 		a.inflightPacks += len(b.in)
 		if a.next != nil {
-			a.next.Expect(len(b.in))
+			a.next.Expect(b.expect)
 		}
 		b.seq = a.seq
 		a.seq++
@@ -397,9 +409,12 @@ func (r *runner[In, Out, S]) work() {
 // maxRedoOut bounds the outputs one batch collects from REDO runs, so a 1:N
 // chip cannot grow a batch without bound; the rest of the run continues in a
 // later batch, after the next pend's limit is checked again. A batch stops
-// sooner, at the next pend's room when it was handed out (batch.outMax), so
-// a 1:N chip keeps to the limit like a 1:1 one (a decompressor into a byte
-// pool, whose Room is 1, pushes one chunk per batch).
+// sooner, at its share of the next pend's room when it was handed out
+// (batch.outMax), so a 1:N chip keeps to the limit like a 1:1 one (a
+// decompressor into a byte pool, whose Room is 1, pushes one chunk per
+// batch). Unordered chips only: an Ordered chip never splits a REDO run
+// across batches (the rest would come out after later inputs), so its 1:N
+// runs are bounded by nothing but the run itself.
 const maxRedoOut = 4 * MaxBatch
 
 // process runs Process over a batch on a worker goroutine.
@@ -445,7 +460,10 @@ func (a *async[In, Out]) settle(b *batch[In, Out]) {
 	a.inflight--
 	a.inflightPacks -= len(b.in)
 	if a.next != nil {
-		a.next.Expect(-len(b.in))
+		a.next.Expect(-b.expect)
+	}
+	if b.redo || len(b.out) > len(b.in) {
+		a.fanOut = true
 	}
 }
 

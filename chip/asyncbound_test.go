@@ -2,6 +2,7 @@ package chip_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -136,6 +137,59 @@ func TestAsyncChipsSharingAPoolKeepToItsBound(t *testing.T) {
 			t.Fatal(err)
 		}
 		if bound := 16 + 2*(4+1); p.High() > bound {
+			t.Errorf("pool P held %d, over its bound %d", p.High(), bound)
+		}
+	})
+}
+
+// An async 1:N chip with several workers keeps to the bound too: each
+// batch's REDO run is cut at its share of the room, not at the whole room
+// (8 inputs of 100 outputs each, 4 workers, a pool limited to 8 reached 19
+// when every batch could fill the room).
+func TestAsyncFanOutWithWorkersKeepsToTheBound(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("P", 8)
+		src := pool.New("src", pool.Unlimited)
+		vals := []int{0, 1, 2, 3, 4, 5, 6, 7}
+		var mu sync.Mutex
+		drawn := map[int]int{}
+		fan := chip.New(chip.Config[int, int, struct{}]{
+			Key: "fan", Prev: chip.At("src", "a"), Next: chip.At("P", "b"), Async: true, Concurrency: 4,
+			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+				if in.Hint == hints.End {
+					return in, nil
+				}
+				mu.Lock()
+				j := drawn[in.Value]
+				drawn[in.Value]++
+				mu.Unlock()
+				out := hints.Data(in.Value*1000 + j)
+				if j < 99 {
+					out.Hint = hints.Redo
+				}
+				return out, nil
+			},
+		})
+		got := map[int]bool{}
+		out := chip.New(chip.Config[int, struct{}, struct{}]{
+			Key: "out", Prev: chip.At("P", "b"), Next: chip.Output, Async: true,
+			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
+				if in.Hint == hints.End {
+					return hints.EndOf[struct{}](1), nil
+				}
+				time.Sleep(time.Millisecond)
+				got[in.Value] = true
+				return hints.SkipOf[struct{}](), nil
+			},
+		})
+		r := runlet.New([]*pool.Pool{src, p}, []chip.Chip{chip.FromSlice("in", chip.At("src", "a"), vals), fan, out}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 800 {
+			t.Errorf("%d distinct outputs, want 800", len(got))
+		}
+		if bound := 8 + 4 + 1; p.High() > bound {
 			t.Errorf("pool P held %d, over its bound %d", p.High(), bound)
 		}
 	})

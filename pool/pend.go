@@ -139,8 +139,10 @@ func (p *Pend[T]) Room() int {
 
 // Expect counts n packs that a producer is making for this pend (an async
 // chip's batch in flight), or with n < 0 that it made or dropped. Expected
-// packs count in [Pend.Room] of this pend and of every pend of the pool, as
-// if pushed, but not in Size or Limited. It reports whether the pend counts
+// packs count as if pushed in [Pend.Room] of this pend and of every pend of
+// the pool, in [Pend.Free], and in the pool-size half of [Pend.Limited]
+// (size > private is still this pend's own queue, so a pend that queues
+// nothing is never limited); never in Size. It reports whether the pend counts
 // them: only the pends of a count pool do; views, byte pools and the IO
 // pends do not, so their producers must keep count themselves.
 func (p *Pend[T]) Expect(n int) bool {

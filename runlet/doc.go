@@ -77,9 +77,12 @@
 // Pools account sizes as reserved (private), shared and busted; see package
 // pool. The limit is checked before a chip runs, so each producer may bust
 // its next pend by one result (Count for an END with a count), and an async
-// chip by the outputs of the batches it has in flight (batches are sized to
-// the room left in the next pend). Worst-case memory is the pools' limits plus
-// one pack per chip plus the async chips' batches in flight.
+// chip by one pack per worker: its batches, and the REDO runs in them, are
+// cut to shares of the room left in the next pend, and the packs in flight
+// count in the pool's room (pool.Pend.Expect). An ordered 1:N chip never
+// splits a REDO run, so a long run may pass that. Worst-case memory is the
+// pools' bounds plus the packs async chips have taken out of their prev
+// pends for their workers.
 //
 // # Cancellation and control
 //

@@ -118,6 +118,16 @@ func (r *Runlet) takeMail() {
 func (r *Runlet) runChip(i int32) {
 	s := &r.slots[i]
 	if s.ended {
+		if !s.idle && !r.stopping {
+			// Ended early by endUpstream with work in flight: settle what
+			// has finished as it lands, so that it stops counting in its
+			// next pool (pool.Pend.Expect) long before the runlet stops.
+			idle, late := s.run.Halt()
+			s.idle = idle
+			if late != nil {
+				r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+			}
+		}
 		r.stats.StatMiss++
 		return
 	}

@@ -586,6 +586,9 @@ func (g *gen) filterStep(s stream) stream {
 
 // flatStep adds a 1:N chip made with REDO: k outputs per input, k in 0..3.
 func (g *gen) flatStep(s stream) stream {
+	if g.pick(3) == 0 {
+		return g.wideFlatStep(s)
+	}
 	next := g.pend()
 	key := g.name("redo")
 	k := g.pick(4)
@@ -617,6 +620,47 @@ func (g *gen) flatStep(s stream) stream {
 			return out, nil
 		},
 	}), fmt.Sprintf("redo x%d", k))
+	return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
+}
+
+// wideFlatStep adds an unordered async 1:N chip with several workers and
+// up to 20 outputs per input, so that REDO runs are cut at the next pend's
+// room. Its REDO index is kept per value under a lock: concurrent runs on
+// equal values share a counter, and still make k outputs each, since every
+// run stops at the draw of residue k-1.
+func (g *gen) wideFlatStep(s stream) stream {
+	next := g.pend()
+	key := g.name("wide")
+	k := []int{0, 1, 2, 3, 20}[g.pick(5)]
+	fail := g.fault(key)
+	var calls atomic.Int64
+	var mu sync.Mutex
+	drawn := map[int]int{}
+	g.add(chip.New(chip.Config[int, int, struct{}]{
+		Key: key, Prev: s.ref, Next: next, Async: true, Concurrency: 1 + g.pick(4),
+		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+			if in.Hint == hints.End {
+				return hints.EndOf[int](1), nil
+			}
+			if k == 0 {
+				return hints.SkipOf[int](), nil
+			}
+			mu.Lock()
+			j := drawn[in.Value] % k
+			drawn[in.Value]++
+			mu.Unlock()
+			if j == 0 {
+				if err := fail(ctx, calls.Add(1)-1); err != nil {
+					return hints.Pack[int]{}, err
+				}
+			}
+			out := hints.Data(in.Value*4 + j)
+			if j < k-1 {
+				out.Hint = hints.Redo
+			}
+			return out, nil
+		},
+	}), fmt.Sprintf("wide redo x%d", k))
 	return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
 }
 
