@@ -173,15 +173,17 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 				r.host.Go(r.work)
 			}
 		}
-		// A REDO run stops at the batch's share of the room, so that the
-		// workers' runs together stay within it. A chip seen to fan out
-		// expects that many outputs, so that later batches see the room
-		// they will take; others expect one output per input.
-		b.outMax = min(max(share, len(b.in)), maxRedoOut)
-		b.expect = len(b.in)
+		// Every batch expects (pool.Pend.Expect) as many outputs as it may
+		// make, so that later batches and other producers see the room it
+		// will take. Until the chip is seen to fan out, that is one output
+		// per input, and a REDO run is cut there; from then on a run may
+		// grow to the batch's share of the room, so that the workers' runs
+		// together stay within it.
+		b.outMax = len(b.in)
 		if a.fanOut {
-			b.expect = max(b.outMax, len(b.in))
+			b.outMax = min(max(share, len(b.in)), maxRedoOut)
 		}
+		b.expect = b.outMax
 		a.inflight++
 		a.inflightPacks += len(b.in)
 		if a.next != nil {

@@ -387,8 +387,13 @@ func pushModel(t *rapid.T, kind pushKind) {
 					break
 				}
 			}
-			if best < 0 { // all limited (a bust): the one in turn
+			if best < 0 { // all limited (a bust): the least filled, the first from the turn among equals
 				best = turn % n
+				for k := range n {
+					if i := (turn + k) % n; len(f.m.pends[i].q) < len(f.m.pends[best].q) {
+						best = i
+					}
+				}
 			}
 		case leastFilled: // the fewest packs among those not limited (all, if all are), the first from the turn among equals
 			bestLim := true

@@ -104,9 +104,9 @@ const (
 //
 // The viewee is picked when a pack is pushed. An async producer hands out
 // work while any viewee has room; if every viewee has filled up by the time
-// the results are pushed, they go to the viewee whose turn it is. So a
-// viewee may hold one pack more than pool's bound for a pend: max(private,
-// limit) + one pack per worker of the producer + one + its END.
+// the results are pushed, they go to the least filled. So a viewee may hold
+// more than pool's bound for a pend, max(private, limit) + one pack per
+// worker of the producer + its END: up to one more pack per worker.
 func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy Strategy) error {
 	if strategy > LeastFilled {
 		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
@@ -191,11 +191,13 @@ func (v *lbView[T]) pick(val T) int {
 		}
 	}
 	if best < 0 { // round robin, all limited: the scheduler still lets one result bust
+		// Bust the least filled, so that results landing while every
+		// viewee is full spread out instead of piling onto one.
 		best = v.turn % n
 		for k := range n {
-			if i := (v.turn + k) % n; !v.pends[i].Abandoned() {
+			i := (v.turn + k) % n
+			if p := v.pends[i]; !p.Abandoned() && (v.pends[best].Abandoned() || p.Len() < v.pends[best].Len()) {
 				best = i
-				break
 			}
 		}
 	}

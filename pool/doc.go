@@ -63,7 +63,7 @@
 //	max(private, limit) + one pack per producer + its END packs
 //
 // where an async chip counts as one producer per worker (a viewee of a
-// load-balancing view may take one more; see logicalpool), and a count pool
+// load-balancing view may take one more per worker; see logicalpool), and a count pool
 // holds at most max(limit, Σ private) plus that slack for each of its pends.
 // An async chip that hands out a batch declares the packs it will make with
 // [Pend.Expect]: they count in the pool's [Pend.Room], [Pend.Free] and

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/pool"
@@ -389,7 +390,10 @@ const maxReserved = math.MaxInt / 2
 // or Check's list) is split, so that every line of Attach's error names its
 // chip or pool.
 func named(prefix string, err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	// Split only what errors.Join made (its text is its errors' texts, one
+	// per line): an error that wraps several with words of its own, like
+	// fmt.Errorf("ctx: %w, %w", a, b), keeps its words.
+	if j, ok := err.(interface{ Unwrap() []error }); ok && isJoin(err, j.Unwrap()) {
 		var out []error
 		for _, e := range j.Unwrap() {
 			out = append(out, named(prefix, e)...)
@@ -397,6 +401,18 @@ func named(prefix string, err error) []error {
 		return out
 	}
 	return []error{fmt.Errorf("%s: %w", prefix, err)}
+}
+
+// isJoin reports whether err's text is the texts of errs, one per line, as
+// errors.Join writes it.
+func isJoin(err error, errs []error) bool {
+	texts := make([]string, 0, len(errs))
+	for _, e := range errs {
+		if e != nil {
+			texts = append(texts, e.Error())
+		}
+	}
+	return err.Error() == strings.Join(texts, "\n")
 }
 
 // safeSpec and safeBind turn a panic in a chip's Spec or Bind (a typed nil

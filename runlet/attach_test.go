@@ -3,6 +3,7 @@ package runlet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -152,3 +153,28 @@ func TestDescribeFormat(t *testing.T) {
 		t.Errorf("Snapshot = %+v", snap)
 	}
 }
+
+// A Bind error that wraps several errors with words of its own keeps its
+// words; only an errors.Join list is split into one line per error.
+func TestAttachKeepsAWrappingBindError(t *testing.T) {
+	base := errors.New("disk full")
+	other := errors.New("quota")
+	bad := &bindErr{err: fmt.Errorf("opening the state: %w, %w", base, other)}
+	r := runlet.New(poolsOf(4), []chip.Chip{bad}, runlet.Config{})
+	err := r.Attach()
+	if err == nil || !strings.Contains(err.Error(), "opening the state: disk full, quota") {
+		t.Fatalf("Attach = %v, want the Bind error's own words kept", err)
+	}
+	if !errors.Is(err, base) || !errors.Is(err, other) {
+		t.Errorf("errors.Is lost a wrapped error: %v", err)
+	}
+}
+
+// bindErr is a chip whose Bind fails with err.
+type bindErr struct{ err error }
+
+func (c *bindErr) Spec() chip.Spec {
+	return chip.Spec{Key: "b", Prev: chip.Input, Next: chip.Output}
+}
+
+func (c *bindErr) Bind(chip.Binding) (chip.Runner, error) { return nil, c.err }

@@ -923,7 +923,7 @@ type pendBound struct {
 // checkBounds checks the bounds pool's doc promises, after every run of a
 // chip. The limit is checked before a producer runs, so a pend with a limit
 // holds at most max(private, limit), plus one pack per producer (the push
-// that busts it; an async chip is one producer per worker; one more for a
+// that busts it; an async chip is one producer per worker; twice that for a
 // LoadBalance viewee), plus its END;
 // and a count pool at most max(limit, the sum of its private sizes) plus
 // that slack for each of its pends.
@@ -945,7 +945,7 @@ func (w *watch) checkBounds(key string) {
 		}
 		slack := w.prod[st] + 1
 		if w.balanced[st] {
-			slack++ // see LoadBalance's doc
+			slack += w.prod[st] // see LoadBalance's doc
 		}
 		if n := b.size(); b.limit > 0 && n > max(b.private, b.limit)+slack && !b.over {
 			b.over = true
