@@ -42,7 +42,7 @@ type batch[In, Out any] struct {
 	// it is cut: the batch's share of the next pend's room when it was
 	// handed out (at least its inputs).
 	outMax int
-	expect int // packs counted with Pend.Expect for this batch
+	expect int   // packs counted with Pend.Expect for this batch
 	ended  bool  // the last output is END
 	err    error // the first error, if any
 }

@@ -485,13 +485,18 @@ func (g *gen) grow(s stream, depth int) {
 
 // mapStep adds a 1:1 chip, sync or async, made with chip.New.
 func (g *gen) mapStep(s stream) stream {
-	next := g.pend()
-	key := g.name("map")
-	async := g.pick(2) == 0
-	conc := 1 + g.pick(4)
-	ordered := g.pick(2) == 0
-	delay, fail := g.delay(), g.fault(key)
 	mul := 2 + g.pick(3)
+	async := g.pick(2) == 0
+	return g.step(s, "map", async, 1+g.pick(4), g.pick(2) == 0, func(v int) []int { return []int{v*mul + 1} })
+}
+
+// step adds a chip made with chip.New that turns each value into the one
+// value f returns, or drops it with SKIP when f returns none; async chips
+// sleep a fake delay per value. The expected stream is f applied to s's.
+func (g *gen) step(s stream, prefix string, async bool, conc int, ordered bool, f func(int) []int) stream {
+	next := g.pend()
+	key := g.name(prefix)
+	delay, fail := g.delay(), g.fault(key)
 	var calls atomic.Int64
 	g.add(chip.New(chip.Config[int, int, struct{}]{
 		Key: key, Prev: s.ref, Next: next, Async: async, Concurrency: conc, Ordered: ordered,
@@ -505,10 +510,13 @@ func (g *gen) mapStep(s stream) stream {
 			if async {
 				time.Sleep(delay(in.Value))
 			}
-			return hints.Data(in.Value*mul + 1), nil
+			if out := f(in.Value); len(out) == 1 {
+				return hints.Data(out[0]), nil
+			}
+			return hints.SkipOf[int](), nil
 		},
-	}), "map")
-	return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v*mul + 1} })}
+	}), prefix)
+	return stream{ref: next, want: apply(s.want, f)}
 }
 
 // libMapStep adds one of the package's operators that take a function.
@@ -552,36 +560,13 @@ func (g *gen) libMapStep(s stream) stream {
 
 // filterStep adds an N:1 chip that drops multiples of m with SKIP.
 func (g *gen) filterStep(s stream) stream {
-	next := g.pend()
-	key := g.name("skip")
 	m := 2 + g.pick(3)
-	async := g.pick(3) == 0
-	delay, fail := g.delay(), g.fault(key)
-	var calls atomic.Int64
-	g.add(chip.New(chip.Config[int, int, struct{}]{
-		Key: key, Prev: s.ref, Next: next, Async: async, Concurrency: 1 + g.pick(3),
-		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-			if in.Hint == hints.End {
-				return hints.EndOf[int](1), nil
-			}
-			if err := fail(ctx, calls.Add(1)-1); err != nil {
-				return hints.Pack[int]{}, err
-			}
-			if async {
-				time.Sleep(delay(in.Value))
-			}
-			if in.Value%m == 0 {
-				return hints.SkipOf[int](), nil
-			}
-			return hints.Data(in.Value), nil
-		},
-	}), "skip")
-	return stream{ref: next, want: apply(s.want, func(v int) []int {
+	return g.step(s, "skip", g.pick(3) == 0, 1+g.pick(3), false, func(v int) []int {
 		if v%m == 0 {
 			return nil
 		}
 		return []int{v}
-	})}
+	})
 }
 
 // flatStep adds a 1:N chip made with REDO: k outputs per input, k in 0..3.
