@@ -12,6 +12,9 @@ import (
 // PendRef names the pend a chip pulls from or pushes to, and optionally sizes
 // it. The zero SizePrivate reserves nothing and the zero SizeLimit means no
 // pend limit (see [pool.Pool.Configure]).
+//
+// A PendRef is a plain comparable value, safe to copy and use from any
+// goroutine; its zero value names no pend, which Attach refuses.
 type PendRef struct {
 	Pool        string // pool key
 	Pend        string // pend key within the pool
@@ -41,6 +44,9 @@ var (
 )
 
 // Spec is the part of a chip the scheduler reads without knowing its types.
+//
+// A Spec is a plain value, safe to copy and read from any goroutine; the
+// zero value names no chip and no pend, which Attach refuses.
 type Spec struct {
 	Key         string
 	Prev, Next  PendRef
@@ -56,6 +62,9 @@ type Spec struct {
 // A Chip value is a template: each Bind makes a fresh [Runner] with fresh
 // state from the chip's state factory, so one Chip may serve several runlets
 // (and a supervisor may rebind a failed one).
+//
+// Spec and Bind must be safe to call from any goroutine: a runlet calls them
+// in Attach, on the caller's goroutine.
 type Chip interface {
 	Spec() Spec
 	// Bind resolves the chip's pends in the given pools and returns its
@@ -65,6 +74,9 @@ type Chip interface {
 }
 
 // Binding is what a runlet hands a chip in [Chip.Bind].
+//
+// A Binding is a plain value, made by the runlet for one Bind call; the zero
+// value binds to no pool (Bind then reports what it could not resolve).
 type Binding struct {
 	Prev, Next *pool.Pool // the pools named by Spec; nil when unknown (the runlet reports that)
 	// Ctx is passed to every process call; the runlet cancels it when it
@@ -74,6 +86,9 @@ type Binding struct {
 }
 
 // Host is the scheduler as a bound chip's worker goroutines see it.
+//
+// Both methods are safe for concurrent use from any goroutine, and neither
+// blocks on the scheduler.
 type Host interface {
 	// Go starts f on a goroutine the runlet waits for before Run returns.
 	Go(f func())
@@ -114,6 +129,9 @@ type Runner interface {
 
 // Wake says whom the scheduler wakes after a Run; see the runlet package for
 // the order.
+//
+// A Wake is a bit set: a plain value, safe to copy; the zero value wakes
+// nobody.
 type Wake uint8
 
 const (
@@ -123,6 +141,8 @@ const (
 )
 
 // Wait says why a Run stopped short.
+//
+// A Wait is a plain value, safe to copy; the zero value is [NoWait].
 type Wait uint8
 
 const (
@@ -133,6 +153,9 @@ const (
 )
 
 // Result is what one [Runner.Run] did.
+//
+// A Result is a plain value, returned by value and kept by nobody; the zero
+// value means "did nothing, stopped for no reason".
 type Result struct {
 	// After, if positive, asks the scheduler to run the chip again after
 	// this long (see Config.Timer). A later Result's After replaces it.
@@ -147,6 +170,9 @@ type Result struct {
 // PanicError is a panic inside a process function or an OnError hook,
 // recovered and turned into an error. The runlet wraps it with the chip key;
 // errors.As finds it.
+//
+// A PanicError is immutable once made and safe to read from any goroutine;
+// the zero value is a panic with a nil value and no stack.
 type PanicError struct {
 	Value any    // what was passed to panic
 	Stack []byte // the panicking goroutine's stack

@@ -23,6 +23,9 @@ type Process[In, Out, S any] func(ctx context.Context, in hints.Pack[In], state 
 
 // Config declares a chip. Key, Prev, Next and Process are required; the zero
 // value of every other field is a documented default.
+//
+// A Config is a plain value, copied into the chip by [New]; changing it
+// afterwards does not change the chip.
 type Config[In, Out, S any] struct {
 	// Key names the chip; it must be unique within a runlet.
 	Key string
@@ -78,6 +81,9 @@ type Config[In, Out, S any] struct {
 // Func is a chip made of a process function: the chip every constructor in
 // this package returns. It is immutable after [New] and safe to share; each
 // Bind makes a fresh runner with fresh state.
+//
+// The zero value is not usable: make one with [New] or a constructor of
+// this package.
 type Func[In, Out, S any] struct {
 	cfg   Config[In, Out, S]
 	check func() error // extra validation by a constructor, run at Bind

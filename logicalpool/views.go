@@ -85,6 +85,8 @@ func (v *dupView[T]) Pull() (hints.Pack[T], bool) { return hints.Pack[T]{}, fals
 func (v *dupView[T]) Peek() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
 
 // Strategy picks the viewee of a [LoadBalance] view for each data pack.
+//
+// A Strategy is a plain value, safe to copy; the zero value is [RoundRobin].
 type Strategy uint8
 
 const (
@@ -277,6 +279,9 @@ func (v *mergeView[T]) Pull() (hints.Pack[T], bool) {
 }
 
 // Pair is the tuple a [Join2] view gives: one value from each side.
+//
+// A Pair is a plain value, safe to copy; the zero value holds both zero
+// values.
 type Pair[A, B any] struct {
 	A A
 	B B

@@ -20,6 +20,9 @@ const (
 )
 
 // Kind says how a pool measures packs.
+//
+// A Kind is a plain value, safe to copy and use from any goroutine; the zero
+// value is [Count].
 type Kind uint8
 
 const (
@@ -254,6 +257,9 @@ func Get[T any](p *Pool, key string) (*Pend[T], error) {
 }
 
 // Snapshot is a copy of a pool's state for Describe and tools.
+//
+// A Snapshot is a plain value that shares nothing with the pool: it may be
+// kept, copied and read from any goroutine. The zero value describes nothing.
 type Snapshot struct {
 	Key   string         `json:"key"`
 	Kind  string         `json:"kind"`
@@ -265,6 +271,9 @@ type Snapshot struct {
 }
 
 // PendSnapshot is a copy of one pend's state.
+//
+// Like [Snapshot], it is a plain value, safe to copy and read from any
+// goroutine.
 type PendSnapshot struct {
 	Key     string   `json:"key"`
 	Type    string   `json:"type,omitempty"`

@@ -101,6 +101,9 @@ var (
 // A Bridge is used once, by exactly one runlet on each side: Out and In may
 // each be bound once (a second Bind, by the same or another runlet, fails
 // its Attach). A Bridge's methods are safe for concurrent use.
+//
+// The zero value is not usable: make one with [NewBridge]. A Bridge must not
+// be copied after first use.
 type Bridge[T any] struct {
 	ch chan hints.Pack[T] // the buffer: data packs and the one END
 

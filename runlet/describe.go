@@ -74,6 +74,8 @@ type Snapshot struct {
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
 // Describe prints them; the four fields after them hold the same names
 // apart, for tools.
+//
+// A plain value, safe to copy and read from any goroutine, like [Snapshot].
 type ChipSnapshot struct {
 	Key         string `json:"key"`
 	Prev        string `json:"prev"` // pend@pool
@@ -111,6 +113,8 @@ const (
 
 // PoolSnapshot is one pool's state plus who waits on it and which of its
 // pends are fed or drained from outside.
+//
+// A plain value, safe to copy and read from any goroutine, like [Snapshot].
 type PoolSnapshot struct {
 	pool.Snapshot
 	PullWake    []string            `json:"pull_wake,omitempty"`    // chips waiting for room

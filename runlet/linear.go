@@ -17,6 +17,9 @@ import (
 // closure over a chip constructor:
 //
 //	func(prev, next chip.PendRef) chip.Chip { return chip.Transform("gzip", prev, next, bufs, newGzip) }
+//
+// [Linear] calls each Stage once, in order, on the caller's goroutine; a nil
+// Stage is reported by Linear as an error naming its position.
 type Stage func(prev, next chip.PendRef) chip.Chip
 
 // LinearPool is the key of the count pool [NewLinear] makes when given none,

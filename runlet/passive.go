@@ -11,6 +11,8 @@ import (
 // Input feeds a pend from outside the runlet: a passive runlet's source.
 // Create it with [PendInput]. Its methods are safe for concurrent use, but
 // not from inside a sync chip's process.
+//
+// The zero value is not usable. An Input must not be copied after first use.
 type Input[T any] struct {
 	r    *Runlet
 	pend *pool.Pend[T]
@@ -20,6 +22,8 @@ type Input[T any] struct {
 // Output drains a pend from outside the runlet: a passive runlet's sink.
 // Create it with [PendOutput]. Its methods are safe for concurrent use, but
 // not from inside a sync chip's process.
+//
+// The zero value is not usable. An Output must not be copied after first use.
 type Output[T any] struct {
 	r    *Runlet
 	pend *pool.Pend[T]

@@ -35,6 +35,9 @@ var (
 // handle), the runlet is not paused, and the flow has not ended: waiting
 // longer could not change anything. It holds the Describe text of that
 // moment, which shows who waits for what. errors.Is(err, ErrStalled) holds.
+//
+// It is immutable once made and safe to read from any goroutine; the zero
+// value holds no state text.
 type StallError struct {
 	State string // Describe() when the stall was found
 }
@@ -49,6 +52,9 @@ func (e *StallError) Is(target error) bool { return target == ErrStalled }
 // ChipError is the error a chip returned or panicked with, named by the
 // chip's key. Run returns it for the first error; errors.Is and errors.As
 // reach the original (and a [chip.PanicError] for a panic).
+//
+// It is immutable once made and safe to read from any goroutine; the zero
+// value names no chip and wraps nil.
 type ChipError struct {
 	Chip string
 	Err  error
@@ -72,6 +78,10 @@ func (e *abortError) Unwrap() error        { return e.cause }
 
 // Config holds a runlet's optional settings; the zero value of each field
 // means its documented default.
+//
+// A Config is copied by [New]; changing it afterwards does not change the
+// runlet. Its hooks may be called from any goroutine that runs the
+// scheduler, one at a time.
 type Config struct {
 	// OnError receives errors after the first: errors of async work that
 	// finished after the runlet stopped, and panics in chips' OnError hooks.
@@ -159,6 +169,9 @@ type extUse struct{ in, out bool }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the
 // scheduler, so they cost nothing measurable.
+//
+// A Stats is a plain value, safe to copy and read from any goroutine; the
+// zero value is a runlet that has not run a chip yet.
 type Stats struct {
 	Hits     uint64 `json:"hits"`      // process calls (packs handed to workers, for async chips)
 	StatMiss uint64 `json:"stat_miss"` // a chip could not run: paused, ended, or busy
