@@ -136,7 +136,7 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		// Batches grow past one pack only as far as the next pend has room
 		// left after the work in flight, shared among the idle workers so
 		// that one big batch does not leave the others idle. Past the room,
-		// like the reference's N single-pack chips, each worker may still
+		// as N single-pack chips would, each worker may still
 		// take one pack, as long as fewer packs than workers are in flight:
 		// so the next pend never gets more than its room plus one pack per
 		// worker. (Handing a pack to each worker that freed up, however much
@@ -335,7 +335,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 	}
 	if res.Err == nil && a.endPending > 0 && a.inflight == 0 && len(a.parked) == 0 && len(a.held) == 0 {
 		// Inputs the chip never used go back to the front of the prev pend,
-		// in order, for whoever else reads it (as the reference leaves them).
+		// in order, for whoever else reads it.
 		for i := len(a.giveBack) - 1; i >= 0; i-- {
 			if pk := a.giveBack[i]; pk.Hint != hints.Skip {
 				if err := r.prev.PushFront(pk); err != nil {

@@ -49,8 +49,8 @@
 //
 // A sync chip's process runs on the scheduler's goroutine: it must not block,
 // and it costs a few nanoseconds per pack. An async chip's process runs on
-// worker goroutines, up to [Config.Concurrency] calls at once (default 1;
-// the reference runlet needs N chips for N workers). With Concurrency 1 order
+// worker goroutines, up to [Config.Concurrency] calls at once (default 1).
+// With Concurrency 1 order
 // is kept; with more, output order is the order work finishes.
 //
 // Work is handed to workers in batches, not one pack per channel operation:

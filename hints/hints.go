@@ -89,7 +89,7 @@ func (p Pack[T]) Ends() int {
 	return 1
 }
 
-// String describes the pack as "value|hint", the reference runlet's format:
+// String describes the pack as "value|hint", the format Describe prints:
 // a zero value prints as itself (0, an empty string, <nil>), any other value
 // as a quoted string of its first 16 characters; the hint prints as "-" for
 // data. It formats the value with fmt and is meant for debugging.

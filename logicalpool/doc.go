@@ -48,7 +48,7 @@
 // viewee wakes the view's reader, whichever key the producer used. Chips
 // waiting for room wait on the storage pool, not on a key, so a pull through
 // the logical pool wakes a producer that pushes through the inner pool's key
-// and the other way round (the reference runlet misses these wakes).
+// and the other way round.
 //
 // # Sizing, and stalls
 //

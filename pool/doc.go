@@ -31,7 +31,7 @@
 // # Accounting
 //
 // Each pend has a private (reserved) size and a pend limit; the pool has a
-// shared limit. The accounting is exactly that of the reference runlet:
+// shared limit. The accounting is:
 //
 //	pool size   = Σ private + Σ max(0, size - private)   over every pend
 //	limited     = size > private && (pool size + expected >= pool limit || size >= pend limit)
