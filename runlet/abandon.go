@@ -82,6 +82,7 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 			}
 		}
 	}
+	r.endScans += len(r.readIdx[home])
 	for _, j := range r.readIdx[home] {
 		if s := &r.slots[j]; !s.ended {
 			see(s.spec.Prev.Pool, s.spec.Prev.Pend)

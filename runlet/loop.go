@@ -203,6 +203,7 @@ func (r *Runlet) runChip(i int32) {
 func (r *Runlet) endUpstream(i int32) {
 	r.abandonReads(i)
 	p := r.slots[i].prevPend
+	r.endScans += len(r.pendReaders[p]) + len(r.pendFeeders[p])
 	for _, j := range r.pendReaders[p] {
 		if !r.slots[j].ended {
 			return // another reader still needs it

@@ -118,6 +118,7 @@ type Runlet struct {
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[[2]string]extUse
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
+	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
 
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu
