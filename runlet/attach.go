@@ -23,14 +23,14 @@ import (
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
 //
-// Attach is a compiler from pools and chips to a [plan], in phases, each of
-// which adds its problems to one list: check (pools, chips, every setting of
-// a chip's Spec), resolve views (each reference to the storage pends it
-// stands for, with their producers and consumers), size pends (reconcile and
-// configure sizes), index wakes (the scheduler's slots, pends, pools and
-// indexes) and bind (each chip to its typed pends). Every phase runs even
-// after problems, so that one error lists them all; the plan is installed
-// only when there are none.
+// Attach is a compiler from pools and chips to a plan (plan.go), in phases
+// that each add their problems to one list: check (pools, chips, and every
+// setting of a chip's Spec), resolve views (each reference to the storage
+// pends it stands for, with their producers and consumers), size pends
+// (reconcile and configure sizes), index wakes (the scheduler's slots, pend
+// and pool records and their indexes) and bind (each chip to its typed
+// pends). Every phase runs even after problems, so that one error lists them
+// all; the plan is installed only when there are none.
 func (r *Runlet) Attach() error {
 	r.g.mu.Lock()
 	defer r.release()
@@ -42,9 +42,9 @@ func (r *Runlet) Attach() error {
 	c.checkChips()
 	c.resolveViews()
 	c.sizePends()
-	// Derivations over the resolved storage pends (c.uses: each one's
-	// producers and consumers) that the index and bind phases rely on
-	// belong here.
+	// Derivations over the resolved storage pends go here, between sizing
+	// and indexing: c.uses holds each one's producers (chip names, passive
+	// inputs) and consumers, c.storeOrder their order.
 	c.indexWakes()
 	c.bindChips()
 	if len(c.errs) > 0 {
