@@ -111,48 +111,10 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 	// inputs after it) are still handed out: they were pulled before the END
 	// and must not be lost.
 	for a.inflight < a.n && (a.endPending == 0 || len(a.held) > 0) {
-		if r.next.Limited() {
-			res.Wait = WaitNext
+		size, share, wait := r.batchSize()
+		if wait != NoWait {
+			res.Wait = wait
 			return res
-		}
-		avail := len(a.held)
-		if a.endPending == 0 {
-			avail += min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
-		}
-		if avail == 0 {
-			res.Wait = WaitPrev
-			return res
-		}
-		// A fair share per worker: dividing by the idle workers instead
-		// would let the first worker to free up take everything and run it
-		// alone while the others wait (fatal for blocking work).
-		size := min(a.maxBatch(), (avail+a.n-1)/a.n)
-		if r.prev.Len() == pool.Unlimited {
-			// An async input chip waits on the world (a channel, a reader)
-			// for each value: a batch would hold early values back until the
-			// batch is full, so each call is its own batch.
-			size = 1
-		}
-		// Batches grow past one pack only as far as the next pend has room
-		// left after the work in flight, shared among the idle workers so
-		// that one big batch does not leave the others idle. Past the room,
-		// as N single-pack chips would, each worker may still
-		// take one pack, as long as fewer packs than workers are in flight:
-		// so the next pend never gets more than its room plus one pack per
-		// worker. (Handing a pack to each worker that freed up, however much
-		// was in flight, let a slow big batch land on top of the singletons
-		// that passed it: 11 packs in a pend limited to 5, with 4 workers.)
-		room := r.next.Room()
-		if a.next == nil {
-			room -= a.inflightPacks
-		}
-		share := max(room/(a.n-a.inflight), 1)
-		if room < size {
-			if room <= 0 && a.inflightPacks >= a.n {
-				res.Wait = WaitBusy // a finishing batch wakes us
-				return res
-			}
-			size = share
 		}
 		b := r.fill(size)
 		if b == nil {
@@ -167,36 +129,89 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		}
 		res.Hits += len(b.in)
 		res.Wake |= WakePrev
-		if !a.started {
-			a.started = true
-			for range a.n {
-				r.host.Go(r.work)
-			}
-		}
-		// Every batch expects (pool.Pend.Expect) as many outputs as it may
-		// make, so that later batches and other producers see the room it
-		// will take. Until the chip is seen to fan out, that is one output
-		// per input, and a REDO run is cut there; from then on a run may
-		// grow to the batch's share of the room, so that the workers' runs
-		// together stay within it.
-		b.outMax = len(b.in)
-		if a.fanOut {
-			b.outMax = min(max(share, len(b.in)), maxRedoOut)
-		}
-		b.expect = b.outMax
-		a.inflight++
-		a.inflightPacks += len(b.in)
-		if a.next != nil {
-			a.next.Expect(b.expect)
-		}
-		b.seq = a.seq
-		a.seq++
-		a.jobs <- b // never blocks: at most n batches are out and jobs holds n
+		r.dispatch(b, share)
 	}
 	if res.Hits == 0 {
 		res.Wait = WaitBusy
 	}
 	return res
+}
+
+// batchSize says how many packs the next batch may take, and the share of
+// the next pend's room per idle worker; or why no batch can go out now.
+func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
+	a := r.async
+	if r.next.Limited() {
+		return 0, 0, WaitNext
+	}
+	avail := len(a.held)
+	if a.endPending == 0 {
+		avail += min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
+	}
+	if avail == 0 {
+		return 0, 0, WaitPrev
+	}
+	// A fair share per worker: dividing by the idle workers instead
+	// would let the first worker to free up take everything and run it
+	// alone while the others wait (fatal for blocking work).
+	size = min(a.maxBatch(), (avail+a.n-1)/a.n)
+	if r.prev.Len() == pool.Unlimited {
+		// An async input chip waits on the world (a channel, a reader)
+		// for each value: a batch would hold early values back until the
+		// batch is full, so each call is its own batch.
+		size = 1
+	}
+	// Batches grow past one pack only as far as the next pend has room
+	// left after the work in flight, shared among the idle workers so
+	// that one big batch does not leave the others idle. Past the room,
+	// as N single-pack chips would, each worker may still
+	// take one pack, as long as fewer packs than workers are in flight:
+	// so the next pend never gets more than its room plus one pack per
+	// worker. (Handing a pack to each worker that freed up, however much
+	// was in flight, let a slow big batch land on top of the singletons
+	// that passed it: 11 packs in a pend limited to 5, with 4 workers.)
+	room := r.next.Room()
+	if a.next == nil {
+		room -= a.inflightPacks
+	}
+	share = max(room/(a.n-a.inflight), 1)
+	if room < size {
+		if room <= 0 && a.inflightPacks >= a.n {
+			return 0, 0, WaitBusy // a finishing batch wakes us
+		}
+		size = share
+	}
+	return size, share, NoWait
+}
+
+// dispatch hands batch b to the workers, starting them on the first batch.
+func (r *runner[In, Out, S]) dispatch(b *batch[In, Out], share int) {
+	a := r.async
+	if !a.started {
+		a.started = true
+		for range a.n {
+			r.host.Go(r.work)
+		}
+	}
+	// Every batch expects (pool.Pend.Expect) as many outputs as it may
+	// make, so that later batches and other producers see the room it
+	// will take. Until the chip is seen to fan out, that is one output
+	// per input, and a REDO run is cut there; from then on a run may
+	// grow to the batch's share of the room, so that the workers' runs
+	// together stay within it.
+	b.outMax = len(b.in)
+	if a.fanOut {
+		b.outMax = min(max(share, len(b.in)), maxRedoOut)
+	}
+	b.expect = b.outMax
+	a.inflight++
+	a.inflightPacks += len(b.in)
+	if a.next != nil {
+		a.next.Expect(b.expect)
+	}
+	b.seq = a.seq
+	a.seq++
+	a.jobs <- b // never blocks: at most n batches are out and jobs holds n
 }
 
 // fill takes up to size packs, held ones first. An END pack is handed out

@@ -108,6 +108,10 @@ func (f *Func[In, Out, S]) Spec() Spec {
 }
 
 // Bind implements [Chip]: it resolves the typed pends and makes the state.
+// It reports only what the chip alone knows (a nil process, a Timer on an
+// async chip, a constructor's own settings, an element type that does not
+// match the pend's); what Spec tells (key, pends, sizes, concurrency) is
+// checked by the runlet's Attach before it binds.
 func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	var errs []error
 	if f.cfg.Process == nil {
@@ -115,9 +119,6 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	}
 	if f.cfg.Async && f.cfg.Timer != nil {
 		errs = append(errs, errors.New("Timer is for sync chips only"))
-	}
-	if f.cfg.Async && f.cfg.Concurrency < 0 {
-		errs = append(errs, fmt.Errorf("negative concurrency %d", f.cfg.Concurrency))
 	}
 	if f.check != nil {
 		if err := f.check(); err != nil {

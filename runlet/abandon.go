@@ -16,17 +16,22 @@ type storage struct {
 	pend string
 }
 
-// storesOf resolves a chip's pend reference to the pends its packs live in:
-// a view's viewees, a logical pool's key in its inner pool, or the pend
-// itself; nothing for the IO pool or an unknown pool.
+// storesOf resolves a chip's pend reference to the pends its packs live in
+// (see storesIn); nothing for an unknown pool.
 func (r *Runlet) storesOf(poolKey, pend string) []storage {
 	i, ok := r.poolIdx[poolKey]
 	if !ok {
 		return nil
 	}
-	p := r.pools[i]
+	return storesIn(r.pools[i], pend)
+}
+
+// storesIn resolves pend of pool p to the pends its packs live in: a view's
+// viewees, a logical pool's key in its inner pool, or the pend itself;
+// nothing for the IO pool or a nil pool.
+func storesIn(p *pool.Pool, pend string) []storage {
 	switch {
-	case p.Kind() == pool.IO:
+	case p == nil || p.Kind() == pool.IO:
 		return nil
 	case p.Kind() != pool.Logical:
 		return []storage{{p, pend}}
@@ -62,7 +67,9 @@ func (r *Runlet) abandonReads(i int32) {
 }
 
 // readers reports whether a chip that has not ended, or a PendOutput, reads
-// st itself, and whether one reads another pend of st's view group.
+// st itself, and whether one reads another pend of st's view group. It looks
+// only at the chips that read a pend of st's home (plan.readIdx), so ending
+// every chip of a graph costs time linear in its size.
 func (r *Runlet) readers(st storage) (self, group bool) {
 	home := canonOf(st.p, st.pend)
 	see := func(poolKey, pend string) {
@@ -75,7 +82,8 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 			}
 		}
 	}
-	for j := range r.slots {
+	r.endScans += len(r.readIdx[home])
+	for _, j := range r.readIdx[home] {
 		if s := &r.slots[j]; !s.ended {
 			see(s.spec.Prev.Pool, s.spec.Prev.Pend)
 		}

@@ -69,22 +69,44 @@ type target struct {
 	view string
 }
 
+// graph draws s: its pools as groups, its chips and outside handles as
+// nodes, and an edge per pend from each of its writers to each of its
+// readers.
 func (s Snapshot) graph() *graph {
-	g := &graph{}
-	pools := map[string]*PoolSnapshot{}
-	groupOf := map[string]int{}
-	for i := range s.Pools {
-		p := &s.Pools[i]
-		pools[p.Key] = p
+	b := &graphBuilder{s: s, g: &graph{}, pools: map[string]*PoolSnapshot{}, groupOf: map[string]int{},
+		writers: map[store][]end{}, readers: map[store][]end{}}
+	b.addGroups()
+	b.addNodes()
+	b.addEdges()
+	return b.g
+}
+
+// graphBuilder is the working state of Snapshot.graph.
+type graphBuilder struct {
+	s                Snapshot
+	g                *graph
+	pools            map[string]*PoolSnapshot
+	groupOf          map[string]int // pool key -> index in g.groups
+	order            []store        // storage pends in the order first met
+	writers, readers map[store][]end
+}
+
+// addGroups adds a group per pool but IO, a logical pool inside its inner
+// pool's group.
+func (b *graphBuilder) addGroups() {
+	g := b.g
+	for i := range b.s.Pools {
+		p := &b.s.Pools[i]
+		b.pools[p.Key] = p
 		if p.Kind == pool.IO.String() {
 			continue
 		}
-		groupOf[p.Key] = len(g.groups)
+		b.groupOf[p.Key] = len(g.groups)
 		g.groups = append(g.groups, ggroup{id: "p" + strconv.Itoa(len(g.groups)), key: p.Key, parent: -1})
 	}
-	for i := range s.Pools {
-		p := &s.Pools[i]
-		gi, ok := groupOf[p.Key]
+	for i := range b.s.Pools {
+		p := &b.s.Pools[i]
+		gi, ok := b.groupOf[p.Key]
 		if !ok {
 			continue
 		}
@@ -92,7 +114,7 @@ func (s Snapshot) graph() *graph {
 		if p.Kind == pool.Logical.String() {
 			gr.logical = true
 			gr.label = p.Key + " (logical)"
-			if pi, ok := groupOf[p.Inner]; ok {
+			if pi, ok := b.groupOf[p.Inner]; ok {
 				gr.parent = pi
 			}
 			for _, v := range p.Pends {
@@ -105,106 +127,112 @@ func (s Snapshot) graph() *graph {
 			gr.label += " " + p.Kind
 		}
 	}
+}
 
-	// resolve names the storage pends a reference stands for.
-	resolve := func(poolKey, pend string) []target {
-		p := pools[poolKey]
-		if p == nil || p.Kind == pool.IO.String() {
-			return nil
-		}
-		if p.Kind != pool.Logical.String() {
-			return []target{{store{poolKey, pend}, ""}}
-		}
-		for _, v := range p.Pends {
-			if v.Key == pend {
-				out := make([]target, len(v.Viewees))
-				for i, vv := range v.Viewees {
-					out[i] = target{store{p.Inner, vv}, pend}
-				}
-				return out
-			}
-		}
-		return []target{{store{p.Inner, pend}, ""}}
+// resolve names the storage pends a reference stands for.
+func (b *graphBuilder) resolve(poolKey, pend string) []target {
+	p := b.pools[poolKey]
+	if p == nil || p.Kind == pool.IO.String() {
+		return nil
 	}
-	var order []store
-	writers, readers := map[store][]end{}, map[store][]end{}
-	note := func(m map[store][]end, t target, node int) {
-		if _, ok := writers[t.store]; !ok {
-			if _, ok := readers[t.store]; !ok {
-				order = append(order, t.store)
+	if p.Kind != pool.Logical.String() {
+		return []target{{store{poolKey, pend}, ""}}
+	}
+	for _, v := range p.Pends {
+		if v.Key == pend {
+			out := make([]target, len(v.Viewees))
+			for i, vv := range v.Viewees {
+				out[i] = target{store{p.Inner, vv}, pend}
+			}
+			return out
+		}
+	}
+	return []target{{store{p.Inner, pend}, ""}}
+}
+
+// note records node as a writer or reader (m) of the pends of ref (poolKey,
+// pend).
+func (b *graphBuilder) note(m map[store][]end, poolKey, pend string, node int) {
+	for _, t := range b.resolve(poolKey, pend) {
+		if _, ok := b.writers[t.store]; !ok {
+			if _, ok := b.readers[t.store]; !ok {
+				b.order = append(b.order, t.store)
 			}
 		}
 		m[t.store] = append(m[t.store], end{node, t.view})
 	}
-	addNode := func(n gnode) int {
-		g.nodes = append(g.nodes, n)
-		return len(g.nodes) - 1
-	}
-	groupFor := func(poolKey string) int {
-		if gi, ok := groupOf[poolKey]; ok {
-			return gi
-		}
-		return -1
-	}
+}
 
+func (b *graphBuilder) addNode(n gnode) int {
+	b.g.nodes = append(b.g.nodes, n)
+	return len(b.g.nodes) - 1
+}
+
+func (b *graphBuilder) groupFor(poolKey string) int {
+	if gi, ok := b.groupOf[poolKey]; ok {
+		return gi
+	}
+	return -1
+}
+
+// outside adds a node for a PendInput, a PendOutput or nobody.
+func (b *graphBuilder) outside(label string, group int) int {
+	return b.addNode(gnode{id: "x" + strconv.Itoa(len(b.g.nodes)-len(b.s.Chips)), label: label, outside: true, group: group})
+}
+
+// addNodes adds a node per chip (node i is chip i) and per passive handle,
+// and notes who writes and reads each pend: handles that feed first, then
+// chips' next pends, chips' prev pends, and handles that drain.
+func (b *graphBuilder) addNodes() {
+	s := b.s
 	for i, c := range s.Chips {
 		kind := "sync"
 		if c.Async {
 			kind = fmt.Sprintf("async x%d", c.Concurrency)
 		}
-		addNode(gnode{id: "c" + strconv.Itoa(i), label: fmt.Sprintf("%s (%s, %s)", c.Key, kind, c.State), group: groupFor(c.NextPool)})
-	}
-	outside := func(label string, group int) int {
-		return addNode(gnode{id: "x" + strconv.Itoa(len(g.nodes)-len(s.Chips)), label: label, outside: true, group: group})
+		b.addNode(gnode{id: "c" + strconv.Itoa(i), label: fmt.Sprintf("%s (%s, %s)", c.Key, kind, c.State), group: b.groupFor(c.NextPool)})
 	}
 	for _, p := range s.Pools {
 		for _, k := range p.PendInputs {
-			n := outside("PendInput", groupFor(p.Key))
-			for _, t := range resolve(p.Key, k) {
-				note(writers, t, n)
-			}
+			b.note(b.writers, p.Key, k, b.outside("PendInput", b.groupFor(p.Key)))
 		}
 	}
 	for i, c := range s.Chips {
-		for _, t := range resolve(c.NextPool, c.NextPend) {
-			note(writers, t, i)
-		}
+		b.note(b.writers, c.NextPool, c.NextPend, i)
 	}
 	for i, c := range s.Chips {
-		for _, t := range resolve(c.PrevPool, c.PrevPend) {
-			note(readers, t, i)
-		}
+		b.note(b.readers, c.PrevPool, c.PrevPend, i)
 	}
 	for _, p := range s.Pools {
 		for _, k := range p.PendOutputs {
-			n := outside("PendOutput", -1)
-			for _, t := range resolve(p.Key, k) {
-				note(readers, t, n)
-			}
+			b.note(b.readers, p.Key, k, b.outside("PendOutput", -1))
 		}
 	}
+}
 
-	for _, st := range order {
-		ws, rs := writers[st], readers[st]
+// addEdges adds an edge per pend from each writer to each reader; a pend
+// with none on a side gets a "nobody" node there.
+func (b *graphBuilder) addEdges() {
+	for _, st := range b.order {
+		ws, rs := b.writers[st], b.readers[st]
 		if len(ws) == 0 {
-			ws = []end{{outside("nobody", -1), ""}}
+			ws = []end{{b.outside("nobody", -1), ""}}
 		}
 		if len(rs) == 0 {
-			rs = []end{{outside("nobody", -1), ""}}
+			rs = []end{{b.outside("nobody", -1), ""}}
 		}
-		ps := pendOf(pools[st.pool], st.pend)
+		ps := pendOf(b.pools[st.pool], st.pend)
 		for _, w := range ws {
 			for _, r := range rs {
-				g.edges = append(g.edges, gedge{
+				b.g.edges = append(b.g.edges, gedge{
 					from: w.node, to: r.node,
 					label:   edgeLabel(st.pend, w.view, r.view, ps),
 					limited: ps != nil && ps.Limited,
-					group:   groupFor(st.pool),
+					group:   b.groupFor(st.pool),
 				})
 			}
 		}
 	}
-	return g
 }
 
 // pendOf finds pend key in p, or nil.

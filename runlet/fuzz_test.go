@@ -892,7 +892,10 @@ func TestAttachRefusesHugeConcurrency(t *testing.T) {
 // with the chip's name.
 func TestAttachNamesEveryLine(t *testing.T) {
 	msg := attachErr(t, poolsOf(1), source("in", at("a"), []int{1}), asyncMap("", at("a"), at("b"), -1, false), (&sink[int]{}).output("out", at("b")))
-	wantLines(t, msg, `chip #1 has an empty key`, `chip "#1": concurrency -1 is below 1`, `chip "#1": nil process`, `chip "#1": negative concurrency -1`)
+	wantLines(t, msg, `chip #1 has an empty key`, `chip "#1": concurrency -1 is below 1`, `chip "#1": nil process`)
+	if strings.Contains(msg, "negative concurrency") {
+		t.Errorf("concurrency is checked twice (by Bind as well as Attach):\n%s", msg)
+	}
 	if strings.Contains(msg, `chip ""`) {
 		t.Errorf("a keyless chip is named by its empty key:\n%s", msg)
 	}

@@ -203,8 +203,9 @@ func (r *Runlet) runChip(i int32) {
 func (r *Runlet) endUpstream(i int32) {
 	r.abandonReads(i)
 	p := r.slots[i].prevPend
-	for j := range r.slots {
-		if s := &r.slots[j]; !s.ended && s.prevPend == p {
+	r.endScans += len(r.pendReaders[p]) + len(r.pendFeeders[p])
+	for _, j := range r.pendReaders[p] {
+		if !r.slots[j].ended {
 			return // another reader still needs it
 		}
 	}
@@ -213,9 +214,9 @@ func (r *Runlet) endUpstream(i int32) {
 			return
 		}
 	}
-	for j := range r.slots {
+	for _, j := range r.pendFeeders[p] {
 		s := &r.slots[j]
-		if s.ended || s.nextPend != p {
+		if s.ended {
 			continue
 		}
 		s.ended = true
@@ -228,7 +229,7 @@ func (r *Runlet) endUpstream(i int32) {
 		if s.output {
 			r.outputs--
 		}
-		r.endUpstream(int32(j))
+		r.endUpstream(j)
 	}
 }
 

@@ -115,15 +115,9 @@ type Runlet struct {
 	g         *group
 	groupErr  string // a pool whose group differs from r's (Attach reports it)
 	attached  bool
-	slots     []slot
-	pends     []pendSlot
-	poolIdx   map[string]int32
-	pendIdx   map[[2]string]int32
-	pslots    []poolSlot           // one per storage pool
-	pslotIdx  map[*pool.Pool]int32 // storage pool -> index in pslots
-	canonIdx  map[canon]int32      // a pend's home -> index in pends
-	fast      deque                // self re-runs and push-wakes
-	slow      deque                // pull-wakes and Trigger
+	plan            // what Attach compiled (plan.go); installed once
+	fast      deque // self re-runs and push-wakes
+	slow      deque // pull-wakes and Trigger
 	stats     Stats
 	outputs   int   // output chips (next = IO output) not ended yet
 	anyOutput bool  // the graph has output chips
@@ -134,6 +128,7 @@ type Runlet struct {
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[[2]string]extUse
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
+	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
 
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu

@@ -1,0 +1,280 @@
+package runlet
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
+)
+
+// plan is what Attach compiles a runlet's pools and chips into: the
+// scheduler's record of every chip, pend and storage pool, and the indexes
+// that let it find, in time proportional to the answer, who reads or feeds a
+// pend and who waits on it. Attach builds it once and installs it whole; the
+// scheduler then changes only the records' run-time fields (wait lists,
+// ended, timers), never the shape.
+type plan struct {
+	slots       []slot               // one per chip, in chip order
+	pends       []pendSlot           // one per home: a pend, or a view group
+	pslots      []poolSlot           // one per storage pool
+	poolIdx     map[string]int32     // pool key -> index in Runlet.pools
+	pendIdx     map[[2]string]int32  // (pool key, pend key) as chips and handles name it -> index in pends
+	pslotIdx    map[*pool.Pool]int32 // storage pool -> index in pslots
+	canonIdx    map[canon]int32      // a pend's home -> index in pends
+	readIdx     map[canon][]int32    // a storage pend's home -> the chips that read a pend of it, in chip order
+	pendReaders [][]int32            // per pend: the chips whose prev it is, in chip order
+	pendFeeders [][]int32            // per pend: the chips whose next it is, in chip order
+}
+
+// stores resolves a reference to the storage pends it stands for, and
+// reports a view used the wrong way (who names the user, next tells the
+// side).
+func (c *compiler) stores(who string, ref chip.PendRef, next bool) []storage {
+	p := c.poolOf(ref.Pool)
+	if p == nil || p.Kind() == pool.IO {
+		return nil
+	}
+	if _, push, pull, ok := p.ViewOf(ref.Pend); ok {
+		switch {
+		case next && !push:
+			c.bad("%s: next %s: view %q is read by chips and cannot be pushed to", who, ref, ref.Pend)
+		case !next && !pull:
+			c.bad("%s: prev %s: view %q is pushed to by chips and cannot be read", who, ref, ref.Pend)
+		}
+		if ref.SizePrivate != 0 || ref.SizeLimit != 0 {
+			c.bad("%s: %s: a view holds nothing and takes no sizes (size its viewees)", who, ref)
+		}
+	}
+	return storesIn(p, ref.Pend)
+}
+
+// use returns the record of storage pend k, making it on first use.
+func (c *compiler) use(k storage) *pendUse {
+	u := c.uses[k]
+	if u == nil {
+		u = &pendUse{}
+		c.uses[k] = u
+		c.storeOrder = append(c.storeOrder, k)
+	}
+	return u
+}
+
+// resolveViews resolves every chip's and passive handle's references to the
+// storage pends they stand for (a view stands for its viewees; a logical
+// pool's other keys name its inner pool's pends), records who feeds, reads
+// and sizes each, and reports a pend nobody feeds or nobody reads.
+func (c *compiler) resolveViews() {
+	c.uses = map[storage]*pendUse{}
+	for i, sp := range c.specs {
+		if c.chips[i] == nil {
+			continue
+		}
+		for _, next := range []bool{false, true} {
+			ref := sp.Prev
+			if next {
+				ref = sp.Next
+			}
+			for _, k := range c.stores(fmt.Sprintf("chip %q", c.names[i]), ref, next) {
+				u := c.use(k)
+				if next {
+					u.producers = append(u.producers, c.names[i])
+				} else {
+					u.consumers = append(u.consumers, c.names[i])
+				}
+				if _, _, _, view := c.poolOf(ref.Pool).ViewOf(ref.Pend); !view && (ref.SizePrivate != 0 || ref.SizeLimit != 0) {
+					u.sizes = append(u.sizes, sizing{c.names[i], ref.SizePrivate, ref.SizeLimit})
+				}
+			}
+		}
+	}
+	c.resolveHandles()
+	for _, k := range c.storeOrder {
+		u := c.uses[k]
+		switch {
+		case len(u.producers) == 0:
+			c.bad("pool %q: pend %q has no producer (read by chip %q); feed it with a chip or PendInput", k.p.Key(), k.pend, u.consumers[0])
+		case len(u.consumers) == 0:
+			c.bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput", k.p.Key(), k.pend, u.producers[0])
+		}
+	}
+}
+
+// resolveHandles records the passive handles as producers and consumers.
+func (c *compiler) resolveHandles() {
+	ext := c.r.ext
+	c.extKeys = slices.SortedFunc(maps.Keys(ext), func(a, b [2]string) int {
+		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	})
+	for _, k := range c.extKeys {
+		e := ext[k]
+		if _, ok := c.poolIdx[k[0]]; !ok {
+			c.bad("passive handle on pend %q: unknown pool %q", k[1], k[0])
+			continue
+		}
+		if k[1] == "" {
+			c.bad("passive handle on pool %q: the pend has an empty key", k[0])
+			continue
+		}
+		ref := chip.At(k[0], k[1])
+		if e.in {
+			for _, st := range c.stores(fmt.Sprintf("PendInput on pool %q", k[0]), ref, true) {
+				u := c.use(st)
+				u.producers = append(u.producers, "(passive input)")
+			}
+		}
+		if e.out {
+			for _, st := range c.stores(fmt.Sprintf("PendOutput on pool %q", k[0]), ref, false) {
+				u := c.use(st)
+				u.consumers = append(u.consumers, "(passive output)")
+			}
+		}
+	}
+}
+
+// sizePends reconciles the sizes each storage pend is given (chips that size
+// one pend must agree), keeps every pool's private total within maxReserved,
+// and configures the pends. Negative sizes were reported by the check phase.
+func (c *compiler) sizePends() {
+	reserved := map[*pool.Pool]int{} // private sizes so far, by storage pool
+	for _, k := range c.storeOrder {
+		sizes := c.uses[k].sizes
+		if len(sizes) == 0 {
+			continue
+		}
+		s := sizes[0] // the first chip's sizes apply; a chip that disagrees is reported
+		for _, o := range sizes[1:] {
+			if o.private != s.private || o.limit != s.limit {
+				c.bad("pool %q: pend %q sized twice: chip %q says private %d, limit %d; chip %q says private %d, limit %d",
+					k.p.Key(), k.pend, s.chip, s.private, s.limit, o.chip, o.private, o.limit)
+			}
+		}
+		switch {
+		case s.private < 0 || s.limit < 0:
+			continue
+		case s.private > maxReserved-reserved[k.p]:
+			// Past this the pool's accounting could overflow (a pool
+			// whose size wraps to negative is never full again).
+			c.bad("pool %q: pend %q: private size %d (chip %q) takes the pool's reserved total past %d",
+				k.p.Key(), k.pend, s.private, s.chip, maxReserved)
+			continue
+		}
+		reserved[k.p] += s.private
+		if err := k.p.Configure(k.pend, s.private, s.limit); err != nil {
+			c.errs = append(c.errs, err)
+		}
+	}
+}
+
+// pslotOf returns the index of storage pool p's record, making it on first
+// use.
+func (c *compiler) pslotOf(p *pool.Pool) int32 {
+	pl := &c.plan
+	i, ok := pl.pslotIdx[p]
+	if !ok {
+		i = int32(len(pl.pslots))
+		pl.pslotIdx[p] = i
+		pl.pslots = append(pl.pslots, poolSlot{key: p.Key(), pool: p})
+	}
+	return i
+}
+
+// pendOf returns the index of the record of the pend that (poolKey, pend)
+// names, making it on first use. A pend is its home (the storage pool and,
+// for views and viewees, the view's group), so every name of one place
+// shares its waiters.
+func (c *compiler) pendOf(poolKey, pend string) int32 {
+	pl := &c.plan
+	k := [2]string{poolKey, pend}
+	if i, ok := pl.pendIdx[k]; ok {
+		return i
+	}
+	p := c.poolOf(poolKey)
+	if p == nil {
+		return 0
+	}
+	home := canonOf(p, pend)
+	i, ok := pl.canonIdx[home]
+	if !ok {
+		i = int32(len(pl.pends))
+		pl.canonIdx[home] = i
+		pl.pends = append(pl.pends, pendSlot{pool: c.pslotOf(home.p), key: home.name, home: home})
+	}
+	pl.pendIdx[k] = i
+	pl.pends[i].members = append(pl.pends[i].members, k)
+	return i
+}
+
+// indexWakes builds the scheduler's records: a slot per chip with the
+// indexes of its pends and pools, a record per pend home and per storage
+// pool (every key of one budget shares the chips waiting for room in it),
+// and the reverse indexes (each pend's readers and producers, each storage
+// home's readers) that make ending a chip cost what it touches, not the
+// graph's size.
+func (c *compiler) indexWakes() {
+	pl := &c.plan
+	pl.poolIdx = c.poolIdx
+	pl.pendIdx, pl.canonIdx = map[[2]string]int32{}, map[canon]int32{}
+	pl.pslotIdx, pl.readIdx = map[*pool.Pool]int32{}, map[canon][]int32{}
+	pl.slots = make([]slot, len(c.chips))
+	for i, ch := range c.chips {
+		if ch == nil {
+			continue
+		}
+		sp := c.specs[i]
+		s := &pl.slots[i]
+		*s = slot{
+			key: sp.Key, spec: sp,
+			prevPend: c.pendOf(sp.Prev.Pool, sp.Prev.Pend),
+			nextPend: c.pendOf(sp.Next.Pool, sp.Next.Pend),
+			// Output chips end the flow: those that feed the IO output, and
+			// those that feed a pend drained from outside (a PendOutput).
+			output: sp.Next.Pool == pool.IOKey || c.r.ext[[2]string{sp.Next.Pool, sp.Next.Pend}].out,
+			host:   host{r: c.r, idx: int32(i)},
+		}
+		if len(pl.pends) > 0 {
+			s.prevPool, s.nextPool = pl.pends[s.prevPend].pool, pl.pends[s.nextPend].pool
+		}
+	}
+	for _, k := range c.extKeys {
+		c.pendOf(k[0], k[1])
+	}
+	pl.pendReaders, pl.pendFeeders = make([][]int32, len(pl.pends)), make([][]int32, len(pl.pends))
+	for i, ch := range c.chips {
+		if ch == nil || len(pl.pends) == 0 {
+			continue
+		}
+		s := &pl.slots[i]
+		pl.pendReaders[s.prevPend] = append(pl.pendReaders[s.prevPend], int32(i))
+		pl.pendFeeders[s.nextPend] = append(pl.pendFeeders[s.nextPend], int32(i))
+		for _, st := range storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend) {
+			home := canonOf(st.p, st.pend)
+			if rd := pl.readIdx[home]; len(rd) == 0 || rd[len(rd)-1] != int32(i) {
+				pl.readIdx[home] = append(rd, int32(i))
+			}
+		}
+	}
+}
+
+// bindChips binds every chip that the check phase did not rule out to its
+// pools. Bind reports what only the chip knows (a nil process, an element
+// type that does not match the pend's), each line named with the chip.
+func (c *compiler) bindChips() {
+	for i, ch := range c.chips {
+		if ch == nil || c.unbound[i] {
+			continue
+		}
+		s := &c.plan.slots[i]
+		run, err := safeBind(ch, chip.Binding{
+			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
+			Ctx: c.r.ctx, Host: &s.host,
+		})
+		if err != nil {
+			c.errs = append(c.errs, named(fmt.Sprintf("chip %q", c.names[i]), err)...)
+			continue
+		}
+		s.run = run
+	}
+}
