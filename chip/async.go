@@ -164,12 +164,9 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 	// Batches grow past one pack only as far as the next pend has room
 	// left after the work in flight, shared among the idle workers so
 	// that one big batch does not leave the others idle. Past the room,
-	// as N single-pack chips would, each worker may still
-	// take one pack, as long as fewer packs than workers are in flight:
-	// so the next pend never gets more than its room plus one pack per
-	// worker. (Handing a pack to each worker that freed up, however much
-	// was in flight, let a slow big batch land on top of the singletons
-	// that passed it: 11 packs in a pend limited to 5, with 4 workers.)
+	// as N single-pack chips would, each worker may still take one pack, as
+	// long as fewer packs than workers are in flight: so the next pend never
+	// gets more than its room plus one pack per worker.
 	room := r.next.Room()
 	if a.next == nil {
 		room -= a.inflightPacks
