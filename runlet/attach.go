@@ -371,6 +371,9 @@ func (r *Runlet) Attach() error {
 			r.anyOutput = true
 		}
 	}
+	if err := r.wireEnds(); err != nil {
+		return fmt.Errorf("runlet: attach: %w", errors.Join(err))
+	}
 	r.attached = true
 	close(r.attachCh)
 	return nil
