@@ -442,7 +442,7 @@ func (p *Pend[T]) Drop(n int) {
 	if p.mode != modeQueue || n <= 0 {
 		return
 	}
-	if p.countedHead() { // Span gave one END of it
+	if p.counted > 0 && p.countedHead() { // Span gave one END of it
 		p.takeEnd()
 		return
 	}
@@ -485,10 +485,10 @@ func (p *Pend[T]) Slots(max int) []hints.Pack[T] {
 }
 
 // Commit appends the first n packs written into the last Slots, as n pushes
-// would. The caller must have written only data and END packs: unlike Push,
-// Commit does not look at each pack's hint on an ordinary pend (that is the
-// point of it). On the IO output pend it pushes each pack, so anything but END
-// is an error.
+// would. The caller must have written only data packs on an ordinary pend:
+// unlike Push, Commit does not look at each pack's hint there (that is the
+// point of it), so an END, which the pend counts, goes through Push. On the
+// IO output pend it pushes each pack, so anything but END is an error.
 func (p *Pend[T]) Commit(n int) error {
 	if n <= 0 {
 		return nil
@@ -572,6 +572,7 @@ func (p *Pend[T]) grow() {
 func (p *Pend[T]) dropAll() {
 	clear(p.ring)
 	p.head, p.packs, p.counted = 0, 0, 0
+	p.endsIn, p.endsHeld = 0, 0 // ENDs held back count as queued
 	p.sub(p.size)
 }
 
