@@ -83,9 +83,11 @@
 // # Merges and splits
 //
 // Several chips may push into one pend (an unordered merge) or pull from one
-// (a random split). A chip ends on the first END it returns, so a merge of N
-// producers needs all but one END swallowed and a split to N consumers needs
-// N ENDs: [ENDRegulator] does both; an END pack with a Count does the second.
+// (a random split). A chip ends on the first END it takes, so the runlet
+// holds back the END of each producer of a merge until the last has ended,
+// and then gives the pend one END carrying all their counts. A split to N
+// consumers needs N ENDs: an END pack with a Count of N, or an
+// [ENDRegulator], which can also swallow all but the last of a merge's ENDs.
 //
 // # Operators
 //

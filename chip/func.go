@@ -366,15 +366,11 @@ func (r *runner[In, Out, S]) timeUp(res *Result) bool {
 	return false
 }
 
-// pushEnd pushes n END packs and marks the chip ended.
+// pushEnd pushes one END pack that stands for n ENDs and marks the chip
+// ended.
 func (r *runner[In, Out, S]) pushEnd(n int) error {
 	r.ended = true
-	for range n {
-		if err := r.next.Push(hints.Pack[Out]{Hint: hints.End}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.next.Push(hints.EndOf[Out](n))
 }
 
 // Tell implements [Runner].

@@ -11,8 +11,8 @@
 //   - [None]: a plain data pack (it prints as DATA). Pushed downstream; the
 //     chip is offered its next input.
 //   - [End]: the chip will produce nothing more. The scheduler pushes the END
-//     pack downstream (Count of them when Count >= 2, for a split to several
-//     consumers) and never runs the chip again. Receiving END does not end a
+//     pack downstream (one pack that stands for Count ENDs when Count >= 2,
+//     for a split to several consumers) and never runs the chip again. Receiving END does not end a
 //     chip; returning it does.
 //   - [Skip]: "I consumed the input but have no output yet" (the N:1 ratio).
 //     Nothing is pushed and the chip is offered its next input. Input chips
@@ -43,14 +43,15 @@
 // the scheduler, never values: pushing one into a pend is an error that
 // names the pool and the pend, and a chip that returns a hint outside the
 // set fails its runlet with an error naming the chip ("process returned
-// unknown hint Hint(7)"). END packs reach a pend one by one, Count reset to
-// zero, so a consumer sees exactly one END per END pushed for it.
+// unknown hint Hint(7)"). An END pack with a Count sits in a pend as one
+// pack; each reader takes one END from it, with Count zero, so a consumer
+// sees exactly one END per END pushed for it.
 //
 // # What the scheduler does with each
 //
 // In short: DATA is pushed and the chip moves on; SKIP pushes nothing and the
 // chip moves on; REDO pushes the value and the chip keeps its input; END
-// pushes Count END packs and the chip is done. Which waiting chips each one
+// pushes one END pack, with its Count, and the chip is done. Which waiting chips each one
 // wakes, and in which order the scheduler runs them, is written once, in the
 // runlet package documentation (the table under "The scheduler").
 //
@@ -60,7 +61,7 @@
 // copied, never shared, so a chip may keep or change the pack it received.
 // Generics carry the element type end to end; nothing is boxed into an
 // interface on the way through a runlet. [Data], [Again], [SkipOf] and
-// [EndOf] build the four kinds; [Pack.Ends] says how many END packs an END
+// [EndOf] build the four kinds; [Pack.Ends] says how many ENDs an END pack
 // stands for; [Pack.String] prints the "value|hint" form that Describe shows
 // for queued and held packs.
 package hints

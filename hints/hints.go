@@ -15,8 +15,8 @@ const (
 	// None marks a data pack: a value to push downstream.
 	None Hint = iota
 	// End marks the last pack of a chip. Returned by a chip, it ends that chip
-	// and is pushed downstream; a [Pack.Count] of 2 or more pushes that many
-	// END packs (one for each consumer after a split).
+	// and is pushed downstream; a [Pack.Count] of 2 or more makes it stand for
+	// that many ENDs (one for each consumer after a split), still one pack.
 	End
 	// Skip marks a pack without a value. Returned by a chip, it means the input
 	// was consumed with no output yet (N:1); nothing is pushed. An input chip
@@ -55,10 +55,11 @@ type Pack[T any] struct {
 	Value T
 	// Hint steers the flow; see [Hint].
 	Hint Hint
-	// Count is the number of END packs to push when Hint is End. Values below
-	// 2 mean one. It is ignored for every other hint and is reset to zero on
-	// the END packs that reach a pend. It is an int32 so that a Pack of a
-	// word-sized value is two words, not three.
+	// Count is the number of ENDs an END pack stands for when Hint is End.
+	// Values below 2 mean one. It is ignored for every other hint. An END
+	// pack keeps its count in a pend, as one pack, and every reader takes one
+	// END from it, which it sees with Count zero. It is an int32 so that a
+	// Pack of a word-sized value is two words, not three.
 	Count int32
 }
 
@@ -69,7 +70,9 @@ func Data[T any](v T) Pack[T] { return Pack[T]{Value: v} }
 // the same input.
 func Again[T any](v T) Pack[T] { return Pack[T]{Value: v, Hint: Redo} }
 
-// EndOf returns an END pack; with n >= 2 the scheduler pushes n END packs.
+// EndOf returns an END pack; with n >= 2 it stands for n ENDs, so that n
+// readers of the pend it is pushed to each get one. It is one pack whatever
+// n is.
 func EndOf[T any](n int) Pack[T] {
 	return Pack[T]{Hint: End, Count: int32(max(min(n, math.MaxInt32), 0))}
 }
@@ -77,8 +80,8 @@ func EndOf[T any](n int) Pack[T] {
 // SkipOf returns a Skip pack.
 func SkipOf[T any]() Pack[T] { return Pack[T]{Hint: Skip} }
 
-// Ends reports how many END packs an END pack stands for: Count when it is 2
-// or more, else 1. It returns 0 for packs that are not END.
+// Ends reports how many ENDs an END pack stands for: Count when it is 2 or
+// more, else 1. It returns 0 for packs that are not END.
 func (p Pack[T]) Ends() int {
 	if p.Hint != End {
 		return 0

@@ -235,24 +235,31 @@ func (v *mergeView[T]) Push(hints.Pack[T]) error {
 
 func (v *mergeView[T]) Len() int {
 	n := 0
-	for _, p := range v.pends {
-		n += p.Len()
+	for i, p := range v.pends {
+		if !v.ended[i] {
+			n += p.Len()
+		}
 	}
 	return n
 }
 
 // Peek finds the next pack: data from the next viewee in turn that has some,
 // or the END once it is the last one. An END that is not the last is taken
-// and swallowed here; no reader could ever see it.
+// and swallowed here; no reader could ever see it. A viewee whose END was
+// taken is read no more: its producers have all ended, and ENDs it still
+// holds (an END with a count) are for no one.
 func (v *mergeView[T]) Peek() (hints.Pack[T], bool) {
 	n := len(v.pends)
 	for k := range n {
 		i := (v.turn + k) % n
+		if v.ended[i] {
+			continue
+		}
 		pk, ok := v.pends[i].Peek()
 		if !ok {
 			continue
 		}
-		if pk.Hint == hints.End && !v.ended[i] && v.ends+1 < n {
+		if pk.Hint == hints.End && v.ends+1 < n {
 			v.pends[i].Pull()
 			v.ended[i] = true
 			v.ends++

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"unsafe"
 
@@ -29,6 +30,12 @@ type acct struct {
 	limit   int
 	packs   int // number of queued packs
 	expect  int // packs producers are making for this pend (Pend.Expect)
+
+	// END fan-in (Pool.SetProducers) and END packs that carry a count.
+	producers int // END pushes that make one queued END; below 2, each is queued
+	endsIn    int // END pushes held back so far
+	endsHeld  int // the END count they carry together
+	counted   int // queued END packs whose Count is 2 or more
 
 	view  viewBase               // modeView: the view (also a View[T])
 	typed any                    // the *Pend[T], to check the element type
@@ -206,8 +213,13 @@ func (p *Pend[T]) Release(n int) {
 // travel through pends), and on the IO pends for anything but END into
 // [OutputKey]. Push does not check [Pend.Limited]: the scheduler checks before
 // a chip runs, and one result may bust the limit.
+//
+// An END pack is queued as one pack that keeps its count ([hints.Pack.Ends]);
+// readers take one END from it at a time. A pend with several producers
+// ([Pool.SetProducers]) queues nothing for each END pushed but the last,
+// which carries the counts of all of them.
 func (p *Pend[T]) Push(pk hints.Pack[T]) error {
-	if p.mode != modeQueue || pk.Hint > hints.End {
+	if p.mode != modeQueue || pk.Hint != hints.None {
 		return p.pushSlow(pk)
 	}
 	if p.packs == len(p.ring) {
@@ -225,7 +237,11 @@ func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
 	if p.mode == modeView {
 		return fmt.Errorf("pool %q: view %q: packs cannot be put back into a view", p.pool.key, p.key)
 	}
-	if p.mode != modeQueue || pk.Hint > hints.End {
+	if p.mode == modeQueue && pk.Hint == hints.End { // given back: no fan-in
+		p.queueEnd(pk, true)
+		return nil
+	}
+	if p.mode != modeQueue || pk.Hint != hints.None {
 		return p.pushSlow(pk)
 	}
 	if p.packs == len(p.ring) {
@@ -240,6 +256,9 @@ func (p *Pend[T]) PushFront(pk hints.Pack[T]) error {
 
 func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 	switch {
+	case p.mode == modeQueue && pk.Hint == hints.End:
+		p.queueEnd(pk, false)
+		return nil
 	case p.mode == modeView && pk.Hint <= hints.End:
 		return p.tview.Push(pk)
 	case p.mode == modeView:
@@ -252,6 +271,128 @@ func (p *Pend[T]) pushSlow(pk hints.Pack[T]) error {
 		return fmt.Errorf("pool %q: pend %q cannot be pushed to (it is an input chip's source)", p.pool.key, p.key)
 	}
 	return fmt.Errorf("pool %q: pend %q: cannot queue a %v pack (only data and END packs travel through pends)", p.pool.key, p.key, pk.Hint)
+}
+
+// queueEnd queues an END pack on an ordinary pend, at the front when it is
+// given back. The pack keeps its count: one pack, whatever the count. Of the
+// END pushes to a pend with several producers, only the last is queued, with
+// the counts of all.
+func (p *Pend[T]) queueEnd(pk hints.Pack[T], front bool) {
+	n := pk.Ends()
+	if !front && p.producers > 1 {
+		p.endsIn++
+		p.endsHeld = min(p.endsHeld+n, math.MaxInt32)
+		if p.endsIn < p.producers {
+			return
+		}
+		n, p.endsIn, p.endsHeld = p.endsHeld, 0, 0
+	}
+	pk.Count = 0
+	if n >= 2 {
+		pk.Count = int32(n)
+		p.counted++
+	}
+	if p.packs == len(p.ring) {
+		p.grow()
+	}
+	i := (p.head + p.packs) & (len(p.ring) - 1)
+	if front {
+		p.head = (p.head - 1) & (len(p.ring) - 1)
+		i = p.head
+	}
+	p.ring[i] = pk
+	p.packs++
+	p.add(p.units(pk.Value))
+}
+
+// countedHead reports whether the pend's head is an END pack whose count is
+// 2 or more: readers take one END from it and leave the rest queued.
+func (p *Pend[T]) countedHead() bool {
+	if p.counted == 0 || p.packs == 0 {
+		return false
+	}
+	pk := &p.ring[p.head]
+	return pk.Hint == hints.End && pk.Count >= 2
+}
+
+// takeEnd takes one END from the counted END pack at the head, which stays
+// queued, and returns it as a plain END pack.
+func (p *Pend[T]) takeEnd() hints.Pack[T] {
+	h := &p.ring[p.head]
+	h.Count--
+	pk := *h
+	if h.Count < 2 {
+		h.Count = 0
+		p.counted--
+	}
+	pk.Count = 0
+	return pk
+}
+
+// spanCounted is Span on a pend that holds a counted END pack: the packs
+// before it, or, at the head, one plain END taken from it by Drop(1).
+func (p *Pend[T]) spanCounted(max int) []hints.Pack[T] {
+	if p.countedHead() {
+		if len(p.skips) == 0 {
+			p.skips = make([]hints.Pack[T], 1)
+		}
+		p.skips[0] = p.ring[p.head]
+		p.skips[0].Count = 0
+		return p.skips[:1]
+	}
+	run := p.ring[p.head : p.head+min(max, p.packs, len(p.ring)-p.head)]
+	for i := range run {
+		if run[i].Hint == hints.End && run[i].Count >= 2 {
+			return run[:i]
+		}
+	}
+	return run
+}
+
+// SetProducers says how many producers push into pend, each ending with one
+// END push (whatever its count). With n >= 2 the pend queues no END until
+// all n have pushed theirs, then one END pack carrying the sum of their
+// counts, so that its readers take their ENDs after every producer's last
+// value; END packs it already holds (pushed from outside before the runlet
+// was attached) count as pushes. With n < 2 each END push is queued as it
+// comes. It forgets ENDs held back from before. A logical pool's key is set
+// on its inner pool's pend; views, the IO pool and unknown pools are left
+// alone.
+func (p *Pool) SetProducers(pend string, n int) {
+	switch {
+	case p.kind == Logical && p.inner != nil && p.views[pend] == nil:
+		p.inner.SetProducers(pend, n)
+	case p.kind == Count || p.kind == Bytes:
+		a := p.acct(pend)
+		a.producers, a.endsIn, a.endsHeld = n, 0, 0
+		if t, ok := a.typed.(interface{ holdEnds() }); ok && n > 1 && a.mode == modeQueue {
+			t.holdEnds()
+		}
+	}
+}
+
+// holdEnds takes the END packs out of the queue and pushes them again, so
+// that they count toward the pend's producers.
+func (p *Pend[T]) holdEnds() {
+	var ends []hints.Pack[T]
+	k, mask := 0, len(p.ring)-1
+	for i := range p.packs {
+		pk := p.ring[(p.head+i)&mask]
+		if pk.Hint == hints.End {
+			ends = append(ends, pk)
+			p.sub(p.units(pk.Value))
+			continue
+		}
+		p.ring[(p.head+k)&mask] = pk
+		k++
+	}
+	for i := k; i < p.packs; i++ {
+		p.ring[(p.head+i)&mask] = hints.Pack[T]{}
+	}
+	p.packs, p.counted = k, 0
+	for _, pk := range ends {
+		p.queueEnd(pk, false)
+	}
 }
 
 // Span returns up to max queued packs from the head, contiguous in the ring,
@@ -283,6 +424,9 @@ func (p *Pend[T]) Span(max int) []hints.Pack[T] {
 	if p.packs == 0 || max <= 0 {
 		return nil
 	}
+	if p.counted > 0 {
+		return p.spanCounted(max)
+	}
 	return p.ring[p.head : p.head+min(max, p.packs, len(p.ring)-p.head)]
 }
 
@@ -296,6 +440,10 @@ func (p *Pend[T]) Drop(n int) {
 		return
 	}
 	if p.mode != modeQueue || n <= 0 {
+		return
+	}
+	if p.counted > 0 && p.countedHead() { // Span gave one END of it
+		p.takeEnd()
 		return
 	}
 	span := p.ring[p.head : p.head+n]
@@ -337,10 +485,10 @@ func (p *Pend[T]) Slots(max int) []hints.Pack[T] {
 }
 
 // Commit appends the first n packs written into the last Slots, as n pushes
-// would. The caller must have written only data and END packs: unlike Push,
-// Commit does not look at each pack's hint on an ordinary pend (that is the
-// point of it). On the IO output pend it pushes each pack, so anything but END
-// is an error.
+// would. The caller must have written only data packs on an ordinary pend:
+// unlike Push, Commit does not look at each pack's hint there (that is the
+// point of it), so an END, which the pend counts, goes through Push. On the
+// IO output pend it pushes each pack, so anything but END is an error.
 func (p *Pend[T]) Commit(n int) error {
 	if n <= 0 {
 		return nil
@@ -379,6 +527,9 @@ func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 		}
 		return pk, false
 	}
+	if p.counted > 0 && p.countedHead() {
+		return p.takeEnd(), true
+	}
 	pk = p.ring[p.head]
 	if p.pointers {
 		p.ring[p.head] = hints.Pack[T]{} // drop the reference for the GC
@@ -401,7 +552,11 @@ func (p *Pend[T]) Peek() (pk hints.Pack[T], ok bool) {
 		}
 		return pk, false
 	}
-	return p.ring[p.head], true
+	pk = p.ring[p.head]
+	if p.counted > 0 && p.countedHead() {
+		pk.Count = 0
+	}
+	return pk, true
 }
 
 func (p *Pend[T]) grow() {
@@ -416,7 +571,8 @@ func (p *Pend[T]) grow() {
 // dropAll empties the pend, accounting included.
 func (p *Pend[T]) dropAll() {
 	clear(p.ring)
-	p.head, p.packs = 0, 0
+	p.head, p.packs, p.counted = 0, 0, 0
+	p.endsIn, p.endsHeld = 0, 0 // ENDs held back count as queued
 	p.sub(p.size)
 }
 
@@ -430,7 +586,12 @@ func (p *Pend[T]) describe(maxPacks int) []string {
 	}
 	out := make([]string, 0, min(p.packs, maxPacks+1))
 	for i := range min(p.packs, maxPacks) {
-		out = append(out, p.ring[(p.head+i)&(len(p.ring)-1)].String()+"|IDLE")
+		pk := p.ring[(p.head+i)&(len(p.ring)-1)]
+		s := pk.String() + "|IDLE"
+		if n := pk.Ends(); n >= 2 {
+			s += fmt.Sprintf(" x%d", n)
+		}
+		out = append(out, s)
 	}
 	if p.packs > maxPacks {
 		out = append(out, fmt.Sprintf("...+%d", p.packs-maxPacks))

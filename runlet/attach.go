@@ -219,6 +219,9 @@ func (r *Runlet) install(c *compiler) {
 			r.anyOutput = true
 		}
 	}
+	if err := r.wireEnds(); err != nil {
+		return fmt.Errorf("runlet: attach: %w", errors.Join(err))
+	}
 	r.attached = true
 	close(r.attachCh)
 }

@@ -39,7 +39,14 @@
 //	SKIP      nothing                yes           no                 yes
 //	REDO      the value, as DATA     yes (keeps    yes                no
 //	                                 its input)
-//	END       Count END packs (>=1)  no: ended     yes                yes
+//	END       one END pack, with     no: ended     yes                yes
+//	          its Count
+//
+// An END pack with a Count stays one pack in its pend; each reader takes one
+// END from it. A pend fed by several producers (chips, or chips and a
+// [PendInput]) hands out no END before all of them have ended: Attach counts
+// them, and the pend queues one END carrying the counts of all, after the
+// last value (see [pool.Pool.SetProducers]).
 //
 // When a chip ends and no other chip (and no PendOutput) reads its prev
 // pend, the chips that feed that pend are ended too, and so on upstream:
@@ -76,7 +83,7 @@
 //
 // Pools account sizes as reserved (private), shared and busted; see package
 // pool. The limit is checked before a chip runs, so each producer may bust
-// its next pend by one result (Count for an END with a count), and an async
+// its next pend by one result (an END counts one, whatever its Count), and an async
 // chip by one pack per worker: its batches, and the REDO runs in them, are
 // cut to shares of the room left in the next pend, and the packs in flight
 // count in the pool's room (pool.Pend.Expect). An ordered 1:N chip never
@@ -208,6 +215,18 @@
 //   - When two chips size the same pend, they must agree; in the reference the
 //     producer's sizes silently win.
 //   - Byte pools exist; the reference only sketches them.
+//   - A plain pend fed by several producers hands out END only after all of
+//     them have ended, as one END carrying the sum of their counts; in the
+//     reference its reader takes the first producer's END and the others'
+//     later packs are never read. The counts add up, so an [chip.ENDRegulator]
+//     that expects one END per producer, and k readers of k producers, work as
+//     before. A [PendInput] is one producer, its END push its end.
+//   - An END with a count is one pack that carries its count, not Count packs.
+//   - A graph with a cycle (a chip whose packs can come back to it) is refused
+//     at Attach with a [CycleError] that spells the cycle out: its chips could
+//     never end. The design allows loops; to recirculate packs, drain them
+//     with a [PendOutput] and feed them back with a [PendInput], ending it
+//     when nothing is left in flight.
 //   - Hints print as DATA/END/SKIP/REDO and keys as plain strings in
 //     Describe, which also prints the counters in every build.
 package runlet

@@ -525,6 +525,10 @@ func checkAttach(t *testing.T, data []byte) {
 		if len(c.faults) > 0 && err == nil {
 			t.Fatalf("Attach accepted a config with faults %v", c.faultList())
 		}
+		// A cycle is refused once nothing else is wrong.
+		if cyclic := len(c.faults) == 0 && c.cyclic(); cyclic != errors.Is(err, runlet.ErrCycle) {
+			t.Fatalf("Attach of a config (cycle %v) = %v", cyclic, err)
+		}
 		if err != nil {
 			c.checkAttachError(t, err)
 			if err2 := r.Run(t.Context()); err2 == nil {

@@ -152,15 +152,6 @@ func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
 		}
 		return err, ps.room
 	}
-	if pk.Hint == hints.End { // an END with a count is that many END packs
-		n := pk.Ends()
-		pk.Count = 0
-		for range n - 1 {
-			if err := in.pend.Push(pk); err != nil {
-				return err, nil
-			}
-		}
-	}
 	if err := in.pend.Push(pk); err != nil {
 		return err, nil
 	}
