@@ -27,7 +27,8 @@ import (
 // that each add their problems to one list: check (pools, chips, and every
 // setting of a chip's Spec), resolve views (each reference to the storage
 // pends it stands for, with their producers and consumers), size pends
-// (reconcile and configure sizes), index wakes (the scheduler's slots, pend
+// (reconcile and configure sizes), wire ENDs (refuse a cycle, count each
+// pend's producers: fanin.go), index wakes (the scheduler's slots, pend
 // and pool records and their indexes) and bind (each chip to its typed
 // pends). Every phase runs even after problems, so that one error lists them
 // all; the plan is installed only when there are none.
@@ -42,9 +43,7 @@ func (r *Runlet) Attach() error {
 	c.checkChips()
 	c.resolveViews()
 	c.sizePends()
-	// Derivations over the resolved storage pends go here, between sizing
-	// and indexing: c.uses holds each one's producers (chip names, passive
-	// inputs) and consumers, c.storeOrder their order.
+	c.wireEnds()
 	c.indexWakes()
 	c.bindChips()
 	if len(c.errs) > 0 {
@@ -70,6 +69,7 @@ type compiler struct {
 	uses       map[storage]*pendUse // per storage pend: who feeds, reads and sizes it
 	storeOrder []storage            // uses' keys in the order first met
 	extKeys    [][2]string          // the passive handles' pends, sorted
+	ends       []endCount           // producers per storage pend, for the pools
 
 	plan plan
 }
@@ -219,8 +219,8 @@ func (r *Runlet) install(c *compiler) {
 			r.anyOutput = true
 		}
 	}
-	if err := r.wireEnds(); err != nil {
-		return fmt.Errorf("runlet: attach: %w", errors.Join(err))
+	for _, e := range c.ends {
+		e.st.p.SetProducers(e.st.pend, e.n)
 	}
 	r.attached = true
 	close(r.attachCh)

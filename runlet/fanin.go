@@ -53,30 +53,33 @@ func (e *CycleError) Error() string {
 // Is reports whether target is ErrCycle.
 func (e *CycleError) Is(target error) bool { return target == ErrCycle }
 
-// wireEnds refuses a graph with a cycle, then counts the producers of every
-// pend the chips and passive inputs feed. Attach calls it once the pends
-// are resolved.
-func (r *Runlet) wireEnds() error {
+// wireEnds is the phase between sizing and indexing: it refuses a graph
+// with a cycle, and counts the producers of every pend the chips and passive
+// inputs feed, which install tells the pools.
+func (c *compiler) wireEnds() {
 	prod := map[storage][]int32{} // the chips feeding each pend
 	var order []storage
-	for i := range r.slots {
-		sp := r.slots[i].spec
-		for _, st := range r.storesOf(sp.Next.Pool, sp.Next.Pend) {
+	for i, sp := range c.specs {
+		if c.chips[i] == nil {
+			continue
+		}
+		for _, st := range storesIn(c.poolOf(sp.Next.Pool), sp.Next.Pend) {
 			if _, ok := prod[st]; !ok {
 				order = append(order, st)
 			}
 			prod[st] = append(prod[st], int32(i))
 		}
 	}
-	if err := r.findCycle(prod); err != nil {
-		return err
+	if err := c.findCycle(prod); err != nil {
+		c.errs = append(c.errs, err)
+		return
 	}
 	passive := map[storage]bool{}
-	for k, e := range r.ext {
-		if !e.in {
+	for _, k := range c.extKeys {
+		if !c.r.ext[k].in {
 			continue
 		}
-		for _, st := range r.storesOf(k[0], k[1]) {
+		for _, st := range storesIn(c.poolOf(k[0]), k[1]) {
 			if _, ok := prod[st]; !ok && !passive[st] {
 				order = append(order, st)
 			}
@@ -88,25 +91,32 @@ func (r *Runlet) wireEnds() error {
 		if passive[st] {
 			n++
 		}
-		st.p.SetProducers(st.pend, n)
+		c.ends = append(c.ends, endCount{st, n})
 	}
-	return nil
+}
+
+// endCount is how many producers feed a storage pend.
+type endCount struct {
+	st storage
+	n  int
 }
 
 // findCycle looks for a chip that can reach itself through the pends it
 // feeds (prod: the chips feeding each pend) and returns the first cycle
 // found, in chip order, as a [CycleError].
-func (r *Runlet) findCycle(prod map[storage][]int32) error {
+func (c *compiler) findCycle(prod map[storage][]int32) error {
 	// in[i] lists chip i's prev pends and the chips feeding them: walking
 	// from a chip to its producers finds the same cycles, reversed.
 	type edge struct {
 		from int32
 		pend string
 	}
-	in := make([][]edge, len(r.slots))
-	for i := range r.slots {
-		sp := r.slots[i].spec
-		for _, st := range r.storesOf(sp.Prev.Pool, sp.Prev.Pend) {
+	in := make([][]edge, len(c.specs))
+	for i, sp := range c.specs {
+		if c.chips[i] == nil {
+			continue
+		}
+		for _, st := range storesIn(c.poolOf(sp.Prev.Pool), sp.Prev.Pend) {
 			for _, j := range prod[st] {
 				in[i] = append(in[i], edge{j, st.pend})
 			}
@@ -117,7 +127,7 @@ func (r *Runlet) findCycle(prod map[storage][]int32) error {
 		onPath
 		done
 	)
-	state := make([]uint8, len(r.slots))
+	state := make([]uint8, len(c.specs))
 	var path []int32   // chips from the start, each fed by the next
 	var pends []string // pends[k] is the pend path[k+1] feeds path[k] through
 	var walk func(i int32) *CycleError
@@ -127,11 +137,11 @@ func (r *Runlet) findCycle(prod map[storage][]int32) error {
 		for _, e := range in[i] {
 			switch state[e.from] {
 			case onPath:
-				return r.cycleAt(path, append(pends, e.pend), e.from)
+				return c.cycleAt(path, append(pends, e.pend), e.from)
 			case unseen:
 				pends = append(pends, e.pend)
-				if c := walk(e.from); c != nil {
-					return c
+				if cyc := walk(e.from); cyc != nil {
+					return cyc
 				}
 				pends = pends[:len(pends)-1]
 			}
@@ -140,10 +150,10 @@ func (r *Runlet) findCycle(prod map[storage][]int32) error {
 		path = path[:len(path)-1]
 		return nil
 	}
-	for i := range r.slots {
+	for i := range c.specs {
 		if state[i] == unseen {
-			if c := walk(int32(i)); c != nil {
-				return c
+			if e := walk(int32(i)); e != nil {
+				return e
 			}
 		}
 	}
@@ -153,7 +163,7 @@ func (r *Runlet) findCycle(prod map[storage][]int32) error {
 // cycleAt turns the walk's path, which found chip back among the chips it
 // came through, into a CycleError in flow order starting from the cycle's
 // first chip in chip order.
-func (r *Runlet) cycleAt(path []int32, pends []string, back int32) *CycleError {
+func (c *compiler) cycleAt(path []int32, pends []string, back int32) *CycleError {
 	k := len(path) - 1
 	for path[k] != back {
 		k--
@@ -171,9 +181,9 @@ func (r *Runlet) cycleAt(path []int32, pends []string, back int32) *CycleError {
 	}
 	for m := range n {
 		// Flow order from chips[first] is the walk's order reversed.
-		c := (first - m + n) % n
-		e.Chips[m] = r.slots[chips[c]].key
-		e.Pends[m] = ps[(c-1+n)%n]
+		j := (first - m + n) % n
+		e.Chips[m] = c.names[chips[j]]
+		e.Pends[m] = ps[(j-1+n)%n]
 	}
 	return e
 }
