@@ -3,6 +3,7 @@ package runlet_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,5 +244,46 @@ func TestObserveFromAsyncChip(t *testing.T) {
 	equal(t, "values", s.values(), ints(n))
 	if calls.Load() < n || named.Load() != calls.Load() {
 		t.Errorf("%d of %d observations saw the chips, for %d values", named.Load(), calls.Load(), n)
+	}
+}
+
+// Detach and Abort called from inside a sync chip, on the scheduler's own
+// goroutine, return at once and stop the flow within a bounded number of
+// packs.
+func TestStopFromSyncChip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(r *runlet.Runlet)
+		want error
+	}{
+		{"detach", func(r *runlet.Runlet) {
+			if s := r.Detach(); s.State != "detached" || len(s.Chips) != 3 {
+				panic(fmt.Sprintf("Detach returned state %q with %d chips", s.State, len(s.Chips)))
+			}
+		}, runlet.ErrDetached},
+		{"abort", func(r *runlet.Runlet) { r.Abort(nil) }, runlet.ErrAborted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), observeDeadline)
+			defer cancel()
+			const stopAt = 100
+			var r *runlet.Runlet
+			var s sink[int]
+			tap := chip.Tap("tap", at("a"), at("b"), func(v int) error {
+				if v == stopAt {
+					tc.stop(r)
+				}
+				return nil
+			})
+			r = newRunlet(16, source("in", at("a"), ints(1_000_000)), tap, s.output("out", at("b")))
+			var err error
+			within(t, ctx, "Run", func() { err = r.Run(ctx) })
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Run = %v, want %v", err, tc.want)
+			}
+			if n := len(s.values()); n < stopAt/2 || n > stopAt+maxStopPacks {
+				t.Errorf("%d values arrived, want about %d", n, stopAt)
+			}
+		})
 	}
 }

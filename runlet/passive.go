@@ -10,7 +10,8 @@ import (
 
 // Input feeds a pend from outside the runlet: a passive runlet's source.
 // Create it with [PendInput]. Its methods are safe for concurrent use, but
-// not from inside a sync chip's process.
+// not from inside a sync chip's process: they wait for the scheduler, whose
+// goroutine that is.
 type Input[T any] struct {
 	r    *Runlet
 	pend *pool.Pend[T]
@@ -19,7 +20,8 @@ type Input[T any] struct {
 
 // Output drains a pend from outside the runlet: a passive runlet's sink.
 // Create it with [PendOutput]. Its methods are safe for concurrent use, but
-// not from inside a sync chip's process.
+// not from inside a sync chip's process: they wait for the scheduler, whose
+// goroutine that is.
 type Output[T any] struct {
 	r    *Runlet
 	pend *pool.Pend[T]
