@@ -93,13 +93,16 @@ type Config struct {
 // and the passive handles [PendInput] and [PendOutput]. A Runlet must not be
 // copied. Its methods are safe for concurrent use.
 //
-// Observers never wait for the scheduler: Describe, Snapshot, Err, Done and
-// the control calls (Trigger, Pause, Resume, Abort, Detach) return at once,
-// or after a short bounded wait for a fresh snapshot, from any goroutine,
-// including from inside a running chip, sync or async. Attach and the
-// passive handles' methods do wait for the scheduler (they change the pools
-// it works on): they must not be called from inside a sync chip's process,
-// whose goroutine is the scheduler's.
+// Observers never wait for the scheduler: Describe, Snapshot and Err return
+// at once, or after a wait of at most 2 ms for a fresh snapshot (see
+// [Runlet.Snapshot] for how fresh), from any goroutine, including from inside
+// a running chip, sync or async. Nor do the control calls (Trigger, Pause,
+// Resume, Abort, Detach): they leave a message that the scheduler reads
+// between bursts, and one that finds the scheduler idle runs it itself, as
+// Run does (so Trigger and Resume may run the flow on the caller's
+// goroutine). Attach and the passive handles' methods do wait for the
+// scheduler (they change the pools it works on): they must not be called
+// from inside a sync chip's process, whose goroutine is the scheduler's.
 type Runlet struct {
 	pools []*pool.Pool
 	chips []chip.Chip
