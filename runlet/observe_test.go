@@ -128,16 +128,23 @@ func TestObserveEndlessSyncFlow(t *testing.T) {
 func TestStopEndlessSyncFlow(t *testing.T) {
 	cases := []struct {
 		name string
-		stop func(e *endlessFlow, cancelRun context.CancelFunc)
+		stop func(e *endlessFlow, cancelRun context.CancelFunc) string // what went wrong
 		want error
 	}{
-		{"abort", func(e *endlessFlow, _ context.CancelFunc) { e.r.Abort(errors.New("enough")) }, runlet.ErrAborted},
-		{"detach", func(e *endlessFlow, _ context.CancelFunc) {
-			if s := e.r.Detach(); s.State != "detached" {
-				panic("Detach returned state " + s.State)
+		{"abort", func(e *endlessFlow, _ context.CancelFunc) string {
+			e.r.Abort(errors.New("enough"))
+			return ""
+		}, runlet.ErrAborted},
+		{"detach", func(e *endlessFlow, _ context.CancelFunc) string {
+			if s := e.r.Detach(); s.State != "detached" || len(s.Chips) != 4 {
+				return fmt.Sprintf("Detach returned state %q with %d chips", s.State, len(s.Chips))
 			}
+			return ""
 		}, runlet.ErrDetached},
-		{"cancel", func(_ *endlessFlow, cancelRun context.CancelFunc) { cancelRun() }, context.Canceled},
+		{"cancel", func(_ *endlessFlow, cancelRun context.CancelFunc) string {
+			cancelRun()
+			return ""
+		}, context.Canceled},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -146,7 +153,11 @@ func TestStopEndlessSyncFlow(t *testing.T) {
 			runCtx, cancelRun := context.WithCancel(ctx)
 			defer cancelRun()
 			e := startEndless(t, runCtx)
-			within(t, ctx, tc.name, func() { tc.stop(e, cancelRun) })
+			var bad string
+			within(t, ctx, tc.name, func() { bad = tc.stop(e, cancelRun) })
+			if bad != "" {
+				t.Error(bad)
+			}
 			// The request is made once the call has returned: count from here.
 			at := e.made.Load()
 			err := e.wait(t, ctx)
@@ -253,15 +264,16 @@ func TestObserveFromAsyncChip(t *testing.T) {
 func TestStopFromSyncChip(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		stop func(r *runlet.Runlet)
+		stop func(r *runlet.Runlet) error
 		want error
 	}{
-		{"detach", func(r *runlet.Runlet) {
+		{"detach", func(r *runlet.Runlet) error {
 			if s := r.Detach(); s.State != "detached" || len(s.Chips) != 3 {
-				panic(fmt.Sprintf("Detach returned state %q with %d chips", s.State, len(s.Chips)))
+				return fmt.Errorf("Detach returned state %q with %d chips", s.State, len(s.Chips))
 			}
+			return nil
 		}, runlet.ErrDetached},
-		{"abort", func(r *runlet.Runlet) { r.Abort(nil) }, runlet.ErrAborted},
+		{"abort", func(r *runlet.Runlet) error { r.Abort(nil); return nil }, runlet.ErrAborted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), observeDeadline)
@@ -271,7 +283,9 @@ func TestStopFromSyncChip(t *testing.T) {
 			var s sink[int]
 			tap := chip.Tap("tap", at("a"), at("b"), func(v int) error {
 				if v == stopAt {
-					tc.stop(r)
+					if err := tc.stop(r); err != nil {
+						t.Error(err) // Run still ends with tc.want
+					}
 				}
 				return nil
 			})
