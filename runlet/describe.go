@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/runlet/runlet/pool"
 )
@@ -123,27 +126,202 @@ type PoolSnapshot struct {
 	PendOutputs []string            `json:"pend_outputs,omitempty"` // pends drained by a PendOutput, sorted
 }
 
-// Snapshot returns a copy of the runlet's state.
+// observeWait is the longest an observer (Snapshot, Describe, Detach) waits
+// for the scheduler to publish a fresh state before it settles for the
+// latest published one.
+const observeWait = 2 * time.Millisecond
+
+// Snapshot returns a copy of the runlet's state. It never waits for the
+// scheduler for more than 2 milliseconds, and may be called at any moment
+// from any goroutine, including from inside a chip's process. How fresh the
+// copy is:
+//
+//   - when no goroutine is running the scheduler (the runlet is idle,
+//     stopped or waiting for async work), it is the state of this moment;
+//   - while the scheduler runs, Snapshot asks it for a copy, which it
+//     publishes between two bursts, at most about 2 x [Config.Budget] packs
+//     later; Snapshot returns that copy, or after 2 ms without one, the
+//     latest copy published;
+//   - from inside a chip's process on the scheduler's goroutine (a sync
+//     chip, a Close or OnError hook), which is the scheduler, it does not
+//     wait: it returns the latest copy published (the first one is made when
+//     Run triggers the chips) and asks for a new one, so a chip that
+//     observes on every pack sees a state at most about 2 x Config.Budget
+//     packs old.
+//
+// State, Err and Paused are always current, even in a copy published
+// earlier; Chips, Pools and Stats are as of the copy.
 func (r *Runlet) Snapshot() Snapshot {
-	r.g.mu.Lock()
-	defer r.release()
-	return r.snapshot()
+	if s, ok := r.freshSnapshot(); ok {
+		return s
+	}
+	if onScheduler() {
+		r.ask()
+	} else if !r.awaitPublication() {
+		if s, ok := r.freshSnapshot(); ok {
+			return s
+		}
+	}
+	return r.published()
 }
 
-func (r *Runlet) snapshot() Snapshot {
-	s := Snapshot{State: "new", Paused: r.paused.Load(), Stats: r.stats}
-	switch {
-	case r.err == ErrDetached || r.detached.Load():
-		s.State = "detached"
-	case r.err != nil:
-		s.State = "failed"
-	case r.stopping:
-		s.State = "ended"
-	case r.attached:
-		s.State = "running"
+// freshSnapshot builds a snapshot now if it can take the lock without
+// waiting, and publishes it too.
+func (r *Runlet) freshSnapshot() (Snapshot, bool) {
+	g := r.g
+	g.observers.Add(1)
+	defer g.observers.Add(-1) // after Unlock: see group.kick
+	if !g.mu.TryLock() {
+		return Snapshot{}, false
 	}
-	if r.err != nil {
-		s.Err = r.err.Error()
+	defer g.mu.Unlock()
+	s := r.snapshot()
+	r.store(s.clone())
+	return s, true
+}
+
+// ask asks the scheduler to publish a fresh snapshot between two bursts.
+func (r *Runlet) ask() {
+	r.want.Store(true)
+	r.g.want.Store(true)
+}
+
+// awaitPublication asks for a fresh snapshot and waits at most observeWait
+// for it; it reports whether one was published.
+func (r *Runlet) awaitPublication() bool {
+	r.pubMu.Lock()
+	if r.pubCh == nil {
+		r.pubCh = make(chan struct{})
+	}
+	ch := r.pubCh
+	r.pubMu.Unlock()
+	r.ask()
+	t := time.NewTimer(observeWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
+}
+
+// publish makes a snapshot for observers. Only the holder of g.mu calls it.
+func (r *Runlet) publish() { r.store(r.snapshot()) }
+
+// store publishes s and wakes the observers waiting for it. s must not be
+// modified afterwards. Only the holder of g.mu calls it, so that copies are
+// published in the order they were made.
+func (r *Runlet) store(s Snapshot) {
+	r.pub.Store(&s)
+	r.pubMu.Lock()
+	if r.pubCh != nil {
+		close(r.pubCh)
+		r.pubCh = nil
+	}
+	r.pubMu.Unlock()
+}
+
+// published returns a copy of the latest published snapshot with the
+// header fields (State, Err, Paused) of this moment.
+func (r *Runlet) published() Snapshot {
+	s := Snapshot{State: "new"}
+	if p := r.pub.Load(); p != nil {
+		s = p.clone()
+	}
+	s.Paused = r.paused.Load()
+	if n := r.stopped.Load(); n != nil {
+		s.State, s.Err = stateOf(n.err, r.detached.Load(), true, true), errText(n.err)
+	} else if r.detached.Load() {
+		s.State = "detached"
+	}
+	return s
+}
+
+// loopFunc is the name of the scheduler loop's function, as the runtime
+// reports it in stacks.
+var loopFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).loop).Pointer()).Name()
+
+// onScheduler reports whether the caller runs inside a scheduler loop: it
+// is then the goroutine that would have to publish, and must not wait.
+// Go has no goroutine identity, so it looks for the loop on the stack; an
+// observer calls it only when the scheduler is busy.
+func onScheduler() bool {
+	var pcs [64]uintptr
+	for skip := 2; ; skip += len(pcs) {
+		n := runtime.Callers(skip, pcs[:])
+		frames := runtime.CallersFrames(pcs[:n])
+		for {
+			f, more := frames.Next()
+			if f.Function == loopFunc {
+				return true
+			}
+			if !more {
+				break
+			}
+		}
+		if n < len(pcs) {
+			return false
+		}
+	}
+}
+
+// clone returns a deep copy of s: a published snapshot is shared, the ones
+// handed out are not.
+func (s Snapshot) clone() Snapshot {
+	s.Chips = slices.Clone(s.Chips)
+	s.Pools = slices.Clone(s.Pools)
+	for i := range s.Pools {
+		p := &s.Pools[i]
+		p.Pends = slices.Clone(p.Pends)
+		for j := range p.Pends {
+			p.Pends[j].Queued = slices.Clone(p.Pends[j].Queued)
+			p.Pends[j].Viewees = slices.Clone(p.Pends[j].Viewees)
+		}
+		p.PullWake = slices.Clone(p.PullWake)
+		if p.PushWake != nil {
+			w := make(map[string][]string, len(p.PushWake))
+			for k, v := range p.PushWake {
+				w[k] = slices.Clone(v)
+			}
+			p.PushWake = w
+		}
+		p.PendInputs = slices.Clone(p.PendInputs)
+		p.PendOutputs = slices.Clone(p.PendOutputs)
+	}
+	return s
+}
+
+// stateOf is Snapshot.State for a runlet that stopped with err (or is
+// detached), is stopping, or is attached.
+func stateOf(err error, detached, stopping, attached bool) string {
+	switch {
+	case err == ErrDetached || detached:
+		return "detached"
+	case err != nil:
+		return "failed"
+	case stopping:
+		return "ended"
+	case attached:
+		return "running"
+	}
+	return "new"
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// snapshot builds a snapshot. Only the holder of g.mu calls it.
+func (r *Runlet) snapshot() Snapshot {
+	s := Snapshot{
+		State:  stateOf(r.err, r.detached.Load(), r.stopping, r.attached),
+		Err:    errText(r.err),
+		Paused: r.paused.Load(),
+		Stats:  r.stats,
 	}
 	if !r.attached {
 		return s
@@ -221,8 +399,9 @@ func (r *Runlet) chipState(sl *slot) string {
 	return ChipReady
 }
 
-// Describe returns the runlet's state as text, one line per chip, pool and
-// pend, in the reference runlet's format plus the always-on counters:
+// Describe returns the runlet's state as text: Snapshot().String(), as fresh
+// as [Runlet.Snapshot] and, like it, never waiting for the scheduler. One
+// line per chip, pool and pend, in the reference runlet's format plus the always-on counters:
 //
 //	[DETACHED] | [FAILED] <error> | [ENDED]        (only when stopped)
 //	stat: hitRate=0.8904 hits=260 statMiss=0 pushMiss=8 pullMiss=24

@@ -104,6 +104,12 @@
 // [Runlet.Resume] continues. [Runlet.Detach] cuts the flow off for good
 // without telling the chips, and returns the last [Snapshot].
 //
+// None of these waits for the scheduler, and each takes effect within a
+// bounded number of packs, even while a sync chip runs an endless burst: the
+// loop reads its mail (Abort, Detach, Resume, async completions) between
+// bursts of [Config.Budget] packs, checks Pause before each burst, and
+// polls Run's ctx every Config.Budget packs.
+//
 // # Errors
 //
 // The first error stops the runlet: a process's error, its panic (as a
@@ -166,8 +172,29 @@
 //
 // # Seeing the state
 //
-// The state can be read at any moment, running or not, from any goroutine
-// but a sync chip's own process:
+// The state can be read at any moment, running or not, from any goroutine,
+// including from inside a chip's process (a Tap that logs the state is
+// fine). Observers never wait for the scheduler:
+//
+//   - [Runlet.Err] reads a value the scheduler publishes the moment it
+//     starts stopping.
+//   - [Runlet.Snapshot] and [Runlet.Describe] copy the state themselves
+//     when no goroutine runs the scheduler. While one does, they ask it for
+//     a copy, which it publishes between bursts, at most about 2 x
+//     Config.Budget packs later, and wait for it at most 2 ms, else they
+//     return the latest copy published. On the scheduler's own goroutine (a
+//     sync chip's process, a Close or OnError hook) they never wait: they
+//     return the latest copy and ask for the next. The header (state, error,
+//     paused) is always current; chips, pools and counters are as of the
+//     copy.
+//   - The hot path pays nothing for this: the loop looks for observers once
+//     every Config.Budget packs, and builds a copy only when one asked.
+//
+// [Runlet.Attach] and the passive handles ([Input], [Output]) are not
+// observers: they change the pools, so they wait for the scheduler, and
+// must not be called from inside a sync chip's process.
+//
+// What can be read:
 //
 //   - [Runlet.Describe] prints it in the reference's line format: a line per
 //     chip (its held pack or "RUN xN" in flight), per pool (size/limit, who
@@ -188,9 +215,9 @@
 //     the Snapshot alone, so they work on a decoded one too, and are
 //     deterministic (chip order, then pool order).
 //
-// The counters (hits; stat, push and pull misses) and each pool's
-// high-water mark are always on: plain integers updated by the scheduler,
-// once per burst, not per pack. A [StallError] carries the Describe text of
+// The counters (hits; stat, push and pull misses, read as [Snapshot.Stats])
+// and each pool's high-water mark are always on: plain integers updated by
+// the scheduler, once per burst, not per pack. A [StallError] carries the Describe text of
 // the moment the flow could no longer move.
 //
 // # Where runlet differs from the reference runlet

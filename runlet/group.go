@@ -1,6 +1,7 @@
 package runlet
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -17,6 +18,12 @@ type group struct {
 	// (a sync chip's burst) runs under it without taking any other lock.
 	mu      sync.Mutex
 	members atomic.Pointer[[]*Runlet] // copy on write; added to under regMu
+
+	// observers counts observers between trying mu and letting it go: one
+	// that holds mu takes it for a moment and does not run the loop after
+	// (see kick).
+	observers atomic.Int32
+	want      atomic.Bool // a member's observer asked for a fresh snapshot
 }
 
 // regMu serialises joining groups: reading and writing pools' Sched.
@@ -72,10 +79,23 @@ func joinGroup(r *Runlet) {
 // because every owner checks for mail again after it unlocks. So no post is
 // lost and nobody ever waits for the scheduler to pick up a message: async
 // completions never block on it.
+//
+// The one holder that does not look at the mail after it unlocks is an
+// observer building a snapshot (it must never run the loop, which may run
+// for ever): while one may hold mu, the poster tries again instead of
+// leaving its mail to it. An observer holds mu only while it copies the
+// state, so the retry is short.
 func (g *group) kick() {
-	for g.hasWork() && g.mu.TryLock() {
-		g.drain()
-		g.mu.Unlock()
+	for g.hasWork() {
+		if g.mu.TryLock() {
+			g.drain()
+			g.mu.Unlock()
+			continue
+		}
+		if g.observers.Load() == 0 {
+			return // the holder runs the loop before it lets go
+		}
+		runtime.Gosched()
 	}
 }
 
@@ -99,6 +119,20 @@ func (g *group) drain() {
 				m.loop()
 				again = true
 			}
+		}
+	}
+}
+
+// publishAsked publishes a fresh snapshot for every member whose observer
+// asked for one. Only the holder of mu calls it, between bursts.
+func (g *group) publishAsked() {
+	if !g.want.Load() {
+		return
+	}
+	g.want.Store(false) // before the members: an observer asking now is seen next time
+	for _, m := range *g.members.Load() {
+		if m.want.CompareAndSwap(true, false) {
+			m.publish()
 		}
 	}
 }

@@ -51,13 +51,23 @@ type poolSlot struct {
 // The order is the reference runlet's: the fast list first (a chip that just
 // resolved, at its front, then chips woken by a push), then the slow list
 // (chips woken by a pull, and Trigger). What each hint wakes is in doc.go.
+//
+// Between bursts it reads its mail, and every Config.Budget packs (process
+// calls, counted in stats.Hits) it polls Run's ctx and observers; it also
+// publishes for observers whenever it lets go. So a stop, a Detach or an
+// observer is served within about two bursts, and the hot path inside a
+// burst pays nothing for them.
 func (r *Runlet) loop() {
 	for {
 		if r.hasMail.Load() {
 			r.takeMail()
 		}
+		if r.stats.Hits >= r.pollAt {
+			r.poll()
+		}
 		if r.stopping {
 			r.settle()
+			r.g.publishAsked()
 			return
 		}
 		i, ok := r.fast.pop()
@@ -66,11 +76,26 @@ func (r *Runlet) loop() {
 				if r.stalled() {
 					continue // stopping now: settle
 				}
+				r.g.publishAsked()
 				return
 			}
 		}
 		r.runChip(i)
 	}
+}
+
+// poll stops the runlet if Run's ctx has ended (its callback's mail may be
+// late: it runs on a goroutine of its own), and publishes snapshots that
+// observers asked for.
+func (r *Runlet) poll() {
+	r.pollAt = r.stats.Hits + uint64(r.cfg.Budget)
+	if c := r.runCtx.Load(); c != nil && !r.stopping {
+		if err := (*c).Err(); err != nil {
+			r.err = err
+			r.beginStop()
+		}
+	}
+	r.g.publishAsked()
 }
 
 // takeMail handles messages from other goroutines.
@@ -87,6 +112,9 @@ func (r *Runlet) takeMail() {
 				r.paused.Store(false)
 			}
 			r.triggered = r.triggered || r.attached
+			if r.attached && r.pub.Load() == nil {
+				r.publish() // observers always have a state that names the chips
+			}
 			if r.attached && !r.stopping {
 				for i := range r.slots {
 					r.slow.push(int32(i))
@@ -341,6 +369,7 @@ func (r *Runlet) fail(i int32, err error) {
 // cancelled, waiters are woken, and the loop settles.
 func (r *Runlet) beginStop() {
 	r.stopping = true
+	r.stopped.Store(&stopNote{err: r.err})
 	r.cancel()
 	r.fast.reset()
 	r.slow.reset()

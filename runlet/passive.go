@@ -10,7 +10,8 @@ import (
 
 // Input feeds a pend from outside the runlet: a passive runlet's source.
 // Create it with [PendInput]. Its methods are safe for concurrent use, but
-// not from inside a sync chip's process.
+// not from inside a sync chip's process: they wait for the scheduler, whose
+// goroutine that is.
 //
 // The zero value is not usable. An Input must not be copied after first use.
 type Input[T any] struct {
@@ -21,7 +22,8 @@ type Input[T any] struct {
 
 // Output drains a pend from outside the runlet: a passive runlet's sink.
 // Create it with [PendOutput]. Its methods are safe for concurrent use, but
-// not from inside a sync chip's process.
+// not from inside a sync chip's process: they wait for the scheduler, whose
+// goroutine that is.
 //
 // The zero value is not usable. An Output must not be copied after first use.
 type Output[T any] struct {

@@ -88,8 +88,9 @@ type Config struct {
 	// Default: logged with log/slog at error level.
 	OnError func(err error)
 	// Budget is how many packs a sync chip processes in one burst before the
-	// scheduler looks at its mailbox (async completions, Pause, Abort, the end
-	// of Run's ctx).
+	// scheduler looks at its mailbox (async completions, Pause, Abort,
+	// Detach, the end of Run's ctx) and at observers waiting for a fresh
+	// [Snapshot]: each of these takes effect within about two bursts.
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
@@ -100,11 +101,18 @@ type Config struct {
 // Create one with [New], wire it with [Runlet.Attach] (Run does it if
 // needed) and drive it with [Runlet.Run], or by hand with [Runlet.Trigger]
 // and the passive handles [PendInput] and [PendOutput]. A Runlet must not be
-// copied. Its methods are safe for concurrent use, with one rule: Attach,
-// Detach, Describe, Snapshot and the passive handles' methods must not be
-// called from inside a sync chip's process (they wait for the scheduler,
-// which is the caller); Trigger, Pause, Resume and Abort may be called from
-// anywhere.
+// copied. Its methods are safe for concurrent use.
+//
+// Observers never wait for the scheduler: Describe, Snapshot and Err return
+// at once, or after a wait of at most 2 ms for a fresh snapshot (see
+// [Runlet.Snapshot] for how fresh), from any goroutine, including from inside
+// a running chip, sync or async. Nor do the control calls (Trigger, Pause,
+// Resume, Abort, Detach): they leave a message that the scheduler reads
+// between bursts, and one that finds the scheduler idle runs it itself, as
+// Run does (so Trigger and Resume may run the flow on the caller's
+// goroutine). Attach and the passive handles' methods do wait for the
+// scheduler (they change the pools it works on): they must not be called
+// from inside a sync chip's process, whose goroutine is the scheduler's.
 type Runlet struct {
 	pools []*pool.Pool
 	chips []chip.Chip
@@ -129,6 +137,7 @@ type Runlet struct {
 	ext       map[[2]string]extUse
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
 	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
+	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
 
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu
@@ -138,6 +147,15 @@ type Runlet struct {
 	paused   atomic.Bool
 	detached atomic.Bool
 	running  atomic.Bool
+	stopped  atomic.Pointer[stopNote]        // set by beginStop: Err reads it
+	runCtx   atomic.Pointer[context.Context] // Run's ctx, polled by the loop
+
+	// Observers (see Snapshot): the latest published state and who waits
+	// for the next one.
+	pub   atomic.Pointer[Snapshot] // never modified once stored; nil until the first
+	want  atomic.Bool              // an observer asked for a fresh snapshot
+	pubMu sync.Mutex
+	pubCh chan struct{} // closed at the next publication; protected by pubMu
 
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
@@ -159,11 +177,15 @@ const (
 	mailResume  int32 = -3
 )
 
+// stopNote is why a runlet stopped, published for Err and observers.
+type stopNote struct{ err error }
+
 // extUse records which external handles feed or drain a pend.
 type extUse struct{ in, out bool }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the
-// scheduler, so they cost nothing measurable.
+// scheduler, so they cost nothing measurable. Read them through
+// [Runlet.Snapshot], which never waits for the scheduler.
 //
 // A Stats is a plain value, safe to copy and read from any goroutine; the
 // zero value is a runlet that has not run a chip yet.
@@ -225,9 +247,11 @@ func (r *Runlet) Run(ctx context.Context) error {
 	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
 		return err
 	}
-	// ctx's end reaches the scheduler as mail, which the loop reads between
-	// bursts: also when the loop runs right here, inside Trigger, for a graph
-	// of sync chips that never waits.
+	// ctx's end reaches the scheduler two ways: the loop polls ctx every
+	// Config.Budget packs, and a callback posts it as mail, for a loop that
+	// is idle. Both work also when the loop runs right here, inside Trigger,
+	// for a graph of sync chips that never waits.
+	r.runCtx.Store(&ctx)
 	fired := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
 		defer close(fired)
@@ -239,9 +263,7 @@ func (r *Runlet) Run(ctx context.Context) error {
 		<-fired // the callback ran (or runs): wait until it has returned
 	}
 	r.wg.Wait()
-	r.g.mu.Lock()
-	defer r.g.mu.Unlock()
-	return r.err
+	return r.Err()
 }
 
 // Done returns a channel that is closed once the runlet has stopped, no
@@ -251,11 +273,13 @@ func (r *Runlet) Run(ctx context.Context) error {
 func (r *Runlet) Done() <-chan struct{} { return r.done }
 
 // Err returns why the runlet stopped: nil while it runs and after a clean
-// end, else the error Run returns.
+// end, else the error Run returns. It never waits: the scheduler publishes
+// the error the moment it starts stopping.
 func (r *Runlet) Err() error {
-	r.g.mu.Lock()
-	defer r.release()
-	return r.err
+	if n := r.stopped.Load(); n != nil {
+		return n.err
+	}
+	return nil
 }
 
 // Trigger queues every chip, in order, to try to run: it kick-starts the
@@ -294,18 +318,16 @@ func (r *Runlet) Abort(cause error) { r.stop(&abortError{cause: cause}) }
 func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
 
 // Detach cuts the flow off for good and returns the state for post-mortem.
-// Nothing is pushed afterwards, Trigger does nothing, chips are not told, and
-// Run returns [ErrDetached] if the flow had not stopped already.
+// Nothing is pushed once the scheduler has read the request (between two
+// bursts of a sync chip, so within about Config.Budget packs), Trigger does
+// nothing, chips are not told, and Run returns [ErrDetached] if the flow had
+// not stopped already. Detach does not wait for the scheduler: the snapshot
+// it returns is as fresh as [Runlet.Snapshot]'s, and its State is
+// "detached".
 func (r *Runlet) Detach() Snapshot {
 	r.detached.Store(true)
-	r.g.mu.Lock()
-	defer r.release()
-	if !r.stopping {
-		r.err = ErrDetached
-		r.beginStop()
-	}
-	r.loop()
-	return r.snapshot()
+	r.stop(ErrDetached)
+	return r.Snapshot()
 }
 
 // post hands m to the scheduler and runs the loop if nobody else does.
