@@ -97,6 +97,14 @@ func newAsync[In, Out any](n int, ordered bool) *async[In, Out] {
 	return a
 }
 
+// runGuarded is runAsync with a recover. runAsync runs on the scheduler's
+// goroutine, so a panic in what a push calls (a custom view, say) becomes
+// the chip's error here rather than the scheduler's.
+func (r *runner[In, Out, S]) runGuarded(budget int) (res Result) {
+	defer r.async.recoverInto(&res)
+	return r.runAsync(budget)
+}
+
 // runAsync collects finished batches, then hands out new ones.
 func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 	a := r.async
@@ -197,6 +205,15 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 		res.Wait = WaitBusy
 	}
 	return res
+}
+
+// recoverInto, deferred, turns a panic into res's error and marks the chip
+// failed.
+func (a *async[In, Out]) recoverInto(res *Result) {
+	if v := recover(); v != nil {
+		res.Err = panicError(v)
+		a.failed = true
+	}
 }
 
 // fill takes up to size packs, held ones first. An END pack is handed out

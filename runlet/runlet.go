@@ -74,7 +74,10 @@ func (e *abortError) Unwrap() error        { return e.cause }
 // means its documented default.
 type Config struct {
 	// OnError receives errors after the first: errors of async work that
-	// finished after the runlet stopped, and panics in chips' OnError hooks.
+	// finished after the runlet stopped, and panics in chips' OnError and
+	// Close hooks. It is called on the scheduler's goroutine and must not
+	// block. If it panics, the panic becomes the runlet's error when the
+	// runlet has none yet, and is logged with log/slog otherwise.
 	// Default: logged with log/slog at error level.
 	OnError func(err error)
 	// Budget is how many packs a sync chip processes in one burst before the
