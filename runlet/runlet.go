@@ -25,6 +25,11 @@ var (
 	ErrAttached = errors.New("runlet: already attached")
 	// ErrRunning is returned by a second, concurrent Run.
 	ErrRunning = errors.New("runlet: already running")
+	// ErrAlreadyRun is returned by a Run after one that has returned: a
+	// runlet runs once (build a new one to run the graph again; chips may be
+	// shared, each Attach binds them afresh). [Runlet.Err] keeps the first
+	// Run's result.
+	ErrAlreadyRun = errors.New("runlet: already run")
 	// ErrStalled is matched (errors.Is) by the error Run returns when the
 	// flow can no longer move: see [StallError].
 	ErrStalled = errors.New("runlet: stalled")
@@ -136,6 +141,7 @@ type Runlet struct {
 	paused   atomic.Bool
 	detached atomic.Bool
 	running  atomic.Bool
+	ran      atomic.Bool // a Run got past Attach
 
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
@@ -208,6 +214,9 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 // runs until every chip has ended. Run attaches the runlet if needed and
 // triggers every chip.
 //
+// A runlet runs once: a Run after one that got past Attach returns
+// [ErrAlreadyRun] without running, and one during it [ErrRunning].
+//
 // When Run returns, every goroutine the runlet started has ended. Run waits
 // for process calls in flight to return; their ctx is cancelled when the
 // runlet stops. A graph of only sync chips runs entirely on the caller's
@@ -219,6 +228,9 @@ func (r *Runlet) Run(ctx context.Context) error {
 	defer r.running.Store(false)
 	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
 		return err
+	}
+	if r.ran.Swap(true) {
+		return ErrAlreadyRun
 	}
 	// ctx's end reaches the scheduler as mail, which the loop reads between
 	// bursts: also when the loop runs right here, inside Trigger, for a graph
