@@ -464,7 +464,7 @@ func (r *Runlet) report(err error) {
 				r.beginStop()
 				return
 			}
-			slog.Error("runlet: Config.OnError panicked", "err", perr)
+			slog.Error("runlet: Config.OnError panicked", "err", perr, "stack", string(perr.panic.Stack))
 		}
 	}()
 	r.cfg.OnError(err)
