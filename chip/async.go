@@ -97,6 +97,14 @@ func newAsync[In, Out any](n int, ordered bool) *async[In, Out] {
 	return a
 }
 
+// runGuarded is runAsync with a recover. runAsync runs on the scheduler's
+// goroutine, so a panic in what a push calls (a custom view, say) becomes
+// the chip's error here rather than the scheduler's.
+func (r *runner[In, Out, S]) runGuarded(budget int) (res Result) {
+	defer r.async.recoverInto(&res)
+	return r.runAsync(budget)
+}
+
 // runAsync collects finished batches, then hands out new ones.
 func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 	a := r.async
@@ -211,6 +219,15 @@ func (r *runner[In, Out, S]) dispatch(b *batch[In, Out], share int) {
 	a.jobs <- b // never blocks: at most n batches are out and jobs holds n
 }
 
+// recoverInto, deferred, turns a panic into res's error and marks the chip
+// failed.
+func (a *async[In, Out]) recoverInto(res *Result) {
+	if v := recover(); v != nil {
+		res.Err = panicError(v)
+		a.failed = true
+	}
+}
+
 // fill takes up to size packs, held ones first. An END pack is handed out
 // alone and only when nothing else is in flight, so every output of the
 // packs before it is pushed before the END. It returns nil if nothing could
@@ -319,7 +336,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 			continue
 		}
 		if !a.ordered {
-			r.absorb(b, res)
+			r.absorbGuarded(b, res)
 			a.recycle(b)
 			continue
 		}
@@ -339,7 +356,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 			if a.cut { // the chip ended before these inputs, in input order
 				a.giveBack = append(a.giveBack, p.in...)
 			} else {
-				r.absorb(p, res)
+				r.absorbGuarded(p, res)
 				a.cut = a.endPending > 0
 			}
 			a.recycle(p)
@@ -367,6 +384,19 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 	if res.Err != nil {
 		a.failed = true
 	}
+}
+
+// absorbGuarded is absorb with a recover: a push may call user code (a
+// view's clone or key function, a view of the user's own), and a panic there
+// must become the chip's error without losing the other finished batches
+// that collect took, which still have to be settled.
+func (r *runner[In, Out, S]) absorbGuarded(b *batch[In, Out], res *Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res.Err = panicError(v)
+		}
+	}()
+	r.absorb(b, res)
 }
 
 // absorb pushes one finished batch's outputs and puts back unfinished inputs.

@@ -23,7 +23,7 @@ type readState struct {
 // full (the last is shorter, and an empty stream is just END); another error
 // of r fails the runlet with that error.
 //
-// r is read where the chip left it: a runlet run twice with the same chip
+// r is read where the chip left it: a second runlet built with the same chip
 // does not read the stream again (use [FromFile] for that). A Read that
 // blocks is waited for when the runlet stops; if r may block for long, close
 // it when the runlet's ctx is done.

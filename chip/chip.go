@@ -3,7 +3,9 @@ package chip
 import (
 	"context"
 	"fmt"
+	"io"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/runlet/runlet/pool"
@@ -167,18 +169,32 @@ type Result struct {
 	Err   error // the chip's first error; the runlet wraps it with the chip key
 }
 
-// PanicError is a panic inside a process function or an OnError hook,
-// recovered and turned into an error. The runlet wraps it with the chip key;
-// errors.As finds it.
-//
-// A PanicError is immutable once made and safe to read from any goroutine;
-// the zero value is a panic with a nil value and no stack.
+// PanicError is a panic inside a user function (a process function, a state
+// factory, a hook, a view's clone or key function, a reader or writer),
+// recovered and turned into an error. The runlet wraps it with the chip or
+// view it came from; errors.As finds it. Its text is one line, "panic: " and
+// the value; %+v adds the stack. A PanicError is not modified after it is
+// made, so it may be read from any goroutine; the zero value is a panic with
+// a nil value and no stack.
 type PanicError struct {
 	Value any    // what was passed to panic
 	Stack []byte // the panicking goroutine's stack
 }
 
-func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack) }
+// Error returns "panic: " and the panic value, on one line.
+func (e *PanicError) Error() string { return "panic: " + oneLine(fmt.Sprint(e.Value)) }
+
+// Format prints the error's text; with %+v, the stack follows it.
+func (e *PanicError) Format(f fmt.State, verb rune) {
+	switch {
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%s\n\n%s", e.Error(), e.Stack)
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", e.Error())
+	default:
+		io.WriteString(f, e.Error())
+	}
+}
 
 // Unwrap returns the panic value if it is an error.
 func (e *PanicError) Unwrap() error {
@@ -187,3 +203,12 @@ func (e *PanicError) Unwrap() error {
 }
 
 func panicError(v any) error { return &PanicError{Value: v, Stack: debug.Stack()} }
+
+// oneLine replaces line breaks in s with spaces, so that an error's text
+// stays one line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/runlet/runlet/hints"
@@ -74,7 +75,8 @@ type Config[In, Out, S any] struct {
 	// in state.
 	Close func(state *S)
 	// Describe, if set, adds a note to the chip's line in Describe. For an
-	// async chip it is called only while no work is in flight.
+	// async chip it is called only while no work is in flight. A panic in it
+	// shows in the note and fails the runlet with a [PanicError].
 	Describe func(state *S) string
 }
 
@@ -144,7 +146,9 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 		return nil, errors.Join(errs...)
 	}
 	if f.cfg.State != nil {
-		r.state = f.cfg.State()
+		if err := r.makeState(); err != nil {
+			return nil, err
+		}
 	}
 	if f.cfg.Async {
 		r.async = newAsync[In, Out](max(f.cfg.Concurrency, 1), f.cfg.Ordered)
@@ -153,6 +157,17 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 		}
 	}
 	return r, nil
+}
+
+// makeState calls the state factory; a panic there is Bind's error.
+func (r *runner[In, Out, S]) makeState() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("state factory: %w", panicError(v))
+		}
+	}()
+	r.state = r.cfg.State()
+	return nil
 }
 
 // runner is a bound Func. Fields without a note are owned by the scheduler.
@@ -170,12 +185,21 @@ type runner[In, Out, S any] struct {
 	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
 
 	async *async[In, Out] // nil for sync chips
+
+	// hookPanic is a panic of the Describe hook, which may run on another
+	// goroutine than the scheduler's; Run or Close returns it, once.
+	hookPanic atomic.Pointer[PanicError]
 }
 
 // Run implements [Runner].
 func (r *runner[In, Out, S]) Run(budget int) Result {
+	if r.hookPanic.Load() != nil {
+		if pe := r.hookPanic.Swap(nil); pe != nil {
+			return Result{Err: fmt.Errorf("Describe hook: %w", pe)}
+		}
+	}
 	if r.async != nil {
-		return r.runAsync(budget)
+		return r.runGuarded(budget)
 	}
 	return r.runSync(budget)
 }
@@ -398,7 +422,13 @@ func (r *runner[In, Out, S]) Busy() bool {
 }
 
 // Close implements [Runner].
+// A Describe hook's panic that no Run has returned yet is returned too.
 func (r *runner[In, Out, S]) Close() (perr error) {
+	defer func() {
+		if pe := r.hookPanic.Swap(nil); pe != nil {
+			perr = errors.Join(perr, fmt.Errorf("Describe hook: %w", pe))
+		}
+	}()
 	if r.cfg.Close == nil {
 		return nil
 	}
@@ -438,7 +468,8 @@ func (r *runner[In, Out, S]) Describe() (running, note string) {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					note = fmt.Sprintf("[Describe panicked: %v]", v)
+					note = fmt.Sprintf("[Describe panicked: %s]", oneLine(fmt.Sprint(v)))
+					r.hookPanic.CompareAndSwap(nil, panicError(v).(*PanicError))
 				}
 			}()
 			note = r.cfg.Describe(&r.state)

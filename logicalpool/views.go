@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime/debug"
 
+	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/pool"
 )
@@ -49,12 +51,13 @@ func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make
 // chunks lent by a pool.Buffers need a clone that copies into a fresh buffer,
 // since a buffer has one holder.
 func Duplicate[T any](lp *pool.Pool, view string, viewees []string, clone func(T) T) error {
-	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &dupView[T]{pends: ps, clone: clone} })
+	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &dupView[T]{pends: ps, clone: clone, name: view} })
 }
 
 type dupView[T any] struct {
 	pends []*pool.Pend[T]
 	clone func(T) T
+	name  string
 }
 
 func (v *dupView[T]) Limited() bool {
@@ -72,7 +75,10 @@ func (v *dupView[T]) Push(pk hints.Pack[T]) error {
 	for i, p := range v.pends {
 		c := pk
 		if i > 0 && v.clone != nil && pk.Hint == hints.None {
-			c.Value = v.clone(pk.Value)
+			var err error
+			if c.Value, err = call(v.name, "clone", v.clone, pk.Value); err != nil {
+				return err
+			}
 		}
 		if err := p.Push(c); err != nil {
 			return err
@@ -125,14 +131,15 @@ func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []string, key f
 	if key == nil {
 		return errors.New("logicalpool: LoadBalanceByKey with a nil key function")
 	}
-	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, key: key} })
+	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, key: key, name: view} })
 }
 
 type lbView[T any] struct {
 	pends    []*pool.Pend[T]
 	strategy Strategy
 	key      func(T) uint64
-	turn     int // round robin: the next viewee to try
+	name     string // the view, for errors of key
+	turn     int    // round robin: the next viewee to try
 }
 
 func (v *lbView[T]) Limited() bool {
@@ -161,15 +168,19 @@ func (v *lbView[T]) Push(pk hints.Pack[T]) error {
 		}
 		return nil
 	}
-	return v.pends[v.pick(pk.Value)].Push(pk)
+	if v.key != nil {
+		k, err := call(v.name, "key", v.key, pk.Value)
+		if err != nil {
+			return err
+		}
+		return v.pends[k%uint64(len(v.pends))].Push(pk)
+	}
+	return v.pends[v.pick()].Push(pk)
 }
 
-// pick chooses the viewee for a data value.
-func (v *lbView[T]) pick(val T) int {
+// pick chooses the viewee for a data value by strategy.
+func (v *lbView[T]) pick() int {
 	n := len(v.pends)
-	if v.key != nil {
-		return int(v.key(val) % uint64(n))
-	}
 	best, bestLimited := -1, true
 	for k := range n {
 		i := (v.turn + k) % n
@@ -209,6 +220,18 @@ func (v *lbView[T]) pick(val T) int {
 
 func (v *lbView[T]) Pull() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
 func (v *lbView[T]) Peek() (hints.Pack[T], bool) { return hints.Pack[T]{}, false }
+
+// call returns f(x), or an error naming the view and the function if f
+// panics: the panic then fails the producer's runlet (whichever goroutine
+// pushes) instead of the program.
+func call[T, R any](view, what string, f func(T) R, x T) (r R, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("logicalpool: view %q: %s: %w", view, what, &chip.PanicError{Value: p, Stack: debug.Stack()})
+		}
+	}()
+	return f(x), nil
+}
 
 // Merge makes view a pull-only view that reads its viewees as one stream,
 // taking them in turn, and gives one END once every viewee has delivered its

@@ -130,9 +130,14 @@
 //     log/slog; work that fails with context.Canceled after the stop is
 //     expected and not reported.
 //
-// Panic policy: a panic in a process function or an OnError hook is
-// recovered and becomes an error, on the scheduler's goroutine and on
-// workers alike, so a bad chip fails its runlet instead of the program.
+// Panic policy: a panic in any user function (a process function, a state
+// factory, a Timer, Describe, OnError or Close hook, a view's clone or key
+// function, a reader or writer of an adapter, Config.OnError) is recovered
+// and becomes an error, on the scheduler's goroutine and on workers alike,
+// so a bad chip fails its runlet instead of the program. It is the runlet's
+// error if it is the first (a Close hook's after a clean end, too), else it
+// goes to Config.OnError. The error names the chip or view, its text is one
+// line, and errors.As finds the [chip.PanicError] that holds the stack.
 //
 // # Stalls
 //

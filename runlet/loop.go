@@ -1,6 +1,10 @@
 package runlet
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/runlet/runlet/pool"
@@ -153,7 +157,7 @@ func (r *Runlet) runChip(i int32) {
 			idle, late := s.run.Halt()
 			s.idle = idle
 			if late != nil {
-				r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+				r.report(&ChipError{Chip: s.key, Err: late})
 			}
 		}
 		r.stats.StatMiss++
@@ -251,7 +255,7 @@ func (r *Runlet) endUpstream(i int32) {
 		if idle, late := s.run.Halt(); idle || late != nil {
 			s.idle = idle
 			if late != nil {
-				r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+				r.report(&ChipError{Chip: s.key, Err: late})
 			}
 		}
 		if s.output {
@@ -358,7 +362,7 @@ func (r *Runlet) wakePoolLocal(p int32) {
 func (r *Runlet) fail(i int32, err error) {
 	err = &ChipError{Chip: r.slots[i].key, Err: err}
 	if r.stopping {
-		r.cfg.OnError(err)
+		r.report(err)
 		return
 	}
 	r.err, r.failed = err, i
@@ -396,7 +400,7 @@ func (r *Runlet) settle() {
 		}
 		ok, late := s.run.Halt()
 		if late != nil {
-			r.cfg.OnError(&ChipError{Chip: s.key, Err: late})
+			r.report(&ChipError{Chip: s.key, Err: late})
 		}
 		s.idle = ok
 		idle = idle && ok
@@ -418,13 +422,13 @@ func (r *Runlet) settle() {
 			}
 			s.ended = true
 			if err := s.run.Tell(r.err, int32(i) != r.failed); err != nil {
-				r.cfg.OnError(&ChipError{Chip: s.key, Err: err})
+				r.report(&ChipError{Chip: s.key, Err: err})
 			}
 		}
 	}
 	for i := range r.slots {
 		if err := r.slots[i].run.Close(); err != nil {
-			r.cfg.OnError(&ChipError{Chip: r.slots[i].key, Err: err})
+			r.closeFailed(&ChipError{Chip: r.slots[i].key, Err: err})
 		}
 	}
 	r.restoreAbandoned()
@@ -474,3 +478,52 @@ func (d *deque) pop() (int32, bool) {
 }
 
 func (d *deque) reset() { d.head, d.n = 0, 0 }
+
+// report hands an error after the first (late work, a chip's OnError hook,
+// a Close hook) to Config.OnError. OnError is user code run under the lock:
+// a panic there must not escape the scheduler, and cannot be reported
+// through OnError again. It becomes the runlet's error if the runlet has
+// none yet (Run returns it), and is logged with log/slog otherwise.
+// Only the holder of mu calls it.
+func (r *Runlet) report(err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr := &onErrorPanic{panic: &chip.PanicError{Value: v, Stack: debug.Stack()}, reported: err}
+			if r.err == nil && !r.settled {
+				r.err = perr
+				r.beginStop()
+				return
+			}
+			slog.Error("runlet: Config.OnError panicked", "err", perr, "stack", string(perr.panic.Stack))
+		}
+	}()
+	r.cfg.OnError(err)
+}
+
+// closeFailed files the error of a Close hook: the runlet's error after a
+// clean end, else a later error.
+func (r *Runlet) closeFailed(err error) {
+	if r.err == nil {
+		r.err = err
+		r.stopped.Store(&stopNote{err: err}) // Err and Run read it
+		return
+	}
+	r.report(err)
+}
+
+// onErrorPanic is a panic of Config.OnError while it was given reported.
+// errors.As reaches both the panic and reported.
+type onErrorPanic struct {
+	panic    *chip.PanicError
+	reported error
+}
+
+func (e *onErrorPanic) Error() string {
+	what := "an error"
+	if ce := (*ChipError)(nil); errors.As(e.reported, &ce) {
+		what = fmt.Sprintf("chip %q's error", ce.Chip)
+	}
+	return fmt.Sprintf("runlet: Config.OnError: %v (reporting %s)", e.panic, what)
+}
+
+func (e *onErrorPanic) Unwrap() []error { return []error{e.panic, e.reported} }

@@ -152,7 +152,7 @@ func TestAttachNeverPanics(t *testing.T) {
 	r := newRunlet(4, source("in", at("a"), ints(1)), nilFunc, boom,
 		chip.ForEach[int]("each", at("b"), nil), chip.FromChan[int]("ch", at("c"), nil), s.output("out", at("c")))
 	err := r.Attach()
-	for _, want := range []string{"chip #1: Spec panicked", `chip "boom": bind panicked (a State factory?): no state for you`, `chip "each": nil f`, `chip "ch": nil ch`} {
+	for _, want := range []string{"chip #1: Spec panicked", `chip "boom": state factory: panic: no state for you`, `chip "each": nil f`, `chip "ch": nil ch`} {
 		if err == nil || !contains(err.Error(), want) {
 			t.Errorf("Attach error lacks %q:\n%v", want, err)
 		}

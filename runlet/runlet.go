@@ -25,6 +25,11 @@ var (
 	ErrAttached = errors.New("runlet: already attached")
 	// ErrRunning is returned by a second, concurrent Run.
 	ErrRunning = errors.New("runlet: already running")
+	// ErrAlreadyRun is returned by a Run after one that has returned: a
+	// runlet runs once (build a new one to run the graph again; chips may be
+	// shared, each Attach binds them afresh). [Runlet.Err] keeps the first
+	// Run's result.
+	ErrAlreadyRun = errors.New("runlet: already run")
 	// ErrStalled is matched (errors.Is) by the error Run returns when the
 	// flow can no longer move: see [StallError].
 	ErrStalled = errors.New("runlet: stalled")
@@ -84,7 +89,10 @@ func (e *abortError) Unwrap() error        { return e.cause }
 // scheduler, one at a time.
 type Config struct {
 	// OnError receives errors after the first: errors of async work that
-	// finished after the runlet stopped, and panics in chips' OnError hooks.
+	// finished after the runlet stopped, and panics in chips' OnError and
+	// Close hooks. It is called on the scheduler's goroutine and must not
+	// block. If it panics, the panic becomes the runlet's error when the
+	// runlet has none yet, and is logged with log/slog otherwise.
 	// Default: logged with log/slog at error level.
 	OnError func(err error)
 	// Budget is how many packs a sync chip processes in one burst before the
@@ -156,6 +164,8 @@ type Runlet struct {
 	want  atomic.Bool              // an observer asked for a fresh snapshot
 	pubMu sync.Mutex
 	pubCh chan struct{} // closed at the next publication; protected by pubMu
+
+	ran atomic.Bool // a Run got past Attach
 
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
@@ -235,6 +245,9 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 // runs until every chip has ended. Run attaches the runlet if needed and
 // triggers every chip.
 //
+// A runlet runs once: a Run after one that got past Attach returns
+// [ErrAlreadyRun] without running, and one during it [ErrRunning].
+//
 // When Run returns, every goroutine the runlet started has ended. Run waits
 // for process calls in flight to return; their ctx is cancelled when the
 // runlet stops. A graph of only sync chips runs entirely on the caller's
@@ -246,6 +259,9 @@ func (r *Runlet) Run(ctx context.Context) error {
 	defer r.running.Store(false)
 	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
 		return err
+	}
+	if r.ran.Swap(true) {
+		return ErrAlreadyRun
 	}
 	// ctx's end reaches the scheduler two ways: the loop polls ctx every
 	// Config.Budget packs, and a callback posts it as mail, for a loop that

@@ -46,7 +46,7 @@ var errStopped = errors.New("runlet: Seq: the loop stopped early")
 // In every case Seq returns only after Run has returned, so no goroutine of
 // r, or of Seq, outlives the loop. Values left in the pend after a break are
 // not yielded. A runlet runs once: a second loop over Seq yields what the
-// first one left in the pend, then Run's error.
+// first one left in the pend, then [ErrAlreadyRun].
 func Seq[T any](ctx context.Context, r *Runlet, out *Output[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
