@@ -398,6 +398,12 @@ func (r *Runlet) settle() {
 		}
 	}
 	r.restoreAbandoned()
+	if r.detached.Load() { // Detach shows what the pools held
+		s := r.snapshot()
+		r.detachSnap = &s
+	}
+	r.emptyPends()
+	r.leave()
 	close(r.done)
 }
 

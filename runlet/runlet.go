@@ -124,6 +124,8 @@ type Runlet struct {
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[[2]string]extUse
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
+	// detachSnap is the state at settle, before emptyPends, when detached.
+	detachSnap *Snapshot
 
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu
@@ -133,6 +135,7 @@ type Runlet struct {
 	paused   atomic.Bool
 	detached atomic.Bool
 	running  atomic.Bool
+	member   atomic.Int32 // memberNot, memberIn or memberGone (see group)
 
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
@@ -297,6 +300,9 @@ func (r *Runlet) Detach() Snapshot {
 		r.beginStop()
 	}
 	r.loop()
+	if r.detachSnap != nil { // settled: the pools were emptied after this
+		return *r.detachSnap
+	}
 	return r.snapshot()
 }
 
@@ -306,6 +312,7 @@ func (r *Runlet) post(m mail) {
 	r.mail = append(r.mail, m)
 	r.hasMail.Store(true)
 	r.mailMu.Unlock()
+	r.join() // before kick: whoever holds mu then sees r's mail
 	r.kick()
 }
 
