@@ -34,6 +34,9 @@ const (
 	memberGone              // settled: left, and never joins again
 )
 
+// noMembers is the member list of a group with none; it is never written.
+var noMembers []*Runlet
+
 // regMu serialises joining groups: reading and writing pools' Sched.
 var regMu sync.Mutex
 
@@ -66,7 +69,7 @@ func joinGroup(r *Runlet) {
 	}
 	if g == nil {
 		g = &group{}
-		g.members.Store(&[]*Runlet{})
+		g.members.Store(&noMembers)
 	}
 	for _, p := range stores {
 		if p.Sched() == nil {
@@ -106,6 +109,10 @@ func (r *Runlet) leave() {
 		return
 	}
 	old := *g.members.Load()
+	if len(old) == 1 { // r alone: the common case of runlets in turn
+		g.members.Store(&noMembers)
+		return
+	}
 	members := make([]*Runlet, 0, len(old))
 	for _, m := range old {
 		if m != r {
