@@ -146,4 +146,15 @@
 // scheduler touches them; the runlet package serialises every access, and
 // its passive handles (runlet.PendInput, runlet.PendOutput) are the way to
 // push and pull from other goroutines.
+//
+// # One pool, several runlets
+//
+// A pool may serve several runlets, together (they share its budget and one
+// lock) or one after the other. A pend's packs belong to the runlets using
+// it: when a runlet stops, the pends it alone used are emptied (their packs
+// dropped, the units reserved with [Pend.Reserve] given back), so the next
+// runlet receives only its own packs. Their private sizes and limits stay,
+// as configuration, until a runlet that sizes the pend sets them anew. A pend
+// a running runlet still uses, and a pend handed over (drained by a
+// runlet.PendOutput), keep their packs.
 package pool

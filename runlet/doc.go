@@ -156,9 +156,26 @@
 // # Across runlets
 //
 // Runlets that are given the same pool (or logical pools over the same inner
-// pool) share it: its budget is accounted once, and they join one scheduling
-// group at New: one lock, and a push or pull by any of them wakes the chips
-// of the others that wait on the same pend or pool. A pend fed by one runlet
+// pool) share it: its budget is accounted once, and they share one
+// scheduling group from New on: one lock, and a push or pull by any of them
+// wakes the chips of the others that wait on the same pend or pool. Only
+// runlets that are running (or waiting through a passive handle) are members
+// of the group: a runlet joins when Run (or Trigger) starts it and leaves for
+// good when it stops, and one built and never run never joins. So a group
+// over a pool used by many runlets in turn holds only the running ones, and
+// a runlet never run neither keeps another from being judged stalled nor is
+// kept from the garbage collector.
+//
+// A runlet leaves nothing in a pool that another runlet could receive. When
+// it stops, however it stops (its outputs ended, an early end such as a
+// Take, an error, Abort, Detach, or the end of Run's ctx), each pend it used
+// is emptied: its packs are dropped and units reserved for packs not yet
+// pushed are given back, unless a runlet still running uses that pend too
+// (the packs are left to it) or this runlet drains it with a [PendOutput]
+// (the packs are handed over: [Output.Pull] and a runlet run later may take
+// them). Pends keep their private sizes and limits. A runlet never run has
+// put nothing in its pools, unless its passive handles pushed it by hand.
+// [Runlet.Detach] returns the state from before the pends were emptied. A pend fed by one runlet
 // and drained by another is declared in each with [PendOutput] and
 // [PendInput] (the handles may stay unused), so Attach knows the other side
 // exists. Sharing a pool shares budget and wakes, not fate: if one runlet

@@ -12,12 +12,20 @@ import (
 // a pool is not safe for concurrent use, and they wake each other's chips
 // when one of them pushes into or pulls from a pool they share. A runlet with
 // pools of its own is a group of one.
+//
+// Every runlet of the group uses its lock from New on, but only the active
+// ones are members (see Runlet.join): a runlet joins when it is first sent
+// mail (Run's Trigger, an async completion) or first waits through a passive
+// handle, and leaves for good when it settles. So a runlet never run is no
+// member and can be collected, and a group over a pool used by many runlets
+// one after the other holds only the ones running.
 type group struct {
 	// mu is held by whichever goroutine runs a member's scheduler loop; it
 	// protects every member's scheduling state and the pools. The hot path
 	// (a sync chip's burst) runs under it without taking any other lock.
 	mu      sync.Mutex
-	members atomic.Pointer[[]*Runlet] // copy on write; added to under regMu
+	members atomic.Pointer[[]*Runlet] // copy on write, under memMu
+	memMu   sync.Mutex                // serialises changes to members; taken last
 
 	// observers counts observers between trying mu and letting it go: one
 	// that holds mu takes it for a moment and does not run the loop after
@@ -26,12 +34,22 @@ type group struct {
 	want      atomic.Bool // a member's observer asked for a fresh snapshot
 }
 
+// Membership states of a runlet (Runlet.member).
+const (
+	memberNot  int32 = iota // not joined yet
+	memberIn                // in group.members
+	memberGone              // settled: left, and never joins again
+)
+
+// noMembers is the member list of a group with none; it is never written.
+var noMembers []*Runlet
+
 // regMu serialises joining groups: reading and writing pools' Sched.
 var regMu sync.Mutex
 
-// joinGroup puts r in the group of the pools it uses (their storage pools),
-// or a new one. Pools already in two different groups cannot join one
-// runlet: that is reported by Attach.
+// joinGroup gives r the group of the pools it uses (their storage pools), or
+// a new one, without making r a member. Pools already in two different
+// groups cannot join one runlet: that is reported by Attach.
 func joinGroup(r *Runlet) {
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -58,17 +76,57 @@ func joinGroup(r *Runlet) {
 	}
 	if g == nil {
 		g = &group{}
-		g.members.Store(&[]*Runlet{})
+		g.members.Store(&noMembers)
 	}
 	for _, p := range stores {
 		if p.Sched() == nil {
 			p.SetSched(g)
 		}
 	}
+	r.g = g
+}
+
+// join makes r a member of its group, unless it is one or has settled. It is
+// called before r's mail is looked for (see kick) and before a passive handle
+// waits for a wake from another member, from any goroutine, with or without
+// mu held.
+func (r *Runlet) join() {
+	if r.member.Load() != memberNot {
+		return
+	}
+	g := r.g
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	if r.member.Load() != memberNot {
+		return
+	}
 	old := *g.members.Load()
 	members := append(append(make([]*Runlet, 0, len(old)+1), old...), r)
 	g.members.Store(&members)
-	r.g = g
+	r.member.Store(memberIn)
+}
+
+// leave removes r from its group for good. r has settled: it takes no mail,
+// wakes nobody and moves no pool any more.
+func (r *Runlet) leave() {
+	g := r.g
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	if r.member.Swap(memberGone) != memberIn {
+		return
+	}
+	old := *g.members.Load()
+	if len(old) == 1 { // r alone: the common case of runlets in turn
+		g.members.Store(&noMembers)
+		return
+	}
+	members := make([]*Runlet, 0, len(old))
+	for _, m := range old {
+		if m != r {
+			members = append(members, m)
+		}
+	}
+	g.members.Store(&members)
 }
 
 // kick runs the loop of every member with work, on this goroutine, unless
@@ -138,10 +196,12 @@ func (g *group) publishAsked() {
 }
 
 // shared reports whether another member that has not settled may still move
-// the pools r uses. Only the holder of mu calls it.
+// the pools r uses: members are the runlets that are running (or waiting
+// through a passive handle); one built and never run is none. Only the
+// holder of mu calls it.
 func (r *Runlet) shared() bool {
 	for _, m := range *r.g.members.Load() {
-		if m != r && !m.settled {
+		if m != r && m.attached && !m.settled {
 			return true
 		}
 	}
@@ -183,4 +243,65 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 type canon struct {
 	p    *pool.Pool
 	name string
+}
+
+// emptyPends empties, as r settles, the pends r leaves to nobody, so that a
+// later runlet on the same pools receives only its own packs. It leaves
+// alone a pend that r hands over (one drained by a PendOutput: its packs are
+// for a reader outside r, and Output.Pull may still take them) and one that
+// a member still running uses (its packs are that runlet's). Emptying drops
+// the packs and gives back the units reserved for packs not yet pushed
+// (Pend.Reserve); the pend's private size and limit stay, as configuration
+// that the next Attach to size the pend replaces. Only the holder of mu
+// calls it.
+func (r *Runlet) emptyPends() {
+	for i := range r.pends {
+		ps := &r.pends[i]
+		if r.handsOver(ps) || r.usedByOthers(ps.home) {
+			continue
+		}
+		for _, k := range ps.members {
+			for _, st := range r.storesOf(k[0], k[1]) {
+				// Abandon drops the packs and the reserved units, Restore
+				// makes the pend an ordinary one again.
+				st.p.Abandon(st.pend)
+				st.p.Restore(st.pend)
+			}
+		}
+	}
+}
+
+// handsOver reports whether a PendOutput drains pend ps.
+func (r *Runlet) handsOver(ps *pendSlot) bool {
+	for _, k := range ps.members {
+		if r.ext[k].out {
+			return true
+		}
+	}
+	return false
+}
+
+// usedByOthers reports whether a member other than r that has not settled
+// uses the pend whose packs live at home. Only the holder of mu calls it.
+func (r *Runlet) usedByOthers(home canon) bool {
+	for _, m := range *r.g.members.Load() {
+		if m == r || !m.attached || m.settled {
+			continue
+		}
+		if _, ok := m.canonIdx[home]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// sharesGroup reports whether a runlet other than r is a member of r's
+// group: running, and sharing r's lock.
+func (r *Runlet) sharesGroup() bool {
+	for _, m := range *r.g.members.Load() {
+		if m != r {
+			return true
+		}
+	}
+	return false
 }

@@ -432,6 +432,12 @@ func (r *Runlet) settle() {
 		}
 	}
 	r.restoreAbandoned()
+	if r.detached.Load() { // Detach shows what the pools held
+		s := r.snapshot()
+		r.detachSnap.Store(&s)
+	}
+	r.emptyPends()
+	r.leave()
 	close(r.done)
 }
 

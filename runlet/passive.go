@@ -152,6 +152,7 @@ func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
 		if ps.room == nil {
 			ps.room = make(chan struct{})
 		}
+		r.join() // another member's pull may make the room
 		return err, ps.room
 	}
 	if err := in.pend.Push(pk); err != nil {
@@ -224,6 +225,7 @@ func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) 
 	if ps.data == nil {
 		ps.data = make(chan struct{})
 	}
+	r.join() // another member's push may bring the data
 	return pk, false, ps.data
 }
 

@@ -165,7 +165,10 @@ type Runlet struct {
 	pubMu sync.Mutex
 	pubCh chan struct{} // closed at the next publication; protected by pubMu
 
-	ran atomic.Bool // a Run got past Attach
+	ran    atomic.Bool  // a Run got past Attach
+	member atomic.Int32 // memberNot, memberIn or memberGone (see group)
+	// detachSnap is the state at settle, before emptyPends, when detached.
+	detachSnap atomic.Pointer[Snapshot]
 
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
@@ -343,6 +346,9 @@ func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
 func (r *Runlet) Detach() Snapshot {
 	r.detached.Store(true)
 	r.stop(ErrDetached)
+	if s := r.detachSnap.Load(); s != nil { // settled: the pools were emptied after this
+		return *s
+	}
 	return r.Snapshot()
 }
 
@@ -352,6 +358,7 @@ func (r *Runlet) post(m mail) {
 	r.mail = append(r.mail, m)
 	r.hasMail.Store(true)
 	r.mailMu.Unlock()
+	r.join() // before kick: whoever holds mu then sees r's mail
 	r.kick()
 }
 

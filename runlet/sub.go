@@ -132,7 +132,7 @@ func (s *subState[In, Out]) start(ctx context.Context, build func() (*Runlet, *I
 		return errors.New("runlet: sub-runlet: build returned a nil runlet or handle")
 	case in.r != r || out.r != r:
 		return errors.New("runlet: sub-runlet: build returned a handle of another runlet")
-	case len(*r.g.members.Load()) > 1:
+	case r.sharesGroup():
 		// Runlets sharing a pool share one lock: the parent's stop, which
 		// waits for the sub's Run under that lock, would never return.
 		return errors.New("runlet: sub-runlet: it shares a pool with another runlet; give it pools of its own")
