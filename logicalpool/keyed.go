@@ -42,7 +42,10 @@ import (
 //     [chip.TopK]), then the END.
 //   - Memory: the packs in flight are bounded by lp's inner pool like any
 //     others (the 2n internal pends share its budget, with no private size
-//     of their own); the maps are not: they hold one entry per distinct
+//     of their own; lp.Configure(key+".in0", private, limit) and so on
+//     sizes them, and a private size of a few hundred lets each partition
+//     take longer batches, which matters with cheap updates); the maps are
+//     not: they hold one entry per distinct
 //     key, each key in one partition only, until END. A stream with an
 //     unbounded key space needs its keys bounded upstream (a Map that
 //     buckets them).
