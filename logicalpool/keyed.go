@@ -1,0 +1,248 @@
+package logicalpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+
+	"golang.org/x/exp/constraints"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
+)
+
+// KV is one key and what a keyed operator ([CountBy], [SumBy], [MapReduce],
+// [ReduceByKey]) aggregated for it. A KV is a plain value, safe to copy; the
+// zero value is the zero key with the zero aggregate.
+//
+// The keyed operators group a stream by key over n parallel partitions. Each
+// is several chips and two views of the logical pool lp, all named after key:
+//
+//	prev -> [key] -> view key.split -> key.in0 .. key.in<n-1>            (LoadBalanceByKey)
+//	     -> [key.0] .. [key.<n-1>] -> key.out0 .. key.out<n-1>            (async, one map each)
+//	     -> view key.merge -> [key.gather] -> next                        (Merge)
+//
+// The chip key (sync) calls the user's map or key function once per value
+// and hashes the key; the view sends equal keys to the same partition. Each
+// partition chip is async (Concurrency 1), so the n partitions run on n
+// goroutines; it updates its own map, one entry per distinct key it sees,
+// with no lock and no allocation per value beyond the map's growth. At END
+// each partition pushes its entries as [KV] values (REDO runs on the END
+// pack), the merge view reads the partitions as one stream with one END
+// after all of them, and the chip key.gather passes that stream on to next:
+// next gets every key exactly once and then exactly one END.
+//
+// They share one contract, which each doc comment repeats in short:
+//
+//   - The ratio is N:1: nothing is pushed to next before END, then one KV
+//     per distinct key, in no particular order (sort it, or use
+//     [chip.TopK]), then the END.
+//   - Memory: the packs in flight are bounded by lp's inner pool like any
+//     others (the 2n internal pends share its budget, with no private size
+//     of their own; lp.Configure(key+".in0", private, limit) and so on
+//     sizes them, and a private size of a few hundred lets each partition
+//     take longer batches, which matters with cheap updates); the maps are
+//     not: they hold one entry per distinct
+//     key, each key in one partition only, until END. A stream with an
+//     unbounded key space needs its keys bounded upstream (a Map that
+//     buckets them).
+//   - Errors: an error or panic in the user's map or key function fails the
+//     runlet as an error of the chip key; in a reduce function, of the
+//     partition chip (key.0, key.1, ...). Run returns it wrapped with that
+//     chip's key; KVs already pushed to next are not taken back, and no END
+//     follows them.
+//   - The returned chips are a set: add all of them to the runlet together
+//     with lp and its inner pool. Each call defines two views in lp, so a
+//     key can be used once per logical pool (a second call reports it).
+//   - n must be at least 1, the functions not nil; each call reports a
+//     mistake as an error naming key.
+type KV[K comparable, V any] struct {
+	Key   K
+	Value V
+}
+
+// String returns "key=value".
+func (kv KV[K, V]) String() string { return fmt.Sprintf("%v=%v", kv.Key, kv.Value) }
+
+// Number is what [SumBy] adds up.
+type Number interface {
+	constraints.Integer | constraints.Float
+}
+
+// partPack is what the chip key pushes to a partition: the key, the value
+// for it, and the key's hash, computed once, which picks the partition.
+type partPack[K comparable, V any] struct {
+	key  K
+	val  V
+	hash uint64
+}
+
+// partState is the state of a partition chip.
+type partState[K comparable, A any] struct {
+	m   map[K]A    // the aggregate per key; nil once END has taken it
+	out []KV[K, A] // at END: the entries left to push
+}
+
+// CountBy returns the chips that count the data values of prev per key
+// (keyOf(v)) over n parallel partitions, and push one KV{key, count} per
+// distinct key to next at END, then one END. See the keyed operators'
+// contract above: N:1; memory one map entry per distinct key; an error or
+// panic in keyOf fails the runlet as the chip key's.
+func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.PendRef, n int, keyOf func(In) (K, error)) ([]chip.Chip, error) {
+	if keyOf == nil {
+		return nil, fmt.Errorf("logicalpool: CountBy %q: nil key function", key)
+	}
+	split := func(v In) (K, struct{}, error) {
+		k, err := keyOf(v)
+		return k, struct{}{}, err
+	}
+	count := func(m map[K]int, k K, _ struct{}) error {
+		m[k]++
+		return nil
+	}
+	return keyed(lp, "CountBy", key, prev, next, n, split, count)
+}
+
+// SumBy returns the chips that add up, per key, the numbers f gives for the
+// data values of prev, over n parallel partitions, and push one KV{key, sum}
+// per distinct key to next at END, then one END. See the keyed operators'
+// contract above: N:1; memory one map entry per distinct key; an error or
+// panic in f fails the runlet as the chip key's.
+func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next chip.PendRef, n int, f func(In) (K, N, error)) ([]chip.Chip, error) {
+	if f == nil {
+		return nil, fmt.Errorf("logicalpool: SumBy %q: nil function", key)
+	}
+	add := func(m map[K]N, k K, v N) error {
+		m[k] += v
+		return nil
+	}
+	return keyed(lp, "SumBy", key, prev, next, n, f, add)
+}
+
+// MapReduce returns the chips that map each data value of prev to a key and
+// a value with mapf, reduce the values of each key with reduce over n
+// parallel partitions (the first value of a key is its initial accumulator;
+// reduce is not called for it), and push one KV{key, result} per distinct
+// key to next at END, then one END: rill's MapReduce, as chips. See the
+// keyed operators' contract above: N:1; memory one map entry per distinct
+// key; an error or panic in mapf fails the runlet as the chip key's, in
+// reduce as the partition chip's (key.0, key.1, ...). reduce runs on the
+// partition's goroutine, one call at a time per partition.
+func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, n int, mapf func(In) (K, V, error), reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+	if mapf == nil || reduce == nil {
+		return nil, fmt.Errorf("logicalpool: MapReduce %q: nil map or reduce function", key)
+	}
+	return keyed(lp, "MapReduce", key, prev, next, n, mapf, reducer[K](reduce))
+}
+
+// ReduceByKey is [MapReduce] over a stream that is already keyed: it reduces
+// the values of the KVs of prev per key with reduce, over n parallel
+// partitions, and pushes one KV{key, result} per distinct key to next at
+// END, then one END. See [KV] for the contract: N:1; memory
+// one map entry per distinct key; an error or panic in reduce fails the
+// runlet as the partition chip's (key.0, key.1, ...).
+func ReduceByKey[K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, n int, reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+	if reduce == nil {
+		return nil, fmt.Errorf("logicalpool: ReduceByKey %q: nil reduce function", key)
+	}
+	split := func(kv KV[K, V]) (K, V, error) { return kv.Key, kv.Value, nil }
+	return keyed(lp, "ReduceByKey", key, prev, next, n, split, reducer[K](reduce))
+}
+
+// reducer is the partition update of MapReduce and ReduceByKey.
+func reducer[K comparable, V any](reduce func(acc, v V) (V, error)) func(map[K]V, K, V) error {
+	return func(m map[K]V, k K, v V) error {
+		acc, ok := m[k]
+		if !ok {
+			m[k] = v
+			return nil
+		}
+		acc, err := reduce(acc, v)
+		if err != nil {
+			return err
+		}
+		m[k] = acc
+		return nil
+	}
+}
+
+// keyed builds a keyed operator (see the contract above the operators): the
+// chip key applies split to each value of prev, n partition chips apply add
+// to their maps, and the chip key.gather pushes the merged entries to next.
+func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, next chip.PendRef, n int,
+	split func(In) (K, V, error), add func(m map[K]A, k K, v V) error) ([]chip.Chip, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("logicalpool: %s %q: %d partitions, want at least 1", op, key, n)
+	}
+	if lp == nil {
+		return nil, fmt.Errorf("logicalpool: %s %q: nil logical pool", op, key)
+	}
+	ins, outs := make([]string, n), make([]string, n)
+	for i := range n {
+		ins[i] = key + ".in" + strconv.Itoa(i)
+		outs[i] = key + ".out" + strconv.Itoa(i)
+	}
+	byHash := func(p partPack[K, V]) uint64 { return p.hash }
+	if err := errors.Join(
+		LoadBalanceByKey(lp, key+".split", ins, byHash),
+		Merge[KV[K, A]](lp, key+".merge", outs),
+	); err != nil {
+		return nil, fmt.Errorf("logicalpool: %s %q: %w", op, key, err)
+	}
+	at := func(pend string) chip.PendRef { return chip.At(lp.Key(), pend) }
+	seed := maphash.MakeSeed()
+	chips := make([]chip.Chip, 0, n+2)
+	chips = append(chips, chip.Map(key, prev, at(key+".split"), func(v In) (partPack[K, V], error) {
+		k, x, err := split(v)
+		if err != nil {
+			return partPack[K, V]{}, err
+		}
+		return partPack[K, V]{key: k, val: x, hash: maphash.Comparable(seed, k)}, nil
+	}))
+	for i := range n {
+		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]), at(outs[i]), add))
+	}
+	chips = append(chips, chip.Map(key+".gather", at(key+".merge"), next, func(kv KV[K, A]) (KV[K, A], error) { return kv, nil }))
+	return chips, nil
+}
+
+// partition returns the async chip of one partition: it applies add to its
+// map for each value, and at END pushes the map's entries (REDO runs on the
+// END pack) and then the END.
+func partition[K comparable, V, A any](key string, prev, next chip.PendRef, add func(m map[K]A, k K, v V) error) chip.Chip {
+	return chip.New(chip.Config[partPack[K, V], KV[K, A], partState[K, A]]{
+		Key: key, Prev: prev, Next: next, Async: true, Concurrency: 1,
+		State: func() partState[K, A] { return partState[K, A]{m: map[K]A{}} },
+		Process: func(_ context.Context, in hints.Pack[partPack[K, V]], s *partState[K, A]) (hints.Pack[KV[K, A]], error) {
+			if in.Hint != hints.End {
+				if err := add(s.m, in.Value.key, in.Value.val); err != nil {
+					return hints.Pack[KV[K, A]]{}, err
+				}
+				return hints.Pack[KV[K, A]]{Hint: hints.Skip}, nil
+			}
+			if s.m != nil { // the first call with the END: take the entries
+				s.out = make([]KV[K, A], 0, len(s.m))
+				for k, a := range s.m {
+					s.out = append(s.out, KV[K, A]{Key: k, Value: a})
+				}
+				s.m = nil
+			}
+			if len(s.out) == 0 {
+				s.out = nil
+				return hints.Pack[KV[K, A]]{Hint: hints.End}, nil
+			}
+			kv := s.out[len(s.out)-1]
+			s.out = s.out[:len(s.out)-1]
+			return hints.Pack[KV[K, A]]{Value: kv, Hint: hints.Redo}, nil // then called again with the END
+		},
+		Describe: func(s *partState[K, A]) string {
+			if s.m == nil {
+				return fmt.Sprintf("[%d keys left to push]", len(s.out))
+			}
+			return fmt.Sprintf("[%d keys]", len(s.m))
+		},
+	})
+}
