@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
@@ -81,7 +82,7 @@ type probe struct {
 	after func()
 }
 
-func (c *probe) Bind(b chip.Binding) (chip.Runner, error) {
+func (c *probe) Bind(b engine.Binding) (engine.Runner, error) {
 	r, err := c.Chip.Bind(b)
 	if err != nil {
 		return nil, err
@@ -90,11 +91,11 @@ func (c *probe) Bind(b chip.Binding) (chip.Runner, error) {
 }
 
 type probeRunner struct {
-	chip.Runner
+	engine.Runner
 	after func()
 }
 
-func (r *probeRunner) Run(budget int) chip.Result {
+func (r *probeRunner) Run(budget int) engine.Result {
 	res := r.Runner.Run(budget)
 	r.after()
 	return res

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
@@ -276,7 +277,7 @@ func safeSpec(c chip.Chip) (sp chip.Spec, err error) {
 	return c.Spec(), nil
 }
 
-func safeBind(c chip.Chip, b chip.Binding) (run chip.Runner, err error) {
+func safeBind(c chip.Chip, b engine.Binding) (run engine.Runner, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("bind panicked (a State factory?): %v", v)

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 
 	"github.com/runlet/runlet/chip"
@@ -16,7 +17,7 @@ import (
 type slot struct {
 	key      string
 	spec     chip.Spec
-	run      chip.Runner
+	run      engine.Runner
 	host     host
 	prevPend int32 // index into Runlet.pends
 	nextPend int32
@@ -179,34 +180,34 @@ func (r *Runlet) runChip(i int32) {
 		return
 	}
 	switch res.Wait {
-	case chip.WaitPrev:
+	case engine.WaitPrev:
 		r.stats.PullMiss++
 		if !s.onPend {
 			s.onPend = true
 			p := &r.pends[s.prevPend]
 			p.waiters = append(p.waiters, i)
 		}
-	case chip.WaitNext:
+	case engine.WaitNext:
 		r.stats.PushMiss++
 		if !s.onPool {
 			s.onPool = true
 			p := &r.pslots[s.nextPool]
 			p.waiters = append(p.waiters, i)
 		}
-	case chip.WaitBusy:
+	case engine.WaitBusy:
 		r.stats.StatMiss++
 	}
 	if res.After > 0 {
 		r.arm(i, res.After)
 	}
 	if !paused {
-		if res.Wake&chip.WakeSelf != 0 {
+		if res.Wake&engine.WakeSelf != 0 {
 			r.fast.pushFront(i)
 		}
-		if res.Wake&chip.WakeNext != 0 {
+		if res.Wake&engine.WakeNext != 0 {
 			r.wakePend(s.nextPend)
 		}
-		if res.Wake&chip.WakePrev != 0 {
+		if res.Wake&engine.WakePrev != 0 {
 			r.wakePool(s.prevPool)
 		}
 	}

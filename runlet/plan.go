@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
@@ -267,7 +268,7 @@ func (c *compiler) bindChips() {
 			continue
 		}
 		s := &c.plan.slots[i]
-		run, err := safeBind(ch, chip.Binding{
+		run, err := safeBind(ch, engine.Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
 			Ctx: c.r.ctx, Host: &s.host,
 		})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/logicalpool"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
@@ -1025,7 +1026,7 @@ type watched struct {
 	w *watch
 }
 
-func (c *watched) Bind(b chip.Binding) (chip.Runner, error) {
+func (c *watched) Bind(b engine.Binding) (engine.Runner, error) {
 	run, err := c.Chip.Bind(b)
 	if err != nil {
 		return nil, err
@@ -1036,7 +1037,7 @@ func (c *watched) Bind(b chip.Binding) (chip.Runner, error) {
 }
 
 type watchedRunner struct {
-	chip.Runner
+	engine.Runner
 	key     string
 	w       *watch
 	ended   bool
@@ -1054,7 +1055,7 @@ func (w *watch) runner(key string) *watchedRunner {
 	return nil
 }
 
-func (r *watchedRunner) Run(budget int) chip.Result {
+func (r *watchedRunner) Run(budget int) engine.Result {
 	w := r.w
 	if w.invalid {
 		w.violations = append(w.violations, fmt.Sprintf("chip %s ran after chip %s failed: %v", r.key, w.firstKey, w.firstErr))

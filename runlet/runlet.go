@@ -375,7 +375,7 @@ func (r *Runlet) release() {
 	r.g.kick()
 }
 
-// host is a chip's view of the runlet (chip.Host).
+// host is a chip's view of the runlet (engine.Host).
 type host struct {
 	r   *Runlet
 	idx int32
@@ -389,4 +389,6 @@ func (h *host) Go(f func()) {
 	}()
 }
 
-func (h *host) Wake(chip.Runner) { h.r.post(mail{chip: h.idx}) }
+func (h *host) Wake() { h.r.post(mail{chip: h.idx}) }
+
+func (h *host) Stop(err error) { h.r.stop(err) }

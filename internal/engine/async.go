@@ -1,4 +1,4 @@
-package chip
+package engine
 
 import (
 	"context"
@@ -198,7 +198,7 @@ func (r *runner[In, Out, S]) dispatch(b *batch[In, Out], share int) {
 			r.host.Go(r.work)
 		}
 	}
-	// Every batch expects (pool.Pend.Expect) as many outputs as it may
+	// Every batch expects (Pend.Expect) as many outputs as it may
 	// make, so that later batches and other producers see the room it
 	// will take. Until the chip is seen to fan out, that is one output
 	// per input, and a REDO run is cut there; from then on a run may
@@ -446,7 +446,7 @@ func (r *runner[In, Out, S]) work() {
 		a.mu.Lock()
 		a.done = append(a.done, b)
 		a.mu.Unlock()
-		r.host.Wake(r)
+		r.host.Wake()
 	}
 }
 
