@@ -51,12 +51,12 @@ func TestAsyncChipKeepsToThePendBound(t *testing.T) {
 						return hints.SkipOf[struct{}](), nil
 					},
 				})
-				var b *pool.Pend[int]
+				var b *engine.Pend[int]
 				r := runlet.New([]*pool.Pool{p}, []chip.Chip{
 					chip.FromSlice("in", chip.At("P", "a"), vals),
 					&probe{Chip: m, after: func() {
 						if b == nil {
-							b, _ = pool.Get[int](p, "b")
+							b, _ = engine.Get[int]((*engine.Pool)(p), "b")
 						}
 						high = max(high, b.Size())
 					}},
@@ -102,7 +102,7 @@ func (r *probeRunner) Run(budget int) engine.Result {
 }
 
 // Async chips sharing a pool do not each take its whole room: the packs one
-// has in flight count in the others' room (pool.Pend.Expect). Two chips of
+// has in flight count in the others' room (engine.Pend.Expect). Two chips of
 // 4 workers each feeding a pool limited to 16 keep it within the bound
 // max(limit, private sizes) + per pend (one pack per worker + END).
 func TestAsyncChipsSharingAPoolKeepToItsBound(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 // PendRef names the pend a chip pulls from or pushes to, and optionally sizes
 // it. The zero SizePrivate reserves nothing and the zero SizeLimit means no
-// pend limit (see [pool.Pool.Configure]).
+// pend limit (see "Accounting" in package pool).
 //
 // A PendRef is a plain comparable value, safe to copy and use from any
 // goroutine; its zero value names no pend, which Attach refuses.

@@ -56,8 +56,7 @@
 // duplicate feeding a join, say) needs room for what one branch must hold
 // while the other catches up; without it the flow stalls, which Run reports
 // as runlet.ErrStalled with the state. Reserve that room with private sizes
-// on the viewees (pool.Pool.Configure on the inner pool, or the sizes of a
-// chip's pend reference to the viewee).
+// on the viewees (the sizes of a chip's pend reference to the viewee).
 //
 // # Errors
 //

@@ -1,18 +1,21 @@
 package runlet
 
-import "github.com/runlet/runlet/pool"
+import (
+	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
+)
 
 // A pend whose readers have all ended early (a Take, or a join ended by its
 // shorter side) will never be read again. Its packs would hold the pool's
 // budget for good, and a Duplicate that also feeds it would be held back by
 // its limit, stalling the branches still reading. So the scheduler abandons
-// it (pool.Pool.Abandon): its packs are dropped, later pushes are
+// it (engine.Pool.Abandon): its packs are dropped, later pushes are
 // discarded, and a load-balancing view stops picking it. Abandoned pends are
 // restored when the runlet stops, so that a pool can serve another runlet.
 
 // storage is one pend where packs live: a count or byte pool and a key.
 type storage struct {
-	p    *pool.Pool
+	p    *engine.Pool
 	pend string
 }
 
@@ -29,7 +32,7 @@ func (r *Runlet) storesOf(poolKey, pend string) []storage {
 // storesIn resolves pend of pool p to the pends its packs live in: a view's
 // viewees, a logical pool's key in its inner pool, or the pend itself;
 // nothing for the IO pool or a nil pool.
-func storesIn(p *pool.Pool, pend string) []storage {
+func storesIn(p *engine.Pool, pend string) []storage {
 	switch {
 	case p == nil || p.Kind() == pool.IO:
 		return nil
@@ -96,7 +99,7 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	return self, group
 }
 
-func canonOf(p *pool.Pool, pend string) canon {
+func canonOf(p *engine.Pool, pend string) canon {
 	hp, name := p.Home(pend)
 	return canon{hp, name}
 }

@@ -59,7 +59,7 @@ func (r *Runlet) Attach() error {
 type compiler struct {
 	r       *Runlet
 	errs    []error
-	pools   []*pool.Pool     // the runlet's pools, then the IO pool if a chip names it
+	pools   []*engine.Pool   // the runlet's pools, then the IO pool if a chip names it
 	poolIdx map[string]int32 // pool key -> index in pools
 
 	chips   []chip.Chip // the runlet's chips; nil where the chip is nil or its Spec failed
@@ -90,14 +90,14 @@ type sizing struct {
 func (c *compiler) bad(format string, a ...any) { c.errs = append(c.errs, fmt.Errorf(format, a...)) }
 
 // poolOf returns the pool with key, or nil.
-func (c *compiler) poolOf(key string) *pool.Pool {
+func (c *compiler) poolOf(key string) *engine.Pool {
 	if i, ok := c.poolIdx[key]; ok {
 		return c.pools[i]
 	}
 	return nil
 }
 
-// checkPools accepts the runlet's pools: not nil, valid (pool.Pool.Check),
+// checkPools accepts the runlet's pools: not nil, valid (engine.Pool.Check),
 // one per key, and the IO key for the IO pool only.
 func (c *compiler) checkPools() {
 	for i, p := range c.r.pools {
@@ -183,7 +183,7 @@ func (c *compiler) checkRef(name, what string, ref chip.PendRef, io string) {
 	if ref.Pool == pool.IOKey {
 		if _, ok := c.poolIdx[pool.IOKey]; !ok {
 			c.poolIdx[pool.IOKey] = int32(len(c.pools))
-			c.pools = append(c.pools, pool.NewIO())
+			c.pools = append(c.pools, engine.NewPool(pool.IOKey, pool.IO, 0))
 		}
 		if ref.Pend != io {
 			c.bad("chip %q: %s %s: on the IO pool a chip's %s pend must be %q", name, what, ref, what, io)

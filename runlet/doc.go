@@ -46,7 +46,7 @@
 // END from it. A pend fed by several producers (chips, or chips and a
 // [PendInput]) hands out no END before all of them have ended: Attach counts
 // them, and the pend queues one END carrying the counts of all, after the
-// last value (see [pool.Pool.SetProducers]).
+// last value.
 //
 // When a chip ends and no other chip (and no PendOutput) reads its prev
 // pend, the chips that feed that pend are ended too, and so on upstream:
@@ -86,7 +86,7 @@
 // its next pend by one result (an END counts one, whatever its Count), and an async
 // chip by one pack per worker: its batches, and the REDO runs in them, are
 // cut to shares of the room left in the next pend, and the packs in flight
-// count in the pool's room (pool.Pend.Expect). An ordered 1:N chip never
+// count in the pool's room (see "Accounting" in package pool). An ordered 1:N chip never
 // splits a REDO run, so a long run may pass that. Worst-case memory is the
 // pools' bounds plus the packs async chips have taken out of their prev
 // pends for their workers.

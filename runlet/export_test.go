@@ -1,13 +1,16 @@
 package runlet
 
-import "github.com/runlet/runlet/pool"
+import (
+	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
+)
 
 // GroupMembers returns how many runlets the scheduling group of p holds, or
 // -1 when p has none.
 func GroupMembers(p *pool.Pool) int {
 	regMu.Lock()
 	defer regMu.Unlock()
-	g, _ := p.Sched().(*group)
+	g, _ := (*engine.Pool)(p).Sched().(*group)
 	if g == nil {
 		return -1
 	}

@@ -684,11 +684,11 @@ func (c *fzConfig) stores(ref chip.PendRef) []fzStore {
 	if vw, ok := c.views[p][ref.Pend]; ok {
 		out := make([]fzStore, len(vw.viewees))
 		for i, v := range vw.viewees {
-			out[i] = fzStore{p.Inner(), v}
+			out[i] = fzStore{innerOf(p), v}
 		}
 		return out
 	}
-	return []fzStore{{p.Inner(), ref.Pend}}
+	return []fzStore{{innerOf(p), ref.Pend}}
 }
 
 // endless reports whether the flow may never end: a chip other than a

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // group is the runlets that share storage pools: they share one lock, since
@@ -53,7 +53,7 @@ var regMu sync.Mutex
 func joinGroup(r *Runlet) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	var stores []*pool.Pool
+	var stores []*engine.Pool
 	for _, p := range r.pools {
 		if p == nil {
 			continue
@@ -241,7 +241,7 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 // canon is where a pend's packs live: its storage pool and the name of its
 // pend, or of the view group it belongs to, there.
 type canon struct {
-	p    *pool.Pool
+	p    *engine.Pool
 	name string
 }
 

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/internal/engine"
-	"github.com/runlet/runlet/pool"
 
 	"github.com/runlet/runlet/chip"
 )
@@ -45,7 +44,7 @@ type pendSlot struct {
 // poolSlot is the scheduler's record of a pool: who waits for room in it.
 type poolSlot struct {
 	key     string
-	pool    *pool.Pool    // the storage pool
+	pool    *engine.Pool  // the storage pool
 	waiters []int32       // chips waiting for a pull (their next pend is limited)
 	room    chan struct{} // closed on the next pull, for PushWait; nil if nobody waits
 }
@@ -154,7 +153,7 @@ func (r *Runlet) runChip(i int32) {
 		if !s.idle && !r.stopping {
 			// Ended early by endUpstream with work in flight: settle what
 			// has finished as it lands, so that it stops counting in its
-			// next pool (pool.Pend.Expect) long before the runlet stops.
+			// next pool (engine.Pend.Expect) long before the runlet stops.
 			idle, late := s.run.Halt()
 			s.idle = idle
 			if late != nil {

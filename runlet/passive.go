@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
@@ -16,7 +17,7 @@ import (
 // The zero value is not usable. An Input must not be copied after first use.
 type Input[T any] struct {
 	r    *Runlet
-	pend *pool.Pend[T]
+	pend *engine.Pend[T]
 	key  [2]string
 }
 
@@ -28,7 +29,7 @@ type Input[T any] struct {
 // The zero value is not usable. An Output must not be copied after first use.
 type Output[T any] struct {
 	r    *Runlet
-	pend *pool.Pend[T]
+	pend *engine.Pend[T]
 	key  [2]string
 }
 
@@ -40,7 +41,7 @@ func PendInput[T any](r *Runlet, poolKey, pendKey string) (*Input[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	pd, err := pool.Get[T](p, pendKey)
+	pd, err := engine.Get[T](p, pendKey)
 	if err != nil {
 		return nil, fmt.Errorf("runlet: PendInput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
@@ -54,7 +55,7 @@ func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	pd, err := pool.Get[T](p, pendKey)
+	pd, err := engine.Get[T](p, pendKey)
 	if err != nil {
 		return nil, fmt.Errorf("runlet: PendOutput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
@@ -62,7 +63,7 @@ func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
 }
 
 // handlePend finds the pool of a handle and records the external use.
-func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*pool.Pool, error) {
+func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*engine.Pool, error) {
 	r.g.mu.Lock()
 	defer r.release()
 	what := "PendOutput"
@@ -72,7 +73,7 @@ func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*pool.Pool, error
 	if poolKey == pool.IOKey {
 		return nil, fmt.Errorf("runlet: %s: pend %q: the IO pool cannot be fed or drained by hand", what, pendKey)
 	}
-	var p *pool.Pool
+	var p *engine.Pool
 	for _, q := range r.pools {
 		if q != nil && q.Key() == poolKey {
 			p = q

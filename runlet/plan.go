@@ -18,16 +18,16 @@ import (
 // scheduler then changes only the records' run-time fields (wait lists,
 // ended, timers), never the shape.
 type plan struct {
-	slots       []slot               // one per chip, in chip order
-	pends       []pendSlot           // one per home: a pend, or a view group
-	pslots      []poolSlot           // one per storage pool
-	poolIdx     map[string]int32     // pool key -> index in Runlet.pools
-	pendIdx     map[[2]string]int32  // (pool key, pend key) as chips and handles name it -> index in pends
-	pslotIdx    map[*pool.Pool]int32 // storage pool -> index in pslots
-	canonIdx    map[canon]int32      // a pend's home -> index in pends
-	readIdx     map[canon][]int32    // a storage pend's home -> the chips that read a pend of it, in chip order
-	pendReaders [][]int32            // per pend: the chips whose prev it is, in chip order
-	pendFeeders [][]int32            // per pend: the chips whose next it is, in chip order
+	slots       []slot                 // one per chip, in chip order
+	pends       []pendSlot             // one per home: a pend, or a view group
+	pslots      []poolSlot             // one per storage pool
+	poolIdx     map[string]int32       // pool key -> index in Runlet.pools
+	pendIdx     map[[2]string]int32    // (pool key, pend key) as chips and handles name it -> index in pends
+	pslotIdx    map[*engine.Pool]int32 // storage pool -> index in pslots
+	canonIdx    map[canon]int32        // a pend's home -> index in pends
+	readIdx     map[canon][]int32      // a storage pend's home -> the chips that read a pend of it, in chip order
+	pendReaders [][]int32              // per pend: the chips whose prev it is, in chip order
+	pendFeeders [][]int32              // per pend: the chips whose next it is, in chip order
 }
 
 // stores resolves a reference to the storage pends it stands for, and
@@ -139,7 +139,7 @@ func (c *compiler) resolveHandles() {
 // one pend must agree), keeps every pool's private total within maxReserved,
 // and configures the pends. Negative sizes were reported by the check phase.
 func (c *compiler) sizePends() {
-	reserved := map[*pool.Pool]int{} // private sizes so far, by storage pool
+	reserved := map[*engine.Pool]int{} // private sizes so far, by storage pool
 	for _, k := range c.storeOrder {
 		sizes := c.uses[k].sizes
 		if len(sizes) == 0 {
@@ -171,7 +171,7 @@ func (c *compiler) sizePends() {
 
 // pslotOf returns the index of storage pool p's record, making it on first
 // use.
-func (c *compiler) pslotOf(p *pool.Pool) int32 {
+func (c *compiler) pslotOf(p *engine.Pool) int32 {
 	pl := &c.plan
 	i, ok := pl.pslotIdx[p]
 	if !ok {
@@ -218,7 +218,7 @@ func (c *compiler) indexWakes() {
 	pl := &c.plan
 	pl.poolIdx = c.poolIdx
 	pl.pendIdx, pl.canonIdx = map[[2]string]int32{}, map[canon]int32{}
-	pl.pslotIdx, pl.readIdx = map[*pool.Pool]int32{}, map[canon][]int32{}
+	pl.pslotIdx, pl.readIdx = map[*engine.Pool]int32{}, map[canon][]int32{}
 	pl.slots = make([]slot, len(c.chips))
 	for i, ch := range c.chips {
 		if ch == nil {

@@ -996,14 +996,14 @@ func (w *watch) stores(ref chip.PendRef) []storage {
 		if p.Kind() != pool.Logical {
 			return []storage{{p, ref.Pend}}
 		}
-		if viewees, _, _, ok := p.ViewOf(ref.Pend); ok {
+		if viewees, _, _, ok := (*engine.Pool)(p).ViewOf(ref.Pend); ok {
 			var out []storage
 			for _, v := range viewees {
-				out = append(out, storage{p.Inner(), v})
+				out = append(out, storage{innerOf(p), v})
 			}
 			return out
 		}
-		return []storage{{p.Inner(), ref.Pend}}
+		return []storage{{innerOf(p), ref.Pend}}
 	}
 	return nil
 }
@@ -1011,10 +1011,10 @@ func (w *watch) stores(ref chip.PendRef) []storage {
 // sizeOf returns a function reporting the size of a pend of ints or of
 // batches of ints.
 func sizeOf(p *pool.Pool, key string) func() int {
-	if pd, err := pool.Get[int](p, key); err == nil {
+	if pd, err := engine.Get[int]((*engine.Pool)(p), key); err == nil {
 		return pd.Size
 	}
-	if pd, err := pool.Get[[]int](p, key); err == nil {
+	if pd, err := engine.Get[[]int]((*engine.Pool)(p), key); err == nil {
 		return pd.Size
 	}
 	panic(fmt.Sprintf("pend %s@%s holds neither int nor []int", key, p.Key()))

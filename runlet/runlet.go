@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
@@ -122,7 +123,7 @@ type Config struct {
 // scheduler (they change the pools it works on): they must not be called
 // from inside a sync chip's process, whose goroutine is the scheduler's.
 type Runlet struct {
-	pools []*pool.Pool
+	pools []*engine.Pool
 	chips []chip.Chip
 	cfg   Config
 
@@ -229,9 +230,13 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 	if cfg.Budget <= 0 {
 		cfg.Budget = 1024
 	}
+	eps := make([]*engine.Pool, len(pools))
+	for i, p := range pools {
+		eps[i] = (*engine.Pool)(p)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runlet{
-		pools: pools, chips: chips, cfg: cfg,
+		pools: eps, chips: chips, cfg: cfg,
 		ctx: ctx, cancel: cancel,
 		done: make(chan struct{}), attachCh: make(chan struct{}), failed: -1,
 		ext: map[[2]string]extUse{},

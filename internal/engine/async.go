@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
 )
 
 // MaxBatch is the most packs an async chip hands a worker at once.
@@ -79,7 +78,7 @@ type async[In, Out any] struct {
 	// its Room accounts for them, and for other producers' in the pool.
 	// Nil when the next pend cannot (a view, a byte pool, the IO output):
 	// the chip then takes its own packs in flight off the room.
-	next *pool.Pend[Out]
+	next *Pend[Out]
 
 	// Ordered chips only.
 	ordered bool
@@ -163,7 +162,7 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 	// would let the first worker to free up take everything and run it
 	// alone while the others wait (fatal for blocking work).
 	size = min(a.maxBatch(), (avail+a.n-1)/a.n)
-	if r.prev.Len() == pool.Unlimited {
+	if r.prev.Len() == Unlimited {
 		// An async input chip waits on the world (a channel, a reader)
 		// for each value: a batch would hold early values back until the
 		// batch is full, so each call is its own batch.

@@ -15,6 +15,11 @@
 //     hints and points here.
 //   - The seam the scheduler drives a bound chip through: [Binding], [Host],
 //     [Runner], [Result], [Wake] and [Wait].
+//   - The storage: [Pool] with its accounting, the typed [Pend] rings and
+//     every call that moves packs through them (push, pull, span, slots and
+//     commit, expect, reserve and release, abandon and restore, the END
+//     fan-in count), and the mechanism of a logical pool's views
+//     ([Pool.DefineView], [View], [Pool.Home]).
 //   - [PanicError], which every recovered panic of a user function becomes
 //     (package chip re-exports it as chip.PanicError).
 //
@@ -27,7 +32,14 @@
 //
 // # Which package knows which
 //
-// engine imports hints and pool; chip imports engine to build a [Func] from
-// its generic Config; runlet drives Runners through this seam. Nothing here
-// imports chip or runlet.
+// engine imports only hints. Package pool is the user's side of the
+// storage: pool.Pool is defined on [Pool] (type Pool engine.Pool), so the
+// two are one pointer converted for free, and its method set holds only
+// the accounting reads; pool.Kind, pool.Snapshot and pool.PendSnapshot are
+// aliases of the types here. So pool imports engine, not the other way
+// round: the storage types must live where their engine-only methods can
+// be exported to the module and hidden from users. chip imports engine to
+// build a [Func] from its generic Config; logicalpool builds its views on
+// [Pend] and [View]; runlet drives Runners through the seam above. Nothing
+// here imports chip, logicalpool or runlet.
 package engine

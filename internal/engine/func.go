@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
 )
 
 // Func is a step made of a process function: the engine's form of a chip
@@ -56,12 +55,12 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	}
 	var err error
 	if b.Prev != nil {
-		if r.prev, err = pool.Get[In](b.Prev, f.PrevPend); err != nil {
+		if r.prev, err = Get[In](b.Prev, f.PrevPend); err != nil {
 			errs = append(errs, fmt.Errorf("prev: %w", err))
 		}
 	}
 	if b.Next != nil {
-		if r.next, err = pool.Get[Out](b.Next, f.NextPend); err != nil {
+		if r.next, err = Get[Out](b.Next, f.NextPend); err != nil {
 			errs = append(errs, fmt.Errorf("next: %w", err))
 		}
 	}
@@ -98,8 +97,8 @@ type runner[In, Out, S any] struct {
 	cfg   *Func[In, Out, S]
 	ctx   context.Context
 	host  Host
-	prev  *pool.Pend[In]
-	next  *pool.Pend[Out]
+	prev  *Pend[In]
+	next  *Pend[Out]
 	state S // shared with workers of an async chip while they run
 
 	held     hints.Pack[In] // the running pack of a sync chip

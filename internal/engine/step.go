@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"time"
-
-	"github.com/runlet/runlet/pool"
 )
 
 // Step is what a chip declaration gives the engine: Bind makes a fresh
@@ -19,7 +17,7 @@ type Step interface {
 // A Binding is a plain value, made by the runlet for one Bind call; the zero
 // value binds to no pool (Bind then reports what it could not resolve).
 type Binding struct {
-	Prev, Next *pool.Pool // the pools named by Spec; nil when unknown (the runlet reports that)
+	Prev, Next *Pool // the pools named by Spec; nil when unknown (the runlet reports that)
 	// Ctx is passed to every process call; the runlet cancels it when it
 	// stops (END, first error, Abort, Detach or Run's ctx).
 	Ctx  context.Context
