@@ -5,14 +5,7 @@ import (
 	"time"
 )
 
-// Step is what a chip declaration gives the engine: Bind makes a fresh
-// [Runner] with fresh state each time. The chip package's Chip interface is
-// this method plus Spec, which only the front reads.
-type Step interface {
-	Bind(b Binding) (Runner, error)
-}
-
-// Binding is what a runlet hands a chip in a step's Bind.
+// Binding is what a runlet hands a chip in [Chip.Bind].
 //
 // A Binding is a plain value, made by the runlet for one Bind call; the zero
 // value binds to no pool (Bind then reports what it could not resolve).
