@@ -1,5 +1,9 @@
-// Package runlet is the scheduler: it owns a graph of chips and pools and
-// decides which chip runs next.
+// Package runlet is the front of the scheduler: it owns a graph of chips and
+// pools and lets you wire, run, steer and observe it. The scheduler itself
+// (the loop, the wake lists, the mailbox, the scheduling groups, the Attach
+// compiler, the run of each chip) lives in the module's internal/engine
+// package; [Runlet] is defined on the engine's runlet, and the calls here
+// are thin over it.
 //
 // # Concepts
 //
@@ -31,7 +35,9 @@
 // that pend's push-waiters), checks the next pend's limit (a push miss if
 // limited: the chip keeps the pulled pack, idle, and waits in the next pool's
 // pull-waiters), and calls the process function. What happens then depends
-// on the hint it returned:
+// on the hint it returned (decided in one place per path that runs a
+// process function, in the engine's chip runner: runSync and span for sync
+// chips, process on an async chip's worker):
 //
 //	returned  pushed downstream      self to the   push-waiters of    pull-waiters of
 //	hint                             fast front    next pend (fast)   prev pool (slow)

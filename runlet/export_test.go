@@ -7,12 +7,4 @@ import (
 
 // GroupMembers returns how many runlets the scheduling group of p holds, or
 // -1 when p has none.
-func GroupMembers(p *pool.Pool) int {
-	regMu.Lock()
-	defer regMu.Unlock()
-	g, _ := (*engine.Pool)(p).Sched().(*group)
-	if g == nil {
-		return -1
-	}
-	return len(*g.members.Load())
-}
+func GroupMembers(p *pool.Pool) int { return engine.GroupMembers((*engine.Pool)(p)) }

@@ -1,6 +1,7 @@
-// Package engine runs chips: it is the one place that decides what a chip
-// does with each pack and each hint, and how an async chip's workers get
-// their work and hand back their results.
+// Package engine is the scheduler of runlet: the one place that decides
+// which chip runs next, what a chip does with each pack and each hint, how an
+// async chip's workers get their work and hand back their results, and how
+// packs are stored and counted.
 //
 // # What it owns
 //
@@ -20,13 +21,30 @@
 //     commit, expect, reserve and release, abandon and restore, the END
 //     fan-in count), and the mechanism of a logical pool's views
 //     ([Pool.DefineView], [View], [Pool.Home]).
+//   - The scheduler: [Runlet] with its loop and wake lists (loop.go), the
+//     mailbox other goroutines post to (runlet.go), timers, the scheduling
+//     groups that let runlets share pools and a lock (group.go), ending and
+//     abandoning pends upstream of an ended chip (abandon.go), the END
+//     fan-in count and the cycle check (fanin.go), and the passive handles'
+//     plumbing ([Input], [Output]).
+//   - Attach, a compiler from pools and chips to an immutable plan in named
+//     phases (attach.go, plan.go).
+//   - What observers read without waiting for the loop: the published
+//     [RunletSnapshot] and the stop note (describe.go). The loop is found on
+//     a goroutine's stack by the name of (*Runlet).loop, so it must stay a
+//     method of that name.
 //   - [PanicError], which every recovered panic of a user function becomes
 //     (package chip re-exports it as chip.PanicError).
 //
 // # Why internal
 //
 // These types are the scheduler's, not a user's: a user declares chips with
-// package chip and runs them with package runlet. Keeping them internal
+// package chip, pools with package pool and logicalpool, and runs them with
+// package runlet. Those packages define their user types on the engine's
+// (pool.Pool on [Pool], runlet.Runlet on [Runlet], runlet.Input on [Input]:
+// one pointer, converted for free) and give them only the user's methods,
+// so the exported methods here, which the front packages call, are out of a
+// user's reach. Keeping them internal
 // lets the scheduler and the chips change together without an exported
 // name that only the engine may call.
 //
@@ -40,6 +58,6 @@
 // round: the storage types must live where their engine-only methods can
 // be exported to the module and hidden from users. chip imports engine to
 // build a [Func] from its generic Config; logicalpool builds its views on
-// [Pend] and [View]; runlet drives Runners through the seam above. Nothing
-// here imports chip, logicalpool or runlet.
+// [Pend] and [View]; runlet is the front over [Runlet]. Nothing here
+// imports chip, pool, logicalpool or runlet.
 package engine

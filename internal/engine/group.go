@@ -1,11 +1,9 @@
-package runlet
+package engine
 
 import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/runlet/runlet/internal/engine"
 )
 
 // group is the runlets that share storage pools: they share one lock, since
@@ -53,7 +51,7 @@ var regMu sync.Mutex
 func joinGroup(r *Runlet) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	var stores []*engine.Pool
+	var stores []*Pool
 	for _, p := range r.pools {
 		if p == nil {
 			continue
@@ -241,7 +239,7 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 // canon is where a pend's packs live: its storage pool and the name of its
 // pend, or of the view group it belongs to, there.
 type canon struct {
-	p    *engine.Pool
+	p    *Pool
 	name string
 }
 
@@ -295,9 +293,9 @@ func (r *Runlet) usedByOthers(home canon) bool {
 	return false
 }
 
-// sharesGroup reports whether a runlet other than r is a member of r's
+// SharesGroup reports whether a runlet other than r is a member of r's
 // group: running, and sharing r's lock.
-func (r *Runlet) sharesGroup() bool {
+func (r *Runlet) SharesGroup() bool {
 	for _, m := range *r.g.members.Load() {
 		if m != r {
 			return true

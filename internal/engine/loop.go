@@ -1,4 +1,4 @@
-package runlet
+package engine
 
 import (
 	"errors"
@@ -6,17 +6,13 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"time"
-
-	"github.com/runlet/runlet/internal/engine"
-
-	"github.com/runlet/runlet/chip"
 )
 
 // slot is the scheduler's record of a chip.
 type slot struct {
 	key      string
-	spec     chip.Spec
-	run      engine.Runner
+	spec     Spec
+	run      Runner
 	host     host
 	prevPend int32 // index into Runlet.pends
 	nextPend int32
@@ -44,7 +40,7 @@ type pendSlot struct {
 // poolSlot is the scheduler's record of a pool: who waits for room in it.
 type poolSlot struct {
 	key     string
-	pool    *engine.Pool  // the storage pool
+	pool    *Pool         // the storage pool
 	waiters []int32       // chips waiting for a pull (their next pend is limited)
 	room    chan struct{} // closed on the next pull, for PushWait; nil if nobody waits
 }
@@ -153,7 +149,7 @@ func (r *Runlet) runChip(i int32) {
 		if !s.idle && !r.stopping {
 			// Ended early by endUpstream with work in flight: settle what
 			// has finished as it lands, so that it stops counting in its
-			// next pool (engine.Pend.Expect) long before the runlet stops.
+			// next pool (Pend.Expect) long before the runlet stops.
 			idle, late := s.run.Halt()
 			s.idle = idle
 			if late != nil {
@@ -179,34 +175,34 @@ func (r *Runlet) runChip(i int32) {
 		return
 	}
 	switch res.Wait {
-	case engine.WaitPrev:
+	case WaitPrev:
 		r.stats.PullMiss++
 		if !s.onPend {
 			s.onPend = true
 			p := &r.pends[s.prevPend]
 			p.waiters = append(p.waiters, i)
 		}
-	case engine.WaitNext:
+	case WaitNext:
 		r.stats.PushMiss++
 		if !s.onPool {
 			s.onPool = true
 			p := &r.pslots[s.nextPool]
 			p.waiters = append(p.waiters, i)
 		}
-	case engine.WaitBusy:
+	case WaitBusy:
 		r.stats.StatMiss++
 	}
 	if res.After > 0 {
 		r.arm(i, res.After)
 	}
 	if !paused {
-		if res.Wake&engine.WakeSelf != 0 {
+		if res.Wake&WakeSelf != 0 {
 			r.fast.pushFront(i)
 		}
-		if res.Wake&engine.WakeNext != 0 {
+		if res.Wake&WakeNext != 0 {
 			r.wakePend(s.nextPend)
 		}
-		if res.Wake&engine.WakePrev != 0 {
+		if res.Wake&WakePrev != 0 {
 			r.wakePool(s.prevPool)
 		}
 	}
@@ -494,7 +490,7 @@ func (d *deque) reset() { d.head, d.n = 0, 0 }
 func (r *Runlet) report(err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			perr := &onErrorPanic{panic: &chip.PanicError{Value: v, Stack: debug.Stack()}, reported: err}
+			perr := &onErrorPanic{panic: &PanicError{Value: v, Stack: debug.Stack()}, reported: err}
 			if r.err == nil && !r.settled {
 				r.err = perr
 				r.beginStop()
@@ -520,7 +516,7 @@ func (r *Runlet) closeFailed(err error) {
 // onErrorPanic is a panic of Config.OnError while it was given reported.
 // errors.As reaches both the panic and reported.
 type onErrorPanic struct {
-	panic    *chip.PanicError
+	panic    *PanicError
 	reported error
 }
 

@@ -1,14 +1,10 @@
-package runlet
+package engine
 
 import (
 	"cmp"
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/runlet/runlet/chip"
-	"github.com/runlet/runlet/internal/engine"
-	"github.com/runlet/runlet/pool"
 )
 
 // plan is what Attach compiles a runlet's pools and chips into: the
@@ -18,24 +14,24 @@ import (
 // scheduler then changes only the records' run-time fields (wait lists,
 // ended, timers), never the shape.
 type plan struct {
-	slots       []slot                 // one per chip, in chip order
-	pends       []pendSlot             // one per home: a pend, or a view group
-	pslots      []poolSlot             // one per storage pool
-	poolIdx     map[string]int32       // pool key -> index in Runlet.pools
-	pendIdx     map[[2]string]int32    // (pool key, pend key) as chips and handles name it -> index in pends
-	pslotIdx    map[*engine.Pool]int32 // storage pool -> index in pslots
-	canonIdx    map[canon]int32        // a pend's home -> index in pends
-	readIdx     map[canon][]int32      // a storage pend's home -> the chips that read a pend of it, in chip order
-	pendReaders [][]int32              // per pend: the chips whose prev it is, in chip order
-	pendFeeders [][]int32              // per pend: the chips whose next it is, in chip order
+	slots       []slot              // one per chip, in chip order
+	pends       []pendSlot          // one per home: a pend, or a view group
+	pslots      []poolSlot          // one per storage pool
+	poolIdx     map[string]int32    // pool key -> index in Runlet.pools
+	pendIdx     map[[2]string]int32 // (pool key, pend key) as chips and handles name it -> index in pends
+	pslotIdx    map[*Pool]int32     // storage pool -> index in pslots
+	canonIdx    map[canon]int32     // a pend's home -> index in pends
+	readIdx     map[canon][]int32   // a storage pend's home -> the chips that read a pend of it, in chip order
+	pendReaders [][]int32           // per pend: the chips whose prev it is, in chip order
+	pendFeeders [][]int32           // per pend: the chips whose next it is, in chip order
 }
 
 // stores resolves a reference to the storage pends it stands for, and
 // reports a view used the wrong way (who names the user, next tells the
 // side).
-func (c *compiler) stores(who string, ref chip.PendRef, next bool) []storage {
+func (c *compiler) stores(who string, ref PendRef, next bool) []storage {
 	p := c.poolOf(ref.Pool)
-	if p == nil || p.Kind() == pool.IO {
+	if p == nil || p.Kind() == IO {
 		return nil
 	}
 	if _, push, pull, ok := p.ViewOf(ref.Pend); ok {
@@ -119,7 +115,7 @@ func (c *compiler) resolveHandles() {
 			c.bad("passive handle on pool %q: the pend has an empty key", k[0])
 			continue
 		}
-		ref := chip.At(k[0], k[1])
+		ref := PendRef{Pool: k[0], Pend: k[1]}
 		if e.in {
 			for _, st := range c.stores(fmt.Sprintf("PendInput on pool %q", k[0]), ref, true) {
 				u := c.use(st)
@@ -139,7 +135,7 @@ func (c *compiler) resolveHandles() {
 // one pend must agree), keeps every pool's private total within maxReserved,
 // and configures the pends. Negative sizes were reported by the check phase.
 func (c *compiler) sizePends() {
-	reserved := map[*engine.Pool]int{} // private sizes so far, by storage pool
+	reserved := map[*Pool]int{} // private sizes so far, by storage pool
 	for _, k := range c.storeOrder {
 		sizes := c.uses[k].sizes
 		if len(sizes) == 0 {
@@ -171,7 +167,7 @@ func (c *compiler) sizePends() {
 
 // pslotOf returns the index of storage pool p's record, making it on first
 // use.
-func (c *compiler) pslotOf(p *engine.Pool) int32 {
+func (c *compiler) pslotOf(p *Pool) int32 {
 	pl := &c.plan
 	i, ok := pl.pslotIdx[p]
 	if !ok {
@@ -218,7 +214,7 @@ func (c *compiler) indexWakes() {
 	pl := &c.plan
 	pl.poolIdx = c.poolIdx
 	pl.pendIdx, pl.canonIdx = map[[2]string]int32{}, map[canon]int32{}
-	pl.pslotIdx, pl.readIdx = map[*engine.Pool]int32{}, map[canon][]int32{}
+	pl.pslotIdx, pl.readIdx = map[*Pool]int32{}, map[canon][]int32{}
 	pl.slots = make([]slot, len(c.chips))
 	for i, ch := range c.chips {
 		if ch == nil {
@@ -232,7 +228,7 @@ func (c *compiler) indexWakes() {
 			nextPend: c.pendOf(sp.Next.Pool, sp.Next.Pend),
 			// Output chips end the flow: those that feed the IO output, and
 			// those that feed a pend drained from outside (a PendOutput).
-			output: sp.Next.Pool == pool.IOKey || c.r.ext[[2]string{sp.Next.Pool, sp.Next.Pend}].out,
+			output: sp.Next.Pool == IOKey || c.r.ext[[2]string{sp.Next.Pool, sp.Next.Pend}].out,
 			host:   host{r: c.r, idx: int32(i)},
 		}
 		if len(pl.pends) > 0 {
@@ -268,7 +264,7 @@ func (c *compiler) bindChips() {
 			continue
 		}
 		s := &c.plan.slots[i]
-		run, err := safeBind(ch, engine.Binding{
+		run, err := safeBind(ch, Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
 			Ctx: c.r.ctx, Host: &s.host,
 		})

@@ -1,21 +1,16 @@
-package runlet
-
-import (
-	"github.com/runlet/runlet/internal/engine"
-	"github.com/runlet/runlet/pool"
-)
+package engine
 
 // A pend whose readers have all ended early (a Take, or a join ended by its
 // shorter side) will never be read again. Its packs would hold the pool's
 // budget for good, and a Duplicate that also feeds it would be held back by
 // its limit, stalling the branches still reading. So the scheduler abandons
-// it (engine.Pool.Abandon): its packs are dropped, later pushes are
+// it (Pool.Abandon): its packs are dropped, later pushes are
 // discarded, and a load-balancing view stops picking it. Abandoned pends are
 // restored when the runlet stops, so that a pool can serve another runlet.
 
 // storage is one pend where packs live: a count or byte pool and a key.
 type storage struct {
-	p    *engine.Pool
+	p    *Pool
 	pend string
 }
 
@@ -32,11 +27,11 @@ func (r *Runlet) storesOf(poolKey, pend string) []storage {
 // storesIn resolves pend of pool p to the pends its packs live in: a view's
 // viewees, a logical pool's key in its inner pool, or the pend itself;
 // nothing for the IO pool or a nil pool.
-func storesIn(p *engine.Pool, pend string) []storage {
+func storesIn(p *Pool, pend string) []storage {
 	switch {
-	case p == nil || p.Kind() == pool.IO:
+	case p == nil || p.Kind() == IO:
 		return nil
-	case p.Kind() != pool.Logical:
+	case p.Kind() != Logical:
 		return []storage{{p, pend}}
 	}
 	if viewees, _, _, ok := p.ViewOf(pend); ok {
@@ -99,7 +94,7 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	return self, group
 }
 
-func canonOf(p *engine.Pool, pend string) canon {
+func canonOf(p *Pool, pend string) canon {
 	hp, name := p.Home(pend)
 	return canon{hp, name}
 }
