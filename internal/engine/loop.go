@@ -106,38 +106,47 @@ func (r *Runlet) takeMail() {
 	r.hasMail.Store(false)
 	r.mailMu.Unlock()
 	for _, m := range box {
-		switch {
-		case m.chip == mailTrigger || m.chip == mailResume:
-			if m.chip == mailResume {
-				r.paused.Store(false)
-			}
-			r.triggered = r.triggered || r.attached
-			if r.attached && r.pub.Load() == nil {
-				r.publish() // observers always have a state that names the chips
-			}
-			if r.attached && !r.stopping {
-				for i := range r.slots {
-					r.slow.push(int32(i))
-				}
-				// Callers of PushWait and PullWait look again too: a wake
-				// while paused reached no one.
-				for p := range r.pends {
-					r.wakePendLocal(int32(p))
-				}
-				for p := range r.pslots {
-					r.wakePoolLocal(int32(p))
-				}
-			}
-		case m.chip == mailStop:
+		switch m.kind {
+		case mailTrigger:
+			r.trigger()
+		case mailResume:
+			r.paused.Store(false)
+			r.trigger()
+		case mailStop:
 			if !r.stopping {
 				r.err = m.err
 				r.beginStop()
 			}
-		case !r.stopping:
-			if m.timer {
+		case mailTimer:
+			if !r.stopping {
 				r.slots[m.chip].armed = false
+				r.fast.pushFront(m.chip) // a timer fired: the chip goes first
 			}
-			r.fast.pushFront(m.chip) // an async chip resolved, or a timer fired: it goes first
+		case mailWake:
+			if !r.stopping {
+				r.fast.pushFront(m.chip) // an async chip resolved: it goes first
+			}
+		}
+	}
+}
+
+// trigger queues every chip to run (a Trigger or Resume message).
+func (r *Runlet) trigger() {
+	r.triggered = r.triggered || r.attached
+	if r.attached && r.pub.Load() == nil {
+		r.publish() // observers always have a state that names the chips
+	}
+	if r.attached && !r.stopping {
+		for i := range r.slots {
+			r.slow.push(int32(i))
+		}
+		// Callers of PushWait and PullWait look again too: a wake
+		// while paused reached no one.
+		for p := range r.pends {
+			r.wakePendLocal(int32(p))
+		}
+		for p := range r.pslots {
+			r.wakePoolLocal(int32(p))
 		}
 	}
 }
@@ -273,7 +282,7 @@ func (r *Runlet) arm(i int32, d time.Duration) {
 	s.armed = true
 	s.timer = time.AfterFunc(d, func() {
 		defer r.wg.Done()
-		r.post(mail{chip: i, timer: true})
+		r.post(mail{kind: mailTimer, chip: i})
 	})
 }
 

@@ -119,12 +119,24 @@ type Config struct {
 // scheduler (they change the pools it works on): they must not be called
 // from inside a sync chip's process, whose goroutine is the scheduler's.
 type Runlet struct {
+	graph   // what New was given
+	flow    // the scheduler's state, owned by the holder of g.mu
+	mailbox // messages to the scheduler from other goroutines
+	control // flags other goroutines set and read without the lock
+	board   // what observers read: the published snapshots
+	life    // the context of process calls and the goroutines to wait for
+}
+
+// graph is what New was given. It is not modified afterwards.
+type graph struct {
 	pools []*Pool
 	chips []Chip
 	cfg   Config
+}
 
-	// g.mu is held by whichever goroutine runs the scheduler loop; it
-	// protects every field below down to mailMu (see group).
+// flow is the scheduler's state. g.mu is held by whichever goroutine runs
+// the scheduler loop; it protects every field (see group).
+type flow struct {
 	g         *group
 	groupErr  string // a pool whose group differs from r's (Attach reports it)
 	attached  bool
@@ -143,30 +155,42 @@ type Runlet struct {
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
 	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
 	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
+}
 
+// mailbox holds the messages other goroutines post to the scheduler
+// (Runlet.post); the loop takes them all at once (takeMail).
+type mailbox struct {
 	mailMu    sync.Mutex
 	mail      []mail      // protected by mailMu
 	mailSpare []mail      // the other buffer; protected by mailMu
 	hasMail   atomic.Bool // set with mail, read without the lock
+}
 
+// control holds the flags that any goroutine sets or reads without the
+// lock.
+type control struct {
 	paused   atomic.Bool
 	detached atomic.Bool
 	running  atomic.Bool
+	ran      atomic.Bool                     // a Run got past Attach
 	stopped  atomic.Pointer[stopNote]        // set by beginStop: Err reads it
 	runCtx   atomic.Pointer[context.Context] // Run's ctx, polled by the loop
+	member   atomic.Int32                    // memberNot, memberIn or memberGone (see group)
+}
 
-	// Observers (see Runlet.Snapshot): the latest published state and who waits
-	// for the next one.
+// board is what observers read (see Runlet.Snapshot): the latest published
+// state and who waits for the next one.
+type board struct {
 	pub   atomic.Pointer[RunletSnapshot] // never modified once stored; nil until the first
 	want  atomic.Bool                    // an observer asked for a fresh snapshot
 	pubMu sync.Mutex
 	pubCh chan struct{} // closed at the next publication; protected by pubMu
-
-	ran    atomic.Bool  // a Run got past Attach
-	member atomic.Int32 // memberNot, memberIn or memberGone (see group)
 	// detachSnap is the state at settle, before emptyPends, when detached.
 	detachSnap atomic.Pointer[RunletSnapshot]
+}
 
+// life is the runlet's context and the goroutines Run waits for.
+type life struct {
 	ctx      context.Context // passed to every process call
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // worker goroutines
@@ -174,17 +198,25 @@ type Runlet struct {
 	attachCh chan struct{}  // closed by a successful Attach
 }
 
-// mail is a message to the scheduler from another goroutine.
+// mail is a message to the scheduler from another goroutine. Its kind
+// says which of a closed set it is, and which fields it uses. It is a plain
+// struct, not an interface, so that posting one (an async chip's finished
+// batch) allocates nothing: the mailbox is a double buffer of these.
 type mail struct {
-	chip  int32 // a chip with finished async work, or one of the kinds below
-	err   error // for mailStop: the error to stop with
-	timer bool  // chip's timer fired
+	kind mailKind
+	chip int32 // mailWake, mailTimer: the chip's slot
+	err  error // mailStop: the error to stop with
 }
 
+// mailKind is the kind of a [mail].
+type mailKind uint8
+
 const (
-	mailTrigger int32 = -1
-	mailStop    int32 = -2
-	mailResume  int32 = -3
+	mailWake    mailKind = iota // the chip has finished async work to collect (Host.Wake)
+	mailTimer                   // the chip's timer fired
+	mailTrigger                 // queue every chip to run (Trigger)
+	mailResume                  // clear Pause, then as mailTrigger (Resume)
+	mailStop                    // stop with err (Abort, Detach, Run's ctx, a bridge)
 )
 
 // stopNote is why a runlet stopped, published for Err and observers.
@@ -228,10 +260,9 @@ func New(pools []*Pool, chips []Chip, cfg Config) *Runlet {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runlet{
-		pools: pools, chips: chips, cfg: cfg,
-		ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), attachCh: make(chan struct{}), failed: -1,
-		ext: map[[2]string]extUse{},
+		graph: graph{pools: pools, chips: chips, cfg: cfg},
+		flow:  flow{failed: -1, ext: map[[2]string]extUse{}},
+		life:  life{ctx: ctx, cancel: cancel, done: make(chan struct{}), attachCh: make(chan struct{})},
 	}
 	joinGroup(r)
 	return r
@@ -305,7 +336,7 @@ func (r *Runlet) Trigger() {
 	if r.detached.Load() {
 		return
 	}
-	r.post(mail{chip: mailTrigger})
+	r.post(mail{kind: mailTrigger})
 }
 
 // Pause stops the flow: no chip starts new work until Resume. Work in flight
@@ -322,7 +353,7 @@ func (r *Runlet) Resume() {
 	}
 	// Cleared and triggered in one step under the lock, so that no loop can
 	// run in between and take the quiet moment for a stall.
-	r.post(mail{chip: mailResume})
+	r.post(mail{kind: mailResume})
 }
 
 // Abort stops the runlet with an error that matches [ErrAborted] and wraps
@@ -331,7 +362,7 @@ func (r *Runlet) Resume() {
 func (r *Runlet) Abort(cause error) { r.stop(&abortError{cause: cause}) }
 
 // stop posts a request to stop with err.
-func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
+func (r *Runlet) stop(err error) { r.post(mail{kind: mailStop, err: err}) }
 
 // Detach cuts the flow off for good and returns the state for post-mortem.
 // Nothing is pushed once the scheduler has read the request (between two
@@ -386,6 +417,6 @@ func (h *host) Go(f func()) {
 	}()
 }
 
-func (h *host) Wake() { h.r.post(mail{chip: h.idx}) }
+func (h *host) Wake() { h.r.post(mail{kind: mailWake, chip: h.idx}) }
 
 func (h *host) Stop(err error) { h.r.stop(err) }
