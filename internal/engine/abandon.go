@@ -88,7 +88,7 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	}
 	for k, e := range r.ext {
 		if e.out {
-			see(k[0], k[1])
+			see(k.Pool, k.Pend)
 		}
 	}
 	return self, group

@@ -65,7 +65,7 @@ type compiler struct {
 
 	uses       map[storage]*pendUse // per storage pend: who feeds, reads and sizes it
 	storeOrder []storage            // uses' keys in the order first met
-	extKeys    [][2]string          // the passive handles' pends, sorted
+	extKeys    []PendName           // the passive handles' pends, sorted
 	ends       []endCount           // producers per storage pend, for the pools
 
 	plan plan

@@ -1,5 +1,7 @@
 package engine
 
+import "cmp"
+
 // PendRef names the pend a chip pulls from or pushes to, and optionally sizes
 // it. The zero SizePrivate reserves nothing and the zero SizeLimit means no
 // pend limit (see "Accounting" in package pool).
@@ -21,6 +23,32 @@ func (r PendRef) Sized(private, limit int) PendRef {
 
 // String returns "pend@pool", the reference runlet's notation.
 func (r PendRef) String() string { return r.Pend + "@" + r.Pool }
+
+// Name returns the pend r names, without its sizes.
+func (r PendRef) Name() PendName { return PendName{Pool: r.Pool, Pend: r.Pend} }
+
+// PendName is a pend as chips and passive handles name it: a pool key and a
+// pend key. It is the key every table of the engine uses for a named pend
+// (the plan's pend index, the passive handles, a pend record's names).
+// A view or a logical pool's key may name the same storage pend under
+// several names; the plan resolves each name once, at Attach.
+//
+// A PendName is a plain comparable value, safe to copy and use from any
+// goroutine; the zero value names no pend.
+type PendName struct {
+	Pool, Pend string
+}
+
+// String returns "pend@pool", as [PendRef.String].
+func (n PendName) String() string { return n.Pend + "@" + n.Pool }
+
+// compare orders names by pool key, then pend key.
+func (n PendName) compare(m PendName) int {
+	if c := cmp.Compare(n.Pool, m.Pool); c != 0 {
+		return c
+	}
+	return cmp.Compare(n.Pend, m.Pend)
+}
 
 // Spec is the part of a chip the scheduler reads without knowing its types.
 //

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"reflect"
@@ -295,8 +294,8 @@ func (r *Runlet) snapshot() RunletSnapshot {
 			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
 		})
 	}
-	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b [2]string) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b PendName) int {
+		return a.compare(b)
 	})
 	for _, p := range r.pools {
 		ps := RunletPoolSnapshot{Snapshot: p.Snapshot()}
@@ -310,26 +309,26 @@ func (r *Runlet) snapshot() RunletSnapshot {
 				continue
 			}
 			for _, m := range pd.members {
-				if m[0] != p.Key() {
+				if m.Pool != p.Key() {
 					continue
 				}
 				if ps.PushWake == nil {
 					ps.PushWake = map[string][]string{}
 				}
 				for _, w := range pd.waiters {
-					ps.PushWake[m[1]] = append(ps.PushWake[m[1]], r.slots[w].key)
+					ps.PushWake[m.Pend] = append(ps.PushWake[m.Pend], r.slots[w].key)
 				}
 			}
 		}
 		for _, k := range exts {
-			if k[0] != p.Key() {
+			if k.Pool != p.Key() {
 				continue
 			}
 			if r.ext[k].in {
-				ps.PendInputs = append(ps.PendInputs, k[1])
+				ps.PendInputs = append(ps.PendInputs, k.Pend)
 			}
 			if r.ext[k].out {
-				ps.PendOutputs = append(ps.PendOutputs, k[1])
+				ps.PendOutputs = append(ps.PendOutputs, k.Pend)
 			}
 		}
 		s.Pools = append(s.Pools, ps)

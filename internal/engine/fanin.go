@@ -79,7 +79,7 @@ func (c *compiler) wireEnds() {
 		if !c.r.ext[k].in {
 			continue
 		}
-		for _, st := range storesIn(c.poolOf(k[0]), k[1]) {
+		for _, st := range storesIn(c.poolOf(k.Pool), k.Pend) {
 			if _, ok := prod[st]; !ok && !passive[st] {
 				order = append(order, st)
 			}

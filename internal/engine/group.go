@@ -259,7 +259,7 @@ func (r *Runlet) emptyPends() {
 			continue
 		}
 		for _, k := range ps.members {
-			for _, st := range r.storesOf(k[0], k[1]) {
+			for _, st := range r.storesOf(k.Pool, k.Pend) {
 				// Abandon drops the packs and the reserved units, Restore
 				// makes the pend an ordinary one again.
 				st.p.Abandon(st.pend)

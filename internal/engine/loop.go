@@ -31,7 +31,7 @@ type slot struct {
 type pendSlot struct {
 	pool    int32         // index into Runlet.pslots
 	key     string        // the pend, or the view group, it stands for
-	members [][2]string   // the (pool, pend) names that lead here
+	members []PendName    // the (pool, pend) names that lead here
 	home    canon         // where its packs live
 	waiters []int32       // chips waiting for a push (their prev pend is empty)
 	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits

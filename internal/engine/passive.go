@@ -16,7 +16,7 @@ import (
 type Input[T any] struct {
 	r    *Runlet
 	pend *Pend[T]
-	key  [2]string
+	key  PendName
 }
 
 // Output drains a pend from outside the runlet: a passive runlet's sink.
@@ -28,7 +28,7 @@ type Input[T any] struct {
 type Output[T any] struct {
 	r    *Runlet
 	pend *Pend[T]
-	key  [2]string
+	key  PendName
 }
 
 // PendInput returns a handle that pushes packs of T into pend pendKey of pool
@@ -43,7 +43,7 @@ func PendInput[T any](r *Runlet, poolKey, pendKey string) (*Input[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("runlet: PendInput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
-	return &Input[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
+	return &Input[T]{r: r, pend: pd, key: PendName{Pool: poolKey, Pend: pendKey}}, nil
 }
 
 // PendOutput returns a handle that pulls packs of T from pend pendKey of pool
@@ -57,7 +57,7 @@ func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
 	if err != nil {
 		return nil, fmt.Errorf("runlet: PendOutput: pend %q of pool %q: %w", pendKey, poolKey, err)
 	}
-	return &Output[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
+	return &Output[T]{r: r, pend: pd, key: PendName{Pool: poolKey, Pend: pendKey}}, nil
 }
 
 // handlePend finds the pool of a handle and records the external use.
@@ -80,7 +80,7 @@ func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*Pool, error) {
 	if p == nil {
 		return nil, fmt.Errorf("runlet: %s: pend %q: unknown pool %q", what, pendKey, poolKey)
 	}
-	k := [2]string{poolKey, pendKey}
+	k := PendName{Pool: poolKey, Pend: pendKey}
 	if r.attached {
 		if _, ok := r.pendIdx[k]; !ok {
 			return nil, fmt.Errorf("runlet: %s: pool %q: pend %q is used by no chip (create the handle before Attach)", what, poolKey, pendKey)
@@ -106,7 +106,7 @@ func (r *Runlet) stopErr() error {
 
 // idx returns the scheduler's index of a handle's pend, or false before
 // Attach.
-func (r *Runlet) idx(k [2]string) (int32, bool) {
+func (r *Runlet) idx(k PendName) (int32, bool) {
 	if !r.attached {
 		return 0, false
 	}
@@ -142,7 +142,7 @@ func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
 		return r.stopErr(), nil
 	}
 	if in.pend.Limited() {
-		err = fmt.Errorf("pool %q: pend %q: %w", in.key[0], in.key[1], ErrLimited)
+		err = fmt.Errorf("pool %q: pend %q: %w", in.key.Pool, in.key.Pend, ErrLimited)
 		i, ok := r.idx(in.key)
 		if !ok {
 			return err, r.attachCh // before Attach: wait for it, then look again

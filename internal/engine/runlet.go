@@ -151,7 +151,7 @@ type flow struct {
 	err       error // why it stopped (nil for a clean end)
 	failed    int32 // the slot that failed, or -1
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
-	ext       map[[2]string]extUse
+	ext       map[PendName]extUse
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
 	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
 	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
@@ -261,7 +261,7 @@ func New(pools []*Pool, chips []Chip, cfg Config) *Runlet {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Runlet{
 		graph: graph{pools: pools, chips: chips, cfg: cfg},
-		flow:  flow{failed: -1, ext: map[[2]string]extUse{}},
+		flow:  flow{failed: -1, ext: map[PendName]extUse{}},
 		life:  life{ctx: ctx, cancel: cancel, done: make(chan struct{}), attachCh: make(chan struct{})},
 	}
 	joinGroup(r)
