@@ -3,7 +3,6 @@ package logicalpool
 import (
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
@@ -32,7 +31,7 @@ func pends[T any](inner *engine.Pool, keys []string) ([]*engine.Pend[T], error) 
 }
 
 func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make func([]*engine.Pend[T]) engine.View[T]) error {
-	return (*engine.Pool)(lp).DefineView(view, viewees, push, !push, reflect.TypeFor[T](), func(inner *engine.Pool) (any, error) {
+	return engine.DefineView((*engine.Pool)(lp), view, viewees, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps, err := pends[T](inner, viewees)
 		if err != nil {
 			return nil, err
@@ -327,7 +326,7 @@ type Pair[A, B any] struct {
 // that shows one; packs still queued on the other side stay in its pend, and
 // its producer is stopped with the rest of the runlet when the flow ends.
 func Join2[A, B any](lp *pool.Pool, view, a, b string) error {
-	return (*engine.Pool)(lp).DefineView(view, []string{a, b}, false, true, reflect.TypeFor[Pair[A, B]](), func(inner *engine.Pool) (any, error) {
+	return engine.DefineView((*engine.Pool)(lp), view, []string{a, b}, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
 		pa, err := engine.Get[A](inner, a)
 		if err != nil {
 			return nil, err

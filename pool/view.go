@@ -1,8 +1,6 @@
 package pool
 
 import (
-	"reflect"
-
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 )
@@ -51,7 +49,7 @@ type Viewee[T any] interface {
 // view, and when the view is defined twice.
 func DefineView[T any](lp *Pool, view string, viewees []string, push bool, build func(viewees []Viewee[T]) View[T]) error {
 	keys := append([]string(nil), viewees...)
-	return (*engine.Pool)(lp).DefineView(view, keys, push, !push, reflect.TypeFor[T](), func(inner *engine.Pool) (any, error) {
+	return engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps := make([]Viewee[T], len(keys))
 		for i, k := range keys {
 			p, err := engine.Get[T](inner, k)

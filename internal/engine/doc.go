@@ -20,7 +20,7 @@
 //     every call that moves packs through them (push, pull, span, slots and
 //     commit, expect, reserve and release, abandon and restore, the END
 //     fan-in count), and the mechanism of a logical pool's views
-//     ([Pool.DefineView], [View], [Pool.Home]).
+//     ([DefineView], [View], [Pool.Home]).
 //   - The scheduler: [Runlet] with its loop and wake lists (loop.go), the
 //     mailbox other goroutines post to (runlet.go), timers, the scheduling
 //     groups that let runlets share pools and a lock (group.go), ending and

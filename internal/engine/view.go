@@ -53,17 +53,23 @@ func NewLogical(key string, inner *Pool) *Pool {
 	return p
 }
 
-// DefineView makes pend of logical pool p a view over viewees, pends of p's
-// inner pool. push and pull say which way it goes (a producer pushes into a
-// push-only view; a consumer pulls from a pull-only one). make builds the
-// typed View on first use: it must return a View[T] for the T that elem
-// names (it is called by Get[T], which checks). The view and its viewees
-// share one wake group in a runlet: a push into any viewee wakes the view's
-// reader. It is meant for package logicalpool.
-func (p *Pool) DefineView(pend string, viewees []string, push, pull bool, elem reflect.Type, make func(inner *Pool) (any, error)) error {
+// DefineView makes pend of logical pool p a view of packs of T over
+// viewees, pends of p's inner pool. push says which way it goes: a producer
+// pushes into a push view, a consumer pulls from a pull view. build makes
+// the View when a chip is first bound to the view (by Get[T], which checks
+// the element type). The view and its viewees share one wake group in a
+// runlet: a push into any viewee wakes the view's reader.
+func DefineView[T any](p *Pool, pend string, viewees []string, push bool, build func(inner *Pool) (View[T], error)) error {
+	return p.defineView(pend, viewees, push, reflect.TypeFor[T](), func(inner *Pool) (any, error) { return build(inner) })
+}
+
+// defineView is DefineView without the element type: make returns a View of
+// the type elem names.
+func (p *Pool) defineView(pend string, viewees []string, push bool, elem reflect.Type, make func(inner *Pool) (any, error)) error {
+	pull := !push
 	switch {
 	case p.kind != Logical:
-		return fmt.Errorf("pool %q: views live in logical pools (pool.NewLogical)", p.key)
+		return fmt.Errorf("pool %q: views live in logical pools (logicalpool.New)", p.key)
 	case p.inner == nil:
 		return fmt.Errorf("pool %q: logical pool without an inner pool", p.key)
 	case len(viewees) == 0:
