@@ -52,7 +52,7 @@ func storesIn(p *Pool, pend string) []storage {
 // producers, and what it holds stays for Describe.
 func (r *Runlet) abandonReads(i int32) {
 	s := &r.slots[i]
-	for _, st := range r.storesOf(s.spec.Prev.Pool, s.spec.Prev.Pend) {
+	for _, st := range s.reads {
 		if self, group := r.readers(st); self || !group {
 			continue
 		}
@@ -70,8 +70,8 @@ func (r *Runlet) abandonReads(i int32) {
 // every chip of a graph costs time linear in its size.
 func (r *Runlet) readers(st storage) (self, group bool) {
 	home := canonOf(st.p, st.pend)
-	see := func(poolKey, pend string) {
-		for _, o := range r.storesOf(poolKey, pend) {
+	see := func(stores []storage) {
+		for _, o := range stores {
 			switch {
 			case o == st:
 				self = true
@@ -83,12 +83,12 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	r.endScans += len(r.readIdx[home])
 	for _, j := range r.readIdx[home] {
 		if s := &r.slots[j]; !s.ended {
-			see(s.spec.Prev.Pool, s.spec.Prev.Pend)
+			see(s.reads)
 		}
 	}
 	for k, e := range r.ext {
 		if e.out {
-			see(k.Pool, k.Pend)
+			see(r.storesOf(k.Pool, k.Pend))
 		}
 	}
 	return self, group

@@ -18,6 +18,7 @@ type slot struct {
 	nextPend int32
 	prevPool int32 // index into Runlet.pslots
 	nextPool int32
+	reads    []storage   // the storage pends its prev pend stands for, resolved at Attach
 	output   bool        // its next pend is the IO output
 	ended    bool        // returned END, or was told the first error
 	onPend   bool        // in pends[prevPend].waiters

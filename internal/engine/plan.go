@@ -245,7 +245,8 @@ func (c *compiler) indexWakes() {
 		s := &pl.slots[i]
 		pl.pendReaders[s.prevPend] = append(pl.pendReaders[s.prevPend], int32(i))
 		pl.pendFeeders[s.nextPend] = append(pl.pendFeeders[s.nextPend], int32(i))
-		for _, st := range storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend) {
+		s.reads = storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend)
+		for _, st := range s.reads {
 			home := canonOf(st.p, st.pend)
 			if rd := pl.readIdx[home]; len(rd) == 0 || rd[len(rd)-1] != int32(i) {
 				pl.readIdx[home] = append(rd, int32(i))
