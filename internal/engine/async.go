@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -459,44 +458,6 @@ func (r *runner[In, Out, S]) work() {
 // across batches (the rest would come out after later inputs), so its 1:N
 // runs are bounded by nothing but the run itself.
 const maxRedoOut = 4 * MaxBatch
-
-// process runs Process over a batch on a worker goroutine.
-func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.err = panicError(v)
-		}
-	}()
-	for b.rest < len(b.in) {
-		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
-		if err != nil {
-			b.err = err
-			return
-		}
-		switch out.Hint {
-		case hints.None:
-			b.out = append(b.out, out)
-		case hints.Skip:
-		case hints.Redo:
-			out.Hint = hints.None
-			b.out = append(b.out, out)
-			if len(b.out) >= b.outMax && !r.async.ordered {
-				b.redo = true
-				return
-			}
-			continue // the same input again
-		case hints.End:
-			b.out = append(b.out, out)
-			b.ended = true
-			b.rest++
-			return
-		default:
-			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
-			return
-		}
-		b.rest++
-	}
-}
 
 // settle counts finished batch b out of the work in flight.
 func (a *async[In, Out]) settle(b *batch[In, Out]) {

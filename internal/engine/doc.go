@@ -9,11 +9,11 @@
 //     its in-place span over the pends' rings (func.go, runSync and span),
 //     and the async hand-off of batches to worker goroutines and the
 //     collection of their results (async.go).
-//   - What happens for each hint. A process function's output hint is
-//     decided in one switch per path that runs a process function: runSync
-//     and span on the scheduler's goroutine, process on a worker; absorb
-//     only pushes what a worker decided. Package runlet's doc lists the
-//     hints and points here.
+//   - What happens for each hint: func.go, "What each hint does", holds the
+//     table and the three functions that call a process function (runSync
+//     and span on the scheduler's goroutine, process on an async worker),
+//     each with its switch; absorb only pushes what a worker decided.
+//     Package runlet's doc repeats the table and points here.
 //   - The seam the scheduler drives a bound chip through: [Binding], [Host],
 //     [Runner], [Result], [Wake] and [Wait].
 //   - The storage: [Pool] with its accounting, the typed [Pend] rings and

@@ -126,6 +126,24 @@ func (r *runner[In, Out, S]) Run(budget int) Result {
 	return r.runSync(budget)
 }
 
+// # What each hint does
+//
+// The three functions that call a process function (runSync and span on the
+// scheduler's goroutine, process on an async chip's worker) are the one
+// place that decides what happens for each hint of its output; everything
+// else (absorb, the pends, the scheduler's wake lists) only carries out what
+// they decided. Each has its own switch, because each stores the output in
+// its own place (the next pend's ring, a run of its slots, a batch), and a
+// shared decision function would cost a call or a table load per pack. The
+// three agree on this table, which package runlet's doc repeats:
+//
+//	hint   output                     input                  chip
+//	DATA   pushed                     consumed               runs on
+//	SKIP   nothing                    consumed               runs on
+//	REDO   pushed as DATA             kept: called again     runs on
+//	END    one END pack, its Count    consumed               ends
+//	other  nothing                    kept (held)            fails
+
 // runSync is the hot path. High level idea: the reference scheduler re-runs a
 // chip that resolved before anything else, so running it here in a loop until
 // it misses gives the same order of process calls while paying for the
@@ -289,6 +307,44 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		}
 	}
 	return false, 0
+}
+
+// process runs Process over a batch on a worker goroutine.
+func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.err = panicError(v)
+		}
+	}()
+	for b.rest < len(b.in) {
+		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
+		if err != nil {
+			b.err = err
+			return
+		}
+		switch out.Hint {
+		case hints.None:
+			b.out = append(b.out, out)
+		case hints.Skip:
+		case hints.Redo:
+			out.Hint = hints.None
+			b.out = append(b.out, out)
+			if len(b.out) >= b.outMax && !r.async.ordered {
+				b.redo = true
+				return
+			}
+			continue // the same input again
+		case hints.End:
+			b.out = append(b.out, out)
+			b.ended = true
+			b.rest++
+			return
+		default:
+			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return
+		}
+		b.rest++
+	}
 }
 
 // timeUp is called when a Timer chip finds no input. It asks the Timer: time
