@@ -66,7 +66,7 @@ type Spec struct {
 // itself. chip.New builds one from a process function, and every chip of
 // package chip is one; the element types stay inside it, so this interface is
 // not generic. Bind speaks the engine's types (package internal/engine),
-// which only this module can name: a chip is declared with [New] and the
+// which only this module can name: a chip is declared with chip.New and the
 // operators built on it, and run by the engine alone.
 //
 // A Chip value is a template: each Bind makes a fresh runner with fresh

@@ -42,7 +42,7 @@ const (
 // noMembers is the member list of a group with none; it is never written.
 var noMembers []*Runlet
 
-// regMu serialises joining groups: reading and writing pools' Sched.
+// regMu serialises joining groups: reading and writing pools' sched field.
 var regMu sync.Mutex
 
 // joinGroup gives r the group of the pools it uses (their storage pools), or
@@ -63,7 +63,7 @@ func joinGroup(r *Runlet) {
 	}
 	var g *group
 	for _, p := range stores {
-		pg, _ := p.Sched().(*group)
+		pg := p.sched
 		switch {
 		case pg == nil:
 		case g == nil:
@@ -77,8 +77,8 @@ func joinGroup(r *Runlet) {
 		g.members.Store(&noMembers)
 	}
 	for _, p := range stores {
-		if p.Sched() == nil {
-			p.SetSched(g)
+		if p.sched == nil {
+			p.sched = g
 		}
 	}
 	r.g = g

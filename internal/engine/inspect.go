@@ -6,7 +6,7 @@ package engine
 func GroupMembers(p *Pool) int {
 	regMu.Lock()
 	defer regMu.Unlock()
-	g, _ := p.Sched().(*group)
+	g := p.sched
 	if g == nil {
 		return -1
 	}

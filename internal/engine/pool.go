@@ -71,7 +71,7 @@ type Pool struct {
 	inner   *Pool               // Logical: the pool that stores the packs
 	views   map[string]*viewDef // Logical: views by pend key
 	groupOf map[string]string   // storage pools: pend key -> wake group of views over it
-	sched   any                 // the scheduling group of the runlets using it (package runlet)
+	sched   *group              // the scheduling group of the runlets using it, under regMu (group.go)
 }
 
 // NewPool returns a pool of the given kind (Count, Bytes or IO; a logical
@@ -355,10 +355,3 @@ func (p *Pool) Restore(pend string) {
 		a.mode = modeQueue
 	}
 }
-
-// Sched returns what SetSched recorded: the scheduling group of the runlets
-// that use this pool, so that runlets sharing a pool share one lock.
-func (p *Pool) Sched() any { return p.sched }
-
-// SetSched records the scheduling group of the runlets that use p; see Sched.
-func (p *Pool) SetSched(g any) { p.sched = g }
