@@ -23,11 +23,6 @@ import (
 // define defines the view over the viewees.
 func logicalRun(n int, viewees []string, sums []int, define func(lp *runletpool.Pool, viewees []string) error) error {
 	inner := runletpool.New("store", 1024)
-	for _, v := range viewees {
-		if err := inner.Configure(v, 256, 0); err != nil {
-			return err
-		}
-	}
 	lp := logicalpool.New("lp", inner)
 	if err := define(lp, viewees); err != nil {
 		return err
@@ -35,7 +30,7 @@ func logicalRun(n int, viewees []string, sums []int, define func(lp *runletpool.
 	chips := []chip.Chip{count("in", chip.At("lp", "view"), n)}
 	for i, v := range viewees {
 		sum := &sums[i]
-		chips = append(chips, chip.ForEach("sum-"+v, chip.At("store", v), func(x int) error { *sum += x; return nil }))
+		chips = append(chips, chip.ForEach("sum-"+v, chip.At("store", v).Sized(256, 0), func(x int) error { *sum += x; return nil }))
 	}
 	return runlet.New([]*runletpool.Pool{inner, lp}, chips, runlet.Config{}).Run(context.Background())
 }

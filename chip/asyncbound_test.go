@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
@@ -50,12 +51,12 @@ func TestAsyncChipKeepsToThePendBound(t *testing.T) {
 						return hints.SkipOf[struct{}](), nil
 					},
 				})
-				var b *pool.Pend[int]
+				var b *engine.Pend[int]
 				r := runlet.New([]*pool.Pool{p}, []chip.Chip{
 					chip.FromSlice("in", chip.At("P", "a"), vals),
 					&probe{Chip: m, after: func() {
 						if b == nil {
-							b, _ = pool.Get[int](p, "b")
+							b, _ = engine.Get[int]((*engine.Pool)(p), "b")
 						}
 						high = max(high, b.Size())
 					}},
@@ -81,7 +82,7 @@ type probe struct {
 	after func()
 }
 
-func (c *probe) Bind(b chip.Binding) (chip.Runner, error) {
+func (c *probe) Bind(b engine.Binding) (engine.Runner, error) {
 	r, err := c.Chip.Bind(b)
 	if err != nil {
 		return nil, err
@@ -90,18 +91,18 @@ func (c *probe) Bind(b chip.Binding) (chip.Runner, error) {
 }
 
 type probeRunner struct {
-	chip.Runner
+	engine.Runner
 	after func()
 }
 
-func (r *probeRunner) Run(budget int) chip.Result {
+func (r *probeRunner) Run(budget int) engine.Result {
 	res := r.Runner.Run(budget)
 	r.after()
 	return res
 }
 
 // Async chips sharing a pool do not each take its whole room: the packs one
-// has in flight count in the others' room (pool.Pend.Expect). Two chips of
+// has in flight count in the others' room (engine.Pend.Expect). Two chips of
 // 4 workers each feeding a pool limited to 16 keep it within the bound
 // max(limit, private sizes) + per pend (one pack per worker + END).
 func TestAsyncChipsSharingAPoolKeepToItsBound(t *testing.T) {

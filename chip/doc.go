@@ -11,7 +11,8 @@
 // package hints, and package runlet for what the scheduler does with each).
 // [New] builds a chip from a [Config]; the element types In and Out and the
 // state type S are generic, so values are never boxed, while the scheduler
-// sees only the small non-generic [Chip] and [Runner] interfaces.
+// sees only the small non-generic [Chip] interface (the engine, an
+// internal package, runs what it binds).
 //
 // # Hints, as a chip sees them
 //

@@ -56,8 +56,7 @@
 // duplicate feeding a join, say) needs room for what one branch must hold
 // while the other catches up; without it the flow stalls, which Run reports
 // as runlet.ErrStalled with the state. Reserve that room with private sizes
-// on the viewees (pool.Pool.Configure on the inner pool, or the sizes of a
-// chip's pend reference to the viewee).
+// on the viewees (the sizes of a chip's pend reference to the viewee).
 //
 // # Errors
 //
@@ -77,4 +76,12 @@
 // and "slow" over viewees "a" and "b" draws two edges, in --both.a--> fast
 // and in --both.b--> slow, labelled view.viewee; a Merge draws an edge from
 // each viewee's producer to the merge's reader.
+//
+// # Views of your own
+//
+// The views here are built on the engine's pends directly, so a push or
+// pull through them costs no interface call per viewee. A view with other
+// logic implements pool.View and is installed with pool.DefineView, which
+// hands it its viewees as pool.Viewee values; it behaves as these do (one
+// wake group with its viewees, checked at Attach, shown in Describe).
 package logicalpool

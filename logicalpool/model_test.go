@@ -11,6 +11,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/logicalpool"
 	"github.com/runlet/runlet/pool"
 )
@@ -105,14 +106,14 @@ type vpend interface {
 	peek() (hints.Pack[int], bool)
 }
 
-type intPend struct{ *pool.Pend[int] }
+type intPend struct{ *engine.Pend[int] }
 
 func (p intPend) push(pk hints.Pack[int]) error { return p.Push(pk) }
 func (p intPend) pull() (hints.Pack[int], bool) { return p.Pull() }
 func (p intPend) peek() (hints.Pack[int], bool) { return p.Peek() }
 
 // strPend holds the decimal form of the model's ints (Join2's second side).
-type strPend struct{ *pool.Pend[string] }
+type strPend struct{ *engine.Pend[string] }
 
 func (p strPend) push(pk hints.Pack[int]) error {
 	return p.Push(hints.Pack[string]{Hint: pk.Hint, Value: strconv.Itoa(pk.Value)})
@@ -168,7 +169,7 @@ func newFixture(t *rapid.T, n int) *fixture {
 		if rapid.Bool().Draw(t, "configure "+key+" through lp") {
 			via = f.lp
 		}
-		if err := via.Configure(key, private, plimit); err != nil {
+		if err := configure(via, key, private, plimit); err != nil {
 			t.Fatalf("Configure(%q, %d, %d): %v", key, private, plimit, err)
 		}
 		mp := &mPend{key: key, private: private, limit: plimit}
@@ -193,11 +194,11 @@ func (f *fixture) keys() []string {
 // and checks that both pools hand out the same pend.
 func (f *fixture) intPends(t *rapid.T) {
 	for _, mp := range f.m.pends {
-		a, err := pool.Get[int](f.inner, mp.key)
+		a, err := get[int](f.inner, mp.key)
 		if err != nil {
 			t.Fatalf("Get(inner, %q): %v", mp.key, err)
 		}
-		b, err := pool.Get[int](f.lp, mp.key)
+		b, err := get[int](f.lp, mp.key)
 		if err != nil {
 			t.Fatalf("Get(lp, %q): %v", mp.key, err)
 		}
@@ -325,24 +326,24 @@ func pushModel(t *rapid.T, kind pushKind) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.lp.Configure(f.view, 1, 0); err == nil {
+	if err := configure(f.lp, f.view, 1, 0); err == nil {
 		t.Fatal("Configure gave a view a private size")
 	}
 	viewFirst := rapid.Bool().Draw(t, "get the view first")
 	if !viewFirst {
 		f.intPends(t)
 	}
-	vp, err := pool.Get[int](f.lp, f.view)
+	vp, err := get[int](f.lp, f.view)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if viewFirst {
 		f.intPends(t)
 	}
-	if again, err := pool.Get[int](f.lp, f.view); err != nil || again != vp {
+	if again, err := get[int](f.lp, f.view); err != nil || again != vp {
 		t.Fatalf("second Get of the view: %p %v, want %p", again, err, vp)
 	}
-	if _, err := pool.Get[string](f.lp, f.view); err == nil {
+	if _, err := get[string](f.lp, f.view); err == nil {
 		t.Fatal("Get[string] of an int view succeeded")
 	}
 
@@ -716,7 +717,7 @@ func mergeModelTest(t *rapid.T) {
 	if err := logicalpool.Merge[int](f.lp, f.view, f.keys()); err != nil {
 		t.Fatal(err)
 	}
-	vp, err := pool.Get[int](f.lp, f.view)
+	vp, err := get[int](f.lp, f.view)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -864,20 +865,20 @@ func joinModelTest(t *rapid.T) {
 	if err := logicalpool.Join2[int, string](f.lp, f.view, "v0", "v1"); err != nil {
 		t.Fatal(err)
 	}
-	vp, err := pool.Get[logicalpool.Pair[int, string]](f.lp, f.view)
+	vp, err := get[logicalpool.Pair[int, string]](f.lp, f.view)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, key := range []string{"v0", "v1", "x"} {
 		var p vpend
 		if i == 1 {
-			a, err := pool.Get[string](f.inner, key)
+			a, err := get[string](f.inner, key)
 			if err != nil {
 				t.Fatal(err)
 			}
 			p = strPend{a}
 		} else {
-			a, err := pool.Get[int](f.inner, key)
+			a, err := get[int](f.inner, key)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -885,7 +886,7 @@ func joinModelTest(t *rapid.T) {
 		}
 		f.pends = append(f.pends, p)
 	}
-	if _, err := pool.Get[int](f.lp, "v1"); err == nil {
+	if _, err := get[int](f.lp, "v1"); err == nil {
 		t.Fatal("Get[int] of the string side succeeded")
 	}
 	if err := vp.Push(hints.Pack[logicalpool.Pair[int, string]]{}); err == nil {

@@ -3,23 +3,25 @@ package logicalpool
 import (
 	"errors"
 	"fmt"
-	"reflect"
-	"runtime/debug"
 
-	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
-// New returns a logical pool under key over inner (see [pool.NewLogical]).
+// New returns a logical pool under key over inner: it holds no data. Its
+// keys name inner's pends and the views defined with the functions of this
+// package; its size, limit and high-water mark are inner's.
 // Give both to the runlet; chips reach inner's pends through either key.
-func New(key string, inner *pool.Pool) *pool.Pool { return pool.NewLogical(key, inner) }
+func New(key string, inner *pool.Pool) *pool.Pool {
+	return (*pool.Pool)(engine.NewLogical(key, (*engine.Pool)(inner)))
+}
 
 // pends gets the typed viewees of a view.
-func pends[T any](inner *pool.Pool, keys []string) ([]*pool.Pend[T], error) {
-	out := make([]*pool.Pend[T], len(keys))
+func pends[T any](inner *engine.Pool, keys []string) ([]*engine.Pend[T], error) {
+	out := make([]*engine.Pend[T], len(keys))
 	for i, k := range keys {
-		p, err := pool.Get[T](inner, k)
+		p, err := engine.Get[T](inner, k)
 		if err != nil {
 			return nil, err
 		}
@@ -28,8 +30,8 @@ func pends[T any](inner *pool.Pool, keys []string) ([]*pool.Pend[T], error) {
 	return out, nil
 }
 
-func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make func([]*pool.Pend[T]) pool.View[T]) error {
-	return lp.DefineView(view, viewees, push, !push, reflect.TypeFor[T](), func(inner *pool.Pool) (any, error) {
+func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make func([]*engine.Pend[T]) engine.View[T]) error {
+	return engine.DefineView((*engine.Pool)(lp), view, viewees, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps, err := pends[T](inner, viewees)
 		if err != nil {
 			return nil, err
@@ -51,11 +53,11 @@ func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make
 // chunks lent by a pool.Buffers need a clone that copies into a fresh buffer,
 // since a buffer has one holder.
 func Duplicate[T any](lp *pool.Pool, view string, viewees []string, clone func(T) T) error {
-	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &dupView[T]{pends: ps, clone: clone, name: view} })
+	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &dupView[T]{pends: ps, clone: clone, name: view} })
 }
 
 type dupView[T any] struct {
-	pends []*pool.Pend[T]
+	pends []*engine.Pend[T]
 	clone func(T) T
 	name  string
 }
@@ -119,7 +121,7 @@ func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy S
 	if strategy > LeastFilled {
 		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
 	}
-	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, strategy: strategy} })
+	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &lbView[T]{pends: ps, strategy: strategy} })
 }
 
 // LoadBalanceByKey makes view a push-only view that puts each data pack into
@@ -131,11 +133,11 @@ func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []string, key f
 	if key == nil {
 		return errors.New("logicalpool: LoadBalanceByKey with a nil key function")
 	}
-	return define(lp, view, viewees, true, func(ps []*pool.Pend[T]) pool.View[T] { return &lbView[T]{pends: ps, key: key, name: view} })
+	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &lbView[T]{pends: ps, key: key, name: view} })
 }
 
 type lbView[T any] struct {
-	pends    []*pool.Pend[T]
+	pends    []*engine.Pend[T]
 	strategy Strategy
 	key      func(T) uint64
 	name     string // the view, for errors of key
@@ -227,7 +229,7 @@ func (v *lbView[T]) Peek() (hints.Pack[T], bool) { return hints.Pack[T]{}, false
 func call[T, R any](view, what string, f func(T) R, x T) (r R, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("logicalpool: view %q: %s: %w", view, what, &chip.PanicError{Value: p, Stack: debug.Stack()})
+			err = fmt.Errorf("logicalpool: view %q: %s: %w", view, what, engine.NewPanicError(p))
 		}
 	}()
 	return f(x), nil
@@ -238,13 +240,13 @@ func call[T, R any](view, what string, f func(T) R, x T) (r R, err error) {
 // END (the others are swallowed): a merge of N producers needs no END
 // regulator. Order between viewees is not kept; order within each is.
 func Merge[T any](lp *pool.Pool, view string, viewees []string) error {
-	return define(lp, view, viewees, false, func(ps []*pool.Pend[T]) pool.View[T] {
+	return define(lp, view, viewees, false, func(ps []*engine.Pend[T]) engine.View[T] {
 		return &mergeView[T]{pends: ps, ended: make([]bool, len(ps))}
 	})
 }
 
 type mergeView[T any] struct {
-	pends []*pool.Pend[T]
+	pends []*engine.Pend[T]
 	ended []bool // viewees whose END has been taken
 	ends  int    // how many
 	turn  int    // the viewee to try first
@@ -324,12 +326,12 @@ type Pair[A, B any] struct {
 // that shows one; packs still queued on the other side stay in its pend, and
 // its producer is stopped with the rest of the runlet when the flow ends.
 func Join2[A, B any](lp *pool.Pool, view, a, b string) error {
-	return lp.DefineView(view, []string{a, b}, false, true, reflect.TypeFor[Pair[A, B]](), func(inner *pool.Pool) (any, error) {
-		pa, err := pool.Get[A](inner, a)
+	return engine.DefineView((*engine.Pool)(lp), view, []string{a, b}, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
+		pa, err := engine.Get[A](inner, a)
 		if err != nil {
 			return nil, err
 		}
-		pb, err := pool.Get[B](inner, b)
+		pb, err := engine.Get[B](inner, b)
 		if err != nil {
 			return nil, err
 		}
@@ -338,8 +340,8 @@ func Join2[A, B any](lp *pool.Pool, view, a, b string) error {
 }
 
 type joinView[A, B any] struct {
-	a *pool.Pend[A]
-	b *pool.Pend[B]
+	a *engine.Pend[A]
+	b *engine.Pend[B]
 }
 
 func (v *joinView[A, B]) Limited() bool { return true }

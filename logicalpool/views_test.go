@@ -251,7 +251,7 @@ func TestDuplicateIntoJoinStallsWithTooSmallAPool(t *testing.T) {
 		t.Run(fmt.Sprint("private=", private), func(t *testing.T) {
 			inner := pool.New("store", 2)
 			if private > 0 {
-				if err := inner.Configure("b", private, 0); err != nil {
+				if err := configure(inner, "b", private, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -332,15 +332,15 @@ func TestMergeAsyncConsumerAfterEarlyEnd(t *testing.T) {
 // more than the others).
 func TestLeastFilledRespectsLimits(t *testing.T) {
 	inner := pool.New("store", pool.Unlimited)
-	if err := inner.Configure("w0", 0, 1); err != nil { // w0 holds one pack at most
+	if err := configure(inner, "w0", 0, 1); err != nil { // w0 holds one pack at most
 		t.Fatal(err)
 	}
 	lp := logicalpool.New("lp", inner)
 	if err := logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1"}, logicalpool.LeastFilled); err != nil {
 		t.Fatal(err)
 	}
-	view, _ := pool.Get[int](lp, "lb")
-	w0, _ := pool.Get[int](inner, "w0")
+	view, _ := get[int](lp, "lb")
+	w0, _ := get[int](inner, "w0")
 	for i := range 100 {
 		if view.Limited() {
 			break

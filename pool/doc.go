@@ -19,14 +19,16 @@
 //
 // # Pends
 //
-// A [Pend] is a ring buffer of [hints.Pack] values of one element type T.
+// A pend is a ring buffer of [hints.Pack] values of one element type T.
 // Generics carry T end to end: nothing is boxed into an interface, and once
 // the ring has grown to the flow's working size, a steady flow allocates
-// nothing. A pend is created by [Get] (the first call decides its element
-// type; a later call with another type is an error naming the pool, the pend
-// and both types) and configured with [Pool.Configure]. Only data and END
-// packs are queued: pushing a Skip or Redo pack is an error that names the
-// pool and the pend.
+// nothing. A pend is made by a runlet's Attach when a chip first names it
+// (that chip decides its element type; a chip with another type is an error
+// naming the pool, the pend and both types) and sized by the chips' pend
+// references (chip.PendRef.Sized). Only data and END packs are queued:
+// pushing a Skip or Redo pack is an error that names the pool and the pend.
+// The pends themselves, and every call that moves packs, belong to the
+// engine (see "What this package exports" below).
 //
 // # Accounting
 //
@@ -51,8 +53,8 @@
 //
 // An empty pend is never limited, so a chip can always push into an empty
 // next pend, a full pool never deadlocks a linear flow, and a pool limit of 0
-// still flows, lock-step. (One exception: units reserved with [Pend.Reserve]
-// for an ordered chip's reorder buffer count as held, so such a pend can be
+// still flows, lock-step. (One exception: units reserved for an ordered
+// chip's reorder buffer count as held, so such a pend can be
 // limited while it queues nothing: the point is to hold its producer back.)
 //
 // The limit is checked before a chip runs, not on every push: one result is
@@ -65,9 +67,8 @@
 // where an async chip counts as one producer per worker (a viewee of a
 // load-balancing view may take one more per worker; see logicalpool), and a count pool
 // holds at most max(limit, Σ private) plus that slack for each of its pends.
-// An async chip that hands out a batch declares the packs it will make with
-// [Pend.Expect]: they count in the pool's [Pend.Room], [Pend.Free] and
-// limited check as if pushed, so producers sharing a pool cannot each take
+// An async chip that hands out a batch declares the packs it will make:
+// they count in the pool's room and limited check as if pushed, so producers sharing a pool cannot each take
 // its whole room (the pend's own limited check ignores them, so a pend
 // with nothing queued is still never limited). The random-runlet harness in
 // package runlet checks these bounds after every chip run.
@@ -77,8 +78,8 @@
 // its pools' bounds plus those batches: at most the prev pend's content per
 // batch, one batch per worker. A byte stream through a pool of 16 chunks to
 // an async writer may so hold about twice the pool.
-// [Pend.Free] and [Pend.Room] tell a chip how far it may go before the next
-// check is due, so a sync chip checks once per run of packs, not per pack.
+// The engine asks a pend how far a chip may go before the next check is
+// due, so a sync chip checks once per run of packs, not per pack.
 // [Pool.High] keeps the highest pool size seen: how close the flow came to
 // the budget.
 //
@@ -87,8 +88,8 @@
 // A count pool ([New]) counts each pack as 1. A byte pool ([NewBytes]) counts
 // a pack as the byte length of its value: element types whose underlying type
 // is []byte or string are measured directly; any other element type must
-// implement [Sizer] (with a value or pointer receiver), or [Get] fails with
-// an error naming the pend and the type. Both follow the same rules above.
+// implement [Sizer] (with a value or pointer receiver), or Attach fails
+// with an error naming the pend and the type. Both follow the same rules above.
 // END packs in a byte pool count as the length of their (usually empty)
 // value.
 //
@@ -111,17 +112,17 @@
 //
 // # Logical pools and views
 //
-// A logical pool ([NewLogical]) holds nothing: it sits over an inner pool,
-// and its keys name the inner pool's pends, plus views defined with
-// [Pool.DefineView]. A view is a pend that pushes to or pulls from several
-// pends of the inner pool (its viewees) with some logic; package logicalpool
-// defines the useful ones (duplicate, load-balance, merge, join). Size,
-// limit and high-water mark of a logical pool are its inner pool's: one
-// budget. [Pool.Home] tells the scheduler that a view and its viewees are
-// one place, so a push into any of them wakes the view's reader. A pend
-// nobody will read any more can be abandoned ([Pool.Abandon]): it drops what
-// it holds and discards later pushes, so it neither holds budget nor holds
-// back a view that also feeds it.
+// A logical pool (logicalpool.New) holds nothing: it sits over an inner
+// pool, and its keys name the inner pool's pends, plus views. A view is a
+// pend that pushes to or pulls from several pends of the inner pool (its
+// viewees) with some logic; package logicalpool defines the useful ones
+// (duplicate, load-balance, merge, join), and [DefineView] installs a
+// [View] of your own. Size, limit and high-water mark of a logical pool are
+// its inner pool's: one budget. A view and its viewees are one place to the
+// scheduler, so a push into any of them wakes the view's reader. A pend
+// nobody will read any more (its readers ended early) is abandoned by the
+// runlet: it drops what it holds and discards later pushes, so it neither
+// holds budget nor holds back a view that also feeds it.
 //
 // # Snapshots
 //
@@ -136,9 +137,9 @@
 // fetched with two element types, a byte pool that cannot size its type,
 // negative sizes, configuring a pend that holds packs, a pend key the IO
 // pool does not have, a Skip or Redo pack pushed, anything but END pushed
-// to the IO output. [Pool.Check] reports a pool's own bad settings (an empty
-// key, a negative limit, a logical pool without a usable inner pool); a
-// runlet's Attach lists them all at once.
+// to the IO output. A pool's own bad settings (an empty key, a negative
+// limit, a logical pool without a usable inner pool) are reported by a
+// runlet's Attach, which lists every problem at once.
 //
 // # Goroutines
 //
@@ -152,9 +153,25 @@
 // A pool may serve several runlets, together (they share its budget and one
 // lock) or one after the other. A pend's packs belong to the runlets using
 // it: when a runlet stops, the pends it alone used are emptied (their packs
-// dropped, the units reserved with [Pend.Reserve] given back), so the next
+// dropped, the units reserved for a reorder buffer given back), so the next
 // runlet receives only its own packs. Their private sizes and limits stay,
 // as configuration, until a runlet that sizes the pend sets them anew. A pend
 // a running runlet still uses, and a pend handed over (drained by a
 // runlet.PendOutput), keep their packs.
+//
+// # What this package exports
+//
+// This package is the accounting a user sees: the constructors, the key,
+// kind, limit, size and high-water mark of a pool, [Pool.Snapshot],
+// [Buffers], [Sizer], and [View] with [DefineView] for a view of your own.
+// Everything a runlet does with a pool (making and sizing pends, moving
+// packs, waking, abandoning) lives in the engine, the module's
+// internal/engine package, which no user code can import.
+//
+// [Pool] is defined on the engine's pool type (type Pool engine.Pool), not
+// an alias of it and not a wrapper: a *Pool and the engine's *Pool are the
+// same pointer, converted for free, so the hot path touches the pool's
+// fields with no indirection, while the method set a user sees holds only
+// the reads above. An alias would show the engine's methods; a wrapper
+// struct would add a pointer hop or a registry to reach the storage.
 package pool

@@ -1,76 +1,52 @@
 package pool_test
 
 import (
+	"context"
 	"fmt"
 
-	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/runlet"
 )
 
-// A count pool with a shared limit of 4 and one pend with 2 packs reserved.
-// The reserved packs count from the moment the pend is configured; the pend
-// is limited once it holds more than its private size and the pool is full.
+// A count pool with a shared limit of 4 bounds the flow between two chips;
+// the pend reserves 2 packs of it (PendRef.Sized), and the pool's high-water
+// mark shows how close the flow came to the limit (a pend may take one push
+// past it: the limit is checked before a chip runs).
 func Example() {
 	p := pool.New("default", 4)
-	if err := p.Configure("edge", 2, 0); err != nil { // private 2, no pend limit
+	edge := chip.At("default", "edge").Sized(2, 0)
+	var got []int
+	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+		chip.FromSlice("in", edge, []int{1, 2, 3, 4, 5, 6, 7, 8}),
+		chip.Map("double", edge, chip.At("default", "out"), func(v int) (int, error) { return 2 * v, nil }),
+		chip.Collect("collect", chip.At("default", "out"), &got),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	edge, err := pool.Get[int](p, "edge")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Printf("configured: pool %d/%d\n", p.Size(), p.Limit())
-	for i := 1; !edge.Limited(); i++ {
-		if err := edge.Push(hints.Data(i)); err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Printf("push %d: pend %d, pool %d, limited %v\n", i, edge.Size(), p.Size(), edge.Limited())
-	}
-	pk, _ := edge.Pull()
-	fmt.Printf("pull %v: pend %d, pool %d, limited %v\n", pk.Value, edge.Size(), p.Size(), edge.Limited())
-	fmt.Println("high:", p.High())
+	fmt.Println(got)
+	fmt.Printf("pool %q: size %d (the reserved 2), limit %d, high %d\n", p.Key(), p.Size(), p.Limit(), p.High())
 	// Output:
-	// configured: pool 2/4
-	// push 1: pend 1, pool 2, limited false
-	// push 2: pend 2, pool 2, limited false
-	// push 3: pend 3, pool 3, limited false
-	// push 4: pend 4, pool 4, limited true
-	// pull 1: pend 3, pool 3, limited false
-	// high: 4
+	// [2 4 6 8 10 12 14 16]
+	// pool "default": size 2 (the reserved 2), limit 4, high 5
 }
 
 // A byte pool counts each pack as the byte length of its value.
 func ExampleNewBytes() {
 	p := pool.NewBytes("text", 8)
-	words, err := pool.Get[string](p, "words")
-	if err != nil {
+	words := chip.At("text", "words")
+	var got []string
+	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+		chip.FromSlice("in", words, []string{"go", "pool", "runlet", "chip"}),
+		chip.Collect("collect", words, &got),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, w := range []string{"go", "pool", "runlet", "chip"} {
-		if words.Limited() {
-			fmt.Printf("limited before %q\n", w)
-			break
-		}
-		if err := words.Push(hints.Data(w)); err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Printf("push %q: len %d, size %d\n", w, words.Len(), p.Size())
-	}
-	for words.Len() > 0 {
-		pk, _ := words.Pull()
-		fmt.Printf("pull %q: size %d\n", pk.Value, p.Size())
-	}
+	fmt.Println(got, p.Kind(), "high", p.High())
 	// Output:
-	// push "go": len 1, size 2
-	// push "pool": len 2, size 6
-	// push "runlet": len 3, size 12
-	// limited before "chip"
-	// pull "go": size 10
-	// pull "pool": size 6
-	// pull "runlet": size 0
+	// [go pool runlet chip] bytes high 12
 }

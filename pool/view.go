@@ -1,177 +1,63 @@
 package pool
 
 import (
-	"errors"
-	"fmt"
-	"reflect"
-	"slices"
-
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
-// Logical is the Kind of a logical pool ([NewLogical]).
-const Logical Kind = 3
-
-// View is a pend that holds no data: the logic of a logical pool's view over
-// pends of its inner pool (its viewees), which hold the data and are
-// accounted as usual. Package logicalpool implements the views; a chip sees a
-// view as an ordinary pend. Like pends, views are called by the scheduler
-// only, never concurrently.
+// View is the logic of a view: a pend of a logical pool that holds no data
+// and pushes to or pulls from pends of the inner pool, its viewees, which
+// hold the data and are accounted as usual. Package logicalpool implements
+// the common views (duplicate, load-balance, merge, join); [DefineView]
+// installs one of your own. A chip sees a view as an ordinary pend.
 //
 // A push-only view (a producer's next pend) implements Limited and Push; a
 // pull-only view (a consumer's prev pend) implements Len, Peek and Pull, and
 // Pull must return what Peek showed. The other methods are never called.
+// Only the scheduler calls a View, never concurrently, so it needs no lock;
+// a panic in it becomes the error of the chip that called it.
 type View[T any] interface {
-	viewBase
+	Limited() bool // a push now would bust a limit the view keeps
+	Len() int      // packs a Pull could return, or an estimate (0 when none)
 	Push(pk hints.Pack[T]) error
 	Pull() (hints.Pack[T], bool)
 	Peek() (hints.Pack[T], bool)
 }
 
-type viewBase interface {
-	Limited() bool // a push now would bust a limit the view keeps
-	Len() int      // packs a Pull could return, or an estimate (0 when none)
+// Viewee is a pend a [View] is over, as the view sees it: an ordinary pend
+// of the inner pool. Abandoned reports that nobody reads it any more (its
+// readers ended early), so a view may skip it. A Viewee is called by the
+// view only, on the scheduler's goroutine.
+type Viewee[T any] interface {
+	Len() int
+	Limited() bool
+	Abandoned() bool
+	Push(pk hints.Pack[T]) error
+	Pull() (hints.Pack[T], bool)
+	Peek() (hints.Pack[T], bool)
 }
 
-// viewDef is a view of a logical pool.
-type viewDef struct {
-	viewees    []string
-	push, pull bool
-	elem       reflect.Type
-	make       func(inner *Pool) (any, error) // returns a View[T] of elem
-	made       any                            // the *Pend[T], once made
-}
-
-// NewLogical returns a logical pool under key over inner: it holds no data.
-// Its keys name inner's pends (so a chip may reach a viewee through either
-// pool) and the views defined with [Pool.DefineView]. Size, limit and
-// high-water mark are inner's.
-func NewLogical(key string, inner *Pool) *Pool {
-	p := newPool(key, Logical, 0)
-	p.inner = inner
-	p.views = map[string]*viewDef{}
-	return p
-}
-
-// DefineView makes pend of logical pool p a view over viewees, pends of p's
-// inner pool. push and pull say which way it goes (a producer pushes into a
-// push-only view; a consumer pulls from a pull-only one). make builds the
-// typed View on first use: it must return a View[T] for the T that elem
-// names (it is called by Get[T], which checks). The view and its viewees
-// share one wake group in a runlet: a push into any viewee wakes the view's
-// reader. It is meant for package logicalpool.
-func (p *Pool) DefineView(pend string, viewees []string, push, pull bool, elem reflect.Type, make func(inner *Pool) (any, error)) error {
-	switch {
-	case p.kind != Logical:
-		return fmt.Errorf("pool %q: views live in logical pools (pool.NewLogical)", p.key)
-	case p.inner == nil:
-		return fmt.Errorf("pool %q: logical pool without an inner pool", p.key)
-	case len(viewees) == 0:
-		return fmt.Errorf("pool %q: view %q over no pends", p.key, pend)
-	case p.views[pend] != nil:
-		return fmt.Errorf("pool %q: view %q defined twice", p.key, pend)
-	case slices.Contains(viewees, pend):
-		return fmt.Errorf("pool %q: view %q lists itself", p.key, pend)
-	}
-	for i, v := range viewees {
-		if p.views[v] != nil {
-			return fmt.Errorf("pool %q: view %q over view %q (views are over pends of the inner pool)", p.key, pend, v)
+// DefineView makes view, in logical pool lp, a view over viewees, pends of
+// lp's inner pool holding packs of T. push says which way it goes: a
+// producer pushes into a push view, a consumer pulls from a pull view.
+// build makes the View from the typed viewees when a runlet first binds a
+// chip to the view. The view and its viewees are one place to the
+// scheduler: a push into any viewee wakes the view's reader.
+//
+// It fails, naming the pool and the view, when lp is not a logical pool,
+// when viewees is empty, repeats a pend, names the view itself or another
+// view, and when the view is defined twice.
+func DefineView[T any](lp *Pool, view string, viewees []string, push bool, build func(viewees []Viewee[T]) View[T]) error {
+	keys := append([]string(nil), viewees...)
+	return engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
+		ps := make([]Viewee[T], len(keys))
+		for i, k := range keys {
+			p, err := engine.Get[T](inner, k)
+			if err != nil {
+				return nil, err
+			}
+			ps[i] = p
 		}
-		if slices.Contains(viewees[:i], v) {
-			return fmt.Errorf("pool %q: view %q lists pend %q twice", p.key, pend, v)
-		}
-	}
-	p.views[pend] = &viewDef{viewees: slices.Clone(viewees), push: push, pull: pull, elem: elem, make: make}
-	p.inner.group(viewees)
-	return nil
-}
-
-// group puts pends of a storage pool in one wake group, merging groups they
-// are already in.
-func (p *Pool) group(pends []string) {
-	if p.groupOf == nil {
-		p.groupOf = map[string]string{}
-	}
-	name := ""
-	for _, k := range pends {
-		if g, ok := p.groupOf[k]; ok && (name == "" || g < name) {
-			name = g
-		}
-	}
-	if name == "" {
-		name = "group:" + pends[0]
-	}
-	old := map[string]bool{}
-	for _, k := range pends {
-		if g, ok := p.groupOf[k]; ok {
-			old[g] = true
-		}
-		p.groupOf[k] = name
-	}
-	for k, g := range p.groupOf {
-		if old[g] {
-			p.groupOf[k] = name
-		}
-	}
-}
-
-// Home returns the pool that stores pend's packs and the name of its wake
-// group there: for an ordinary pend, its own pool and key; for a logical
-// pool's key, the inner pool; for a view or a viewee, the group shared by a
-// view and all its viewees. Two names with the same home are one place to a
-// scheduler: the same waiters, and for pools, the same budget.
-func (p *Pool) Home(pend string) (*Pool, string) {
-	if p.kind == Logical {
-		if d := p.views[pend]; d != nil {
-			pend = d.viewees[0]
-		}
-		if p.inner == nil {
-			return p, pend
-		}
-		return p.inner.Home(pend)
-	}
-	if g, ok := p.groupOf[pend]; ok {
-		return p, g
-	}
-	return p, pend
-}
-
-// ViewOf reports whether pend is a view of p, over which pends, and which way
-// it goes.
-func (p *Pool) ViewOf(pend string) (viewees []string, push, pull, ok bool) {
-	if p.kind != Logical {
-		return nil, false, false, false
-	}
-	d := p.views[pend]
-	if d == nil {
-		return nil, false, false, false
-	}
-	return slices.Clone(d.viewees), d.push, d.pull, true
-}
-
-// Inner returns a logical pool's inner pool, or nil.
-func (p *Pool) Inner() *Pool { return p.inner }
-
-// getView returns the typed pend of view d.
-func getView[T any](p *Pool, key string, d *viewDef) (*Pend[T], error) {
-	if d.made != nil {
-		if pt, ok := d.made.(*Pend[T]); ok {
-			return pt, nil
-		}
-		return nil, fmt.Errorf("pool %q: view %q holds %v, not %v", p.key, key, d.elem, reflect.TypeFor[T]())
-	}
-	if d.elem != reflect.TypeFor[T]() {
-		return nil, fmt.Errorf("pool %q: view %q holds %v, not %v", p.key, key, d.elem, reflect.TypeFor[T]())
-	}
-	v, err := d.make(p.inner)
-	if err != nil {
-		return nil, fmt.Errorf("pool %q: view %q: %w", p.key, key, err)
-	}
-	tv, ok := v.(View[T])
-	if !ok {
-		return nil, errors.New("pool: a view's make returned no View of its element type")
-	}
-	pt := &Pend[T]{acct: acct{pool: p, key: key, mode: modeView, elem: d.elem, view: tv, limit: Unlimited}, tview: tv}
-	d.made = pt
-	return pt, nil
+		return build(ps), nil
+	})
 }

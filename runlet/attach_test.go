@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
@@ -177,4 +178,4 @@ func (c *bindErr) Spec() chip.Spec {
 	return chip.Spec{Key: "b", Prev: chip.Input, Next: chip.Output}
 }
 
-func (c *bindErr) Bind(chip.Binding) (chip.Runner, error) { return nil, c.err }
+func (c *bindErr) Bind(engine.Binding) (engine.Runner, error) { return nil, c.err }

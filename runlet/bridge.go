@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 var (
@@ -126,7 +127,7 @@ type Bridge[T any] struct {
 type bridgeSide struct {
 	bound bool
 	key   string
-	r     *Runlet
+	stop  func(error) // stops the runlet the chip is bound to; nil until bound
 }
 
 // NewBridge returns a bridge whose buffer holds capacity packs. A capacity
@@ -152,14 +153,14 @@ func (b *Bridge[T]) failUp(cause error) {
 	}
 	b.upErr = fmt.Errorf("%w: %w", ErrBridgeUpstream, cause)
 	target := b.down
-	stop := target.r != nil && !b.received.Load()
+	stop := target.stop != nil && !b.received.Load()
 	b.upStopped = stop
 	close(b.upDone)
 	err := b.upErr
 	b.mu.Unlock()
 	if stop {
 		// As if In had failed; Abort's way, which may be used from anywhere.
-		target.r.stop(&ChipError{Chip: target.key, Err: err})
+		target.stop(&ChipError{Chip: target.key, Err: err})
 	}
 }
 
@@ -178,13 +179,13 @@ func (b *Bridge[T]) failDown(cause error) {
 		b.downErr = fmt.Errorf("%w: %w", ErrBridgeDownstream, cause)
 	}
 	target := b.up
-	stop := target.r != nil && !b.sent.Load()
+	stop := target.stop != nil && !b.sent.Load()
 	b.downStopped = stop
 	close(b.downDone)
 	err := b.downErr
 	b.mu.Unlock()
 	if stop {
-		target.r.stop(&ChipError{Chip: target.key, Err: err})
+		target.stop(&ChipError{Chip: target.key, Err: err})
 	}
 }
 
@@ -297,7 +298,7 @@ type bridgeChip struct {
 }
 
 // Bind implements [chip.Chip]: the first call binds, later ones fail.
-func (c *bridgeChip) Bind(b chip.Binding) (chip.Runner, error) {
+func (c *bridgeChip) Bind(b engine.Binding) (engine.Runner, error) {
 	c.mu.Lock()
 	again := c.side.bound
 	c.side.bound = true
@@ -311,8 +312,8 @@ func (c *bridgeChip) Bind(b chip.Binding) (chip.Runner, error) {
 	}
 	c.mu.Lock()
 	c.side.key = c.Spec().Key
-	if h, ok := b.Host.(*host); ok {
-		c.side.r = h.r
+	if b.Host != nil {
+		c.side.stop = b.Host.Stop
 	}
 	c.mu.Unlock()
 	return run, nil

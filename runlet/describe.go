@@ -1,16 +1,10 @@
 package runlet
 
 import (
-	"cmp"
 	"fmt"
-	"maps"
-	"reflect"
-	"runtime"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // Snapshot is a copy of a runlet's whole state: what Describe prints, as data
@@ -63,6 +57,9 @@ import (
 //	}
 //
 // Encoding a Snapshot and decoding the JSON gives back an equal Snapshot.
+//
+// Snapshot has the engine's snapshot's fields (the engine builds it; a
+// Snapshot is converted from it for free); its methods are here.
 type Snapshot struct {
 	State  string         `json:"state"` // "new", "running", "ended", "failed", "detached"
 	Err    string         `json:"err,omitempty"`
@@ -79,57 +76,26 @@ type Snapshot struct {
 // apart, for tools.
 //
 // A plain value, safe to copy and read from any goroutine, like [Snapshot].
-type ChipSnapshot struct {
-	Key         string `json:"key"`
-	Prev        string `json:"prev"` // pend@pool
-	Next        string `json:"next"`
-	PrevPool    string `json:"prev_pool"`
-	PrevPend    string `json:"prev_pend"`
-	NextPool    string `json:"next_pool"`
-	NextPend    string `json:"next_pend"`
-	Async       bool   `json:"async"`
-	Concurrency int    `json:"concurrency,omitempty"`
-	Ended       bool   `json:"ended"`
-	// State is what the chip is doing, one of:
-	//   - "ready": it may run (queued to run, or not yet tried);
-	//   - "busy": an async chip with work in flight (or results parked for
-	//     order);
-	//   - "wait-data": its prev pend is empty; a push into it wakes the chip;
-	//   - "wait-room": its next pend is limited; a pull from that pool wakes it;
-	//   - "ended": it returned END, was ended because nobody reads its output,
-	//     or was told the runlet's error;
-	//   - "stopped": the runlet stopped (or was detached) before it ended.
-	State   string `json:"state"`
-	Running string `json:"running,omitempty"` // the held pack, "RUN xN" in flight, or "END"
-	Note    string `json:"note,omitempty"`    // the chip's Describe hook
-}
+//
+// Its fields are documented on the engine's type; State is one of the
+// Chip* constants below.
+type ChipSnapshot = engine.ChipSnapshot
 
 // Chip states, the values of [ChipSnapshot.State].
 const (
-	ChipReady    = "ready"
-	ChipBusy     = "busy"
-	ChipWaitData = "wait-data"
-	ChipWaitRoom = "wait-room"
-	ChipEnded    = "ended"
-	ChipStopped  = "stopped"
+	ChipReady    = engine.ChipReady
+	ChipBusy     = engine.ChipBusy
+	ChipWaitData = engine.ChipWaitData
+	ChipWaitRoom = engine.ChipWaitRoom
+	ChipEnded    = engine.ChipEnded
+	ChipStopped  = engine.ChipStopped
 )
 
 // PoolSnapshot is one pool's state plus who waits on it and which of its
 // pends are fed or drained from outside.
 //
 // A plain value, safe to copy and read from any goroutine, like [Snapshot].
-type PoolSnapshot struct {
-	pool.Snapshot
-	PullWake    []string            `json:"pull_wake,omitempty"`    // chips waiting for room
-	PushWake    map[string][]string `json:"push_wake,omitempty"`    // pend key: chips waiting for data
-	PendInputs  []string            `json:"pend_inputs,omitempty"`  // pends fed by a PendInput, sorted
-	PendOutputs []string            `json:"pend_outputs,omitempty"` // pends drained by a PendOutput, sorted
-}
-
-// observeWait is the longest an observer (Snapshot, Describe, Detach) waits
-// for the scheduler to publish a fresh state before it settles for the
-// latest published one.
-const observeWait = 2 * time.Millisecond
+type PoolSnapshot = engine.RunletPoolSnapshot
 
 // Snapshot returns a copy of the runlet's state. It never waits for the
 // scheduler for more than 2 milliseconds, and may be called at any moment
@@ -151,253 +117,7 @@ const observeWait = 2 * time.Millisecond
 //
 // State, Err and Paused are always current, even in a copy published
 // earlier; Chips, Pools and Stats are as of the copy.
-func (r *Runlet) Snapshot() Snapshot {
-	if s, ok := r.freshSnapshot(); ok {
-		return s
-	}
-	if onScheduler() {
-		r.ask()
-	} else if !r.awaitPublication() {
-		if s, ok := r.freshSnapshot(); ok {
-			return s
-		}
-	}
-	return r.published()
-}
-
-// freshSnapshot builds a snapshot now if it can take the lock without
-// waiting, and publishes it too.
-func (r *Runlet) freshSnapshot() (Snapshot, bool) {
-	g := r.g
-	g.observers.Add(1)
-	defer g.observers.Add(-1) // after Unlock: see group.kick
-	if !g.mu.TryLock() {
-		return Snapshot{}, false
-	}
-	defer g.mu.Unlock()
-	s := r.snapshot()
-	r.store(s.clone())
-	return s, true
-}
-
-// ask asks the scheduler to publish a fresh snapshot between two bursts.
-func (r *Runlet) ask() {
-	r.want.Store(true)
-	r.g.want.Store(true)
-}
-
-// awaitPublication asks for a fresh snapshot and waits at most observeWait
-// for it; it reports whether one was published.
-func (r *Runlet) awaitPublication() bool {
-	r.pubMu.Lock()
-	if r.pubCh == nil {
-		r.pubCh = make(chan struct{})
-	}
-	ch := r.pubCh
-	r.pubMu.Unlock()
-	r.ask()
-	t := time.NewTimer(observeWait)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
-// publish makes a snapshot for observers. Only the holder of g.mu calls it.
-func (r *Runlet) publish() { r.store(r.snapshot()) }
-
-// store publishes s and wakes the observers waiting for it. s must not be
-// modified afterwards. Only the holder of g.mu calls it, so that copies are
-// published in the order they were made.
-func (r *Runlet) store(s Snapshot) {
-	r.pub.Store(&s)
-	r.pubMu.Lock()
-	if r.pubCh != nil {
-		close(r.pubCh)
-		r.pubCh = nil
-	}
-	r.pubMu.Unlock()
-}
-
-// published returns a copy of the latest published snapshot with the
-// header fields (State, Err, Paused) of this moment.
-func (r *Runlet) published() Snapshot {
-	s := Snapshot{State: "new"}
-	if p := r.pub.Load(); p != nil {
-		s = p.clone()
-	}
-	s.Paused = r.paused.Load()
-	if n := r.stopped.Load(); n != nil {
-		s.State, s.Err = stateOf(n.err, r.detached.Load(), true, true), errText(n.err)
-	} else if r.detached.Load() {
-		s.State = "detached"
-	}
-	return s
-}
-
-// loopFunc is the name of the scheduler loop's function, as the runtime
-// reports it in stacks.
-var loopFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).loop).Pointer()).Name()
-
-// onScheduler reports whether the caller runs inside a scheduler loop: it
-// is then the goroutine that would have to publish, and must not wait.
-// Go has no goroutine identity, so it looks for the loop on the stack; an
-// observer calls it only when the scheduler is busy.
-func onScheduler() bool {
-	var pcs [64]uintptr
-	for skip := 2; ; skip += len(pcs) {
-		n := runtime.Callers(skip, pcs[:])
-		frames := runtime.CallersFrames(pcs[:n])
-		for {
-			f, more := frames.Next()
-			if f.Function == loopFunc {
-				return true
-			}
-			if !more {
-				break
-			}
-		}
-		if n < len(pcs) {
-			return false
-		}
-	}
-}
-
-// clone returns a deep copy of s: a published snapshot is shared, the ones
-// handed out are not.
-func (s Snapshot) clone() Snapshot {
-	s.Chips = slices.Clone(s.Chips)
-	s.Pools = slices.Clone(s.Pools)
-	for i := range s.Pools {
-		p := &s.Pools[i]
-		p.Pends = slices.Clone(p.Pends)
-		for j := range p.Pends {
-			p.Pends[j].Queued = slices.Clone(p.Pends[j].Queued)
-			p.Pends[j].Viewees = slices.Clone(p.Pends[j].Viewees)
-		}
-		p.PullWake = slices.Clone(p.PullWake)
-		if p.PushWake != nil {
-			w := make(map[string][]string, len(p.PushWake))
-			for k, v := range p.PushWake {
-				w[k] = slices.Clone(v)
-			}
-			p.PushWake = w
-		}
-		p.PendInputs = slices.Clone(p.PendInputs)
-		p.PendOutputs = slices.Clone(p.PendOutputs)
-	}
-	return s
-}
-
-// stateOf is Snapshot.State for a runlet that stopped with err (or is
-// detached), is stopping, or is attached.
-func stateOf(err error, detached, stopping, attached bool) string {
-	switch {
-	case err == ErrDetached || detached:
-		return "detached"
-	case err != nil:
-		return "failed"
-	case stopping:
-		return "ended"
-	case attached:
-		return "running"
-	}
-	return "new"
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// snapshot builds a snapshot. Only the holder of g.mu calls it.
-func (r *Runlet) snapshot() Snapshot {
-	s := Snapshot{
-		State:  stateOf(r.err, r.detached.Load(), r.stopping, r.attached),
-		Err:    errText(r.err),
-		Paused: r.paused.Load(),
-		Stats:  r.stats,
-	}
-	if !r.attached {
-		return s
-	}
-	for i := range r.slots {
-		sl := &r.slots[i]
-		running, note := sl.run.Describe()
-		if sl.ended {
-			running = "END"
-		}
-		s.Chips = append(s.Chips, ChipSnapshot{
-			Key: sl.key, Prev: sl.spec.Prev.String(), Next: sl.spec.Next.String(),
-			PrevPool: sl.spec.Prev.Pool, PrevPend: sl.spec.Prev.Pend,
-			NextPool: sl.spec.Next.Pool, NextPend: sl.spec.Next.Pend,
-			Async: sl.spec.Async, Concurrency: sl.spec.Concurrency,
-			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
-		})
-	}
-	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b [2]string) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
-	})
-	for _, p := range r.pools {
-		ps := PoolSnapshot{Snapshot: p.Snapshot()}
-		if i, ok := r.pslotIdx[p]; ok {
-			for _, w := range r.pslots[i].waiters {
-				ps.PullWake = append(ps.PullWake, r.slots[w].key)
-			}
-		}
-		for _, pd := range r.pends {
-			if len(pd.waiters) == 0 {
-				continue
-			}
-			for _, m := range pd.members {
-				if m[0] != p.Key() {
-					continue
-				}
-				if ps.PushWake == nil {
-					ps.PushWake = map[string][]string{}
-				}
-				for _, w := range pd.waiters {
-					ps.PushWake[m[1]] = append(ps.PushWake[m[1]], r.slots[w].key)
-				}
-			}
-		}
-		for _, k := range exts {
-			if k[0] != p.Key() {
-				continue
-			}
-			if r.ext[k].in {
-				ps.PendInputs = append(ps.PendInputs, k[1])
-			}
-			if r.ext[k].out {
-				ps.PendOutputs = append(ps.PendOutputs, k[1])
-			}
-		}
-		s.Pools = append(s.Pools, ps)
-	}
-	return s
-}
-
-// chipState is ChipSnapshot.State for slot sl.
-func (r *Runlet) chipState(sl *slot) string {
-	switch {
-	case sl.ended:
-		return ChipEnded
-	case r.stopping:
-		return ChipStopped
-	case sl.run.Busy():
-		return ChipBusy
-	case sl.onPool:
-		return ChipWaitRoom
-	case sl.onPend:
-		return ChipWaitData
-	}
-	return ChipReady
-}
+func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh
 // as [Runlet.Snapshot] and, like it, never waiting for the scheduler. One
@@ -414,51 +134,7 @@ func (r *Runlet) chipState(sl *slot) string {
 func (r *Runlet) Describe() string { return r.Snapshot().String() }
 
 // String renders the snapshot in Describe's format.
-func (s Snapshot) String() string {
-	var b strings.Builder
-	switch s.State {
-	case "detached":
-		b.WriteString("[DETACHED]\n")
-	case "failed":
-		fmt.Fprintf(&b, "[FAILED] %s\n", firstLine(s.Err))
-	case "ended":
-		b.WriteString("[ENDED]\n")
-	}
-	if s.Paused {
-		b.WriteString("[PAUSED]\n")
-	}
-	fmt.Fprintf(&b, "stat: hitRate=%.4f hits=%d statMiss=%d pushMiss=%d pullMiss=%d\n",
-		s.Stats.HitRate(), s.Stats.Hits, s.Stats.StatMiss, s.Stats.PushMiss, s.Stats.PullMiss)
-	for _, c := range s.Chips {
-		fmt.Fprintf(&b, "#%s [%s] %s >> %s", c.Key, c.Running, c.Prev, c.Next)
-		if c.Async {
-			fmt.Fprintf(&b, " async(%d)", c.Concurrency)
-		}
-		if c.Note != "" {
-			b.WriteString(" " + c.Note)
-		}
-		b.WriteByte('\n')
-	}
-	for _, p := range s.Pools {
-		if p.Kind == pool.IO.String() {
-			fmt.Fprintf(&b, "@%s\n", p.Key)
-			continue
-		}
-		fmt.Fprintf(&b, "@%s %d/%s pullWake[%s] high=%d", p.Key, p.Size, limitText(p.Limit), strings.Join(p.PullWake, ","), p.High)
-		if p.Kind != pool.Count.String() {
-			b.WriteString(" " + p.Kind)
-		}
-		b.WriteByte('\n')
-		for _, pd := range p.Pends {
-			fmt.Fprintf(&b, " -%s %d,%dP [%s] pushWake[%s]", pd.Key, pd.Size, pd.Private, strings.Join(pd.Queued, ", "), strings.Join(p.PushWake[pd.Key], ","))
-			if pd.Limit >= 0 {
-				fmt.Fprintf(&b, " limit=%d", pd.Limit)
-			}
-			b.WriteByte('\n')
-		}
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
+func (s Snapshot) String() string { return engine.RunletSnapshot(s).String() }
 
 func limitText(l int) string {
 	if l < 0 {

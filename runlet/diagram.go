@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
@@ -60,13 +61,11 @@ type end struct {
 	view string
 }
 
-// store is a storage pend: the key of its (non-logical) pool and its own.
-type store struct{ pool, pend string }
-
-// target is a storage pend reached through a reference, and the view used.
+// target is a storage pend (named by the key of its non-logical pool and
+// its own) reached through a reference, and the view used.
 type target struct {
-	store
-	view string
+	store engine.PendName
+	view  string
 }
 
 // graph draws s: its pools as groups, its chips and outside handles as
@@ -74,7 +73,7 @@ type target struct {
 // readers.
 func (s Snapshot) graph() *graph {
 	b := &graphBuilder{s: s, g: &graph{}, pools: map[string]*PoolSnapshot{}, groupOf: map[string]int{},
-		writers: map[store][]end{}, readers: map[store][]end{}}
+		writers: map[engine.PendName][]end{}, readers: map[engine.PendName][]end{}}
 	b.addGroups()
 	b.addNodes()
 	b.addEdges()
@@ -86,9 +85,9 @@ type graphBuilder struct {
 	s                Snapshot
 	g                *graph
 	pools            map[string]*PoolSnapshot
-	groupOf          map[string]int // pool key -> index in g.groups
-	order            []store        // storage pends in the order first met
-	writers, readers map[store][]end
+	groupOf          map[string]int    // pool key -> index in g.groups
+	order            []engine.PendName // storage pends in the order first met
+	writers, readers map[engine.PendName][]end
 }
 
 // addGroups adds a group per pool but IO, a logical pool inside its inner
@@ -136,23 +135,23 @@ func (b *graphBuilder) resolve(poolKey, pend string) []target {
 		return nil
 	}
 	if p.Kind != pool.Logical.String() {
-		return []target{{store{poolKey, pend}, ""}}
+		return []target{{engine.PendName{Pool: poolKey, Pend: pend}, ""}}
 	}
 	for _, v := range p.Pends {
 		if v.Key == pend {
 			out := make([]target, len(v.Viewees))
 			for i, vv := range v.Viewees {
-				out[i] = target{store{p.Inner, vv}, pend}
+				out[i] = target{engine.PendName{Pool: p.Inner, Pend: vv}, pend}
 			}
 			return out
 		}
 	}
-	return []target{{store{p.Inner, pend}, ""}}
+	return []target{{engine.PendName{Pool: p.Inner, Pend: pend}, ""}}
 }
 
 // note records node as a writer or reader (m) of the pends of ref (poolKey,
 // pend).
-func (b *graphBuilder) note(m map[store][]end, poolKey, pend string, node int) {
+func (b *graphBuilder) note(m map[engine.PendName][]end, poolKey, pend string, node int) {
 	for _, t := range b.resolve(poolKey, pend) {
 		if _, ok := b.writers[t.store]; !ok {
 			if _, ok := b.readers[t.store]; !ok {
@@ -221,14 +220,14 @@ func (b *graphBuilder) addEdges() {
 		if len(rs) == 0 {
 			rs = []end{{b.outside("nobody", -1), ""}}
 		}
-		ps := pendOf(b.pools[st.pool], st.pend)
+		ps := pendOf(b.pools[st.Pool], st.Pend)
 		for _, w := range ws {
 			for _, r := range rs {
 				b.g.edges = append(b.g.edges, gedge{
 					from: w.node, to: r.node,
-					label:   edgeLabel(st.pend, w.view, r.view, ps),
+					label:   edgeLabel(st.Pend, w.view, r.view, ps),
 					limited: ps != nil && ps.Limited,
-					group:   b.groupFor(st.pool),
+					group:   b.groupFor(st.Pool),
 				})
 			}
 		}

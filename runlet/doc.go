@@ -1,5 +1,9 @@
-// Package runlet is the scheduler: it owns a graph of chips and pools and
-// decides which chip runs next.
+// Package runlet is the front of the scheduler: it owns a graph of chips and
+// pools and lets you wire, run, steer and observe it. The scheduler itself
+// (the loop, the wake lists, the mailbox, the scheduling groups, the Attach
+// compiler, the run of each chip) lives in the module's internal/engine
+// package; [Runlet] is defined on the engine's runlet, and the calls here
+// are thin over it.
 //
 // # Concepts
 //
@@ -31,7 +35,9 @@
 // that pend's push-waiters), checks the next pend's limit (a push miss if
 // limited: the chip keeps the pulled pack, idle, and waits in the next pool's
 // pull-waiters), and calls the process function. What happens then depends
-// on the hint it returned:
+// on the hint it returned (decided where a process function is called, in
+// the engine's chip runner, internal/engine/func.go, "What each hint
+// does"):
 //
 //	returned  pushed downstream      self to the   push-waiters of    pull-waiters of
 //	hint                             fast front    next pend (fast)   prev pool (slow)
@@ -46,7 +52,7 @@
 // END from it. A pend fed by several producers (chips, or chips and a
 // [PendInput]) hands out no END before all of them have ended: Attach counts
 // them, and the pend queues one END carrying the counts of all, after the
-// last value (see [pool.Pool.SetProducers]).
+// last value.
 //
 // When a chip ends and no other chip (and no PendOutput) reads its prev
 // pend, the chips that feed that pend are ended too, and so on upstream:
@@ -86,7 +92,7 @@
 // its next pend by one result (an END counts one, whatever its Count), and an async
 // chip by one pack per worker: its batches, and the REDO runs in them, are
 // cut to shares of the room left in the next pend, and the packs in flight
-// count in the pool's room (pool.Pend.Expect). An ordered 1:N chip never
+// count in the pool's room (see "Accounting" in package pool). An ordered 1:N chip never
 // splits a REDO run, so a long run may pass that. Worst-case memory is the
 // pools' bounds plus the packs async chips have taken out of their prev
 // pends for their workers.

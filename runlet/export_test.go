@@ -1,15 +1,10 @@
 package runlet
 
-import "github.com/runlet/runlet/pool"
+import (
+	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
+)
 
 // GroupMembers returns how many runlets the scheduling group of p holds, or
 // -1 when p has none.
-func GroupMembers(p *pool.Pool) int {
-	regMu.Lock()
-	defer regMu.Unlock()
-	g, _ := p.Sched().(*group)
-	if g == nil {
-		return -1
-	}
-	return len(*g.members.Load())
-}
+func GroupMembers(p *pool.Pool) int { return engine.GroupMembers((*engine.Pool)(p)) }

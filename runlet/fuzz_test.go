@@ -14,6 +14,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/logicalpool"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
@@ -488,7 +489,7 @@ type spinGuard struct {
 	c *fzConfig
 }
 
-func (g *spinGuard) Bind(b chip.Binding) (chip.Runner, error) {
+func (g *spinGuard) Bind(b engine.Binding) (engine.Runner, error) {
 	run, err := g.Chip.Bind(b)
 	if err != nil {
 		return nil, err
@@ -497,13 +498,13 @@ func (g *spinGuard) Bind(b chip.Binding) (chip.Runner, error) {
 }
 
 type spinRunner struct {
-	chip.Runner
+	engine.Runner
 	c *fzConfig
 }
 
-func (r *spinRunner) Run(budget int) chip.Result {
+func (r *spinRunner) Run(budget int) engine.Result {
 	if r.c.spinning.Load() > r.c.limit.Load() {
-		return chip.Result{Err: errRunaway}
+		return engine.Result{Err: errRunaway}
 	}
 	res := r.Runner.Run(budget)
 	r.c.spinning.Add(int64(res.Hits) + 1)
@@ -683,11 +684,11 @@ func (c *fzConfig) stores(ref chip.PendRef) []fzStore {
 	if vw, ok := c.views[p][ref.Pend]; ok {
 		out := make([]fzStore, len(vw.viewees))
 		for i, v := range vw.viewees {
-			out[i] = fzStore{p.Inner(), v}
+			out[i] = fzStore{innerOf(p), v}
 		}
 		return out
 	}
-	return []fzStore{{p.Inner(), ref.Pend}}
+	return []fzStore{{innerOf(p), ref.Pend}}
 }
 
 // endless reports whether the flow may never end: a chip other than a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
@@ -106,3 +107,6 @@ func equal[T comparable](t *testing.T, what string, got, want []T) {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func poolsOf(limit int) []*pool.Pool { return []*pool.Pool{pool.New(pk, limit)} }
+
+// innerOf returns a logical pool's inner pool, as the engine resolves it.
+func innerOf(p *pool.Pool) *pool.Pool { return (*pool.Pool)((*engine.Pool)(p).Inner()) }

@@ -39,7 +39,7 @@ func TestLinearGraphEndsInLinearWork(t *testing.T) {
 		}
 	}
 	// Each chip ends once; each pend has one reader and one feeder.
-	if r.endScans == 0 || r.endScans > 4*n {
-		t.Errorf("ending the chips looked at %d slots, want at most %d (4 per chip)", r.endScans, 4*n)
+	if r.e().EndScans() == 0 || r.e().EndScans() > 4*n {
+		t.Errorf("ending the chips looked at %d slots, want at most %d (4 per chip)", r.e().EndScans(), 4*n)
 	}
 }

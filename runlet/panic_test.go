@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -198,8 +197,8 @@ var panicCases = []panicCase{
 		// A view of the user's own whose Push panics: the async result
 		// path recovers it for the pushing chip.
 		return viewRunlet(true, func(lp *pool.Pool) error {
-			return lp.DefineView("fan", []string{"a", "b"}, true, false, reflect.TypeFor[int](), func(*pool.Pool) (any, error) {
-				return pool.View[int](bombView{}), nil
+			return pool.DefineView(lp, "fan", []string{"a", "b"}, true, func([]pool.Viewee[int]) pool.View[int] {
+				return bombView{}
 			})
 		}, l), nil
 	}},

@@ -2,10 +2,9 @@ package runlet
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // Input feeds a pend from outside the runlet: a passive runlet's source.
@@ -14,11 +13,7 @@ import (
 // goroutine that is.
 //
 // The zero value is not usable. An Input must not be copied after first use.
-type Input[T any] struct {
-	r    *Runlet
-	pend *pool.Pend[T]
-	key  [2]string
-}
+type Input[T any] engine.Input[T]
 
 // Output drains a pend from outside the runlet: a passive runlet's sink.
 // Create it with [PendOutput]. Its methods are safe for concurrent use, but
@@ -26,233 +21,50 @@ type Input[T any] struct {
 // goroutine that is.
 //
 // The zero value is not usable. An Output must not be copied after first use.
-type Output[T any] struct {
-	r    *Runlet
-	pend *pool.Pend[T]
-	key  [2]string
-}
+type Output[T any] engine.Output[T]
 
 // PendInput returns a handle that pushes packs of T into pend pendKey of pool
 // poolKey. Create it before Attach when no chip produces into that pend, so
 // that Attach knows the pend is fed from outside.
 func PendInput[T any](r *Runlet, poolKey, pendKey string) (*Input[T], error) {
-	p, err := r.handlePend(poolKey, pendKey, true)
-	if err != nil {
-		return nil, err
-	}
-	pd, err := pool.Get[T](p, pendKey)
-	if err != nil {
-		return nil, fmt.Errorf("runlet: PendInput: pend %q of pool %q: %w", pendKey, poolKey, err)
-	}
-	return &Input[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
+	in, err := engine.PendInput[T](r.e(), poolKey, pendKey)
+	return (*Input[T])(in), err
 }
 
 // PendOutput returns a handle that pulls packs of T from pend pendKey of pool
 // poolKey. Create it before Attach when no chip consumes that pend.
 func PendOutput[T any](r *Runlet, poolKey, pendKey string) (*Output[T], error) {
-	p, err := r.handlePend(poolKey, pendKey, false)
-	if err != nil {
-		return nil, err
-	}
-	pd, err := pool.Get[T](p, pendKey)
-	if err != nil {
-		return nil, fmt.Errorf("runlet: PendOutput: pend %q of pool %q: %w", pendKey, poolKey, err)
-	}
-	return &Output[T]{r: r, pend: pd, key: [2]string{poolKey, pendKey}}, nil
-}
-
-// handlePend finds the pool of a handle and records the external use.
-func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*pool.Pool, error) {
-	r.g.mu.Lock()
-	defer r.release()
-	what := "PendOutput"
-	if in {
-		what = "PendInput"
-	}
-	if poolKey == pool.IOKey {
-		return nil, fmt.Errorf("runlet: %s: pend %q: the IO pool cannot be fed or drained by hand", what, pendKey)
-	}
-	var p *pool.Pool
-	for _, q := range r.pools {
-		if q != nil && q.Key() == poolKey {
-			p = q
-		}
-	}
-	if p == nil {
-		return nil, fmt.Errorf("runlet: %s: pend %q: unknown pool %q", what, pendKey, poolKey)
-	}
-	k := [2]string{poolKey, pendKey}
-	if r.attached {
-		if _, ok := r.pendIdx[k]; !ok {
-			return nil, fmt.Errorf("runlet: %s: pool %q: pend %q is used by no chip (create the handle before Attach)", what, poolKey, pendKey)
-		}
-	}
-	e := r.ext[k]
-	if in {
-		e.in = true
-	} else {
-		e.out = true
-	}
-	r.ext[k] = e
-	return p, nil
-}
-
-// stopErr is what a handle returns once the runlet has stopped.
-func (r *Runlet) stopErr() error {
-	if r.err != nil {
-		return r.err
-	}
-	return ErrEnded
-}
-
-// idx returns the scheduler's index of a handle's pend, or false before
-// Attach.
-func (r *Runlet) idx(k [2]string) (int32, bool) {
-	if !r.attached {
-		return 0, false
-	}
-	i, ok := r.pendIdx[k]
-	return i, ok
+	out, err := engine.PendOutput[T](r.e(), poolKey, pendKey)
+	return (*Output[T])(out), err
 }
 
 // CanPush reports whether Push would succeed now.
-func (in *Input[T]) CanPush() bool {
-	r := in.r
-	r.g.mu.Lock()
-	defer r.release()
-	return !r.stopping && !in.pend.Limited()
-}
+func (in *Input[T]) CanPush() bool { return (*engine.Input[T])(in).CanPush() }
 
 // Push pushes pk (a data or END pack) and runs the chips it wakes. It returns
 // an error wrapping [ErrLimited] when the pend is limited (use PushWait to
 // wait for room), the runlet's error or [ErrEnded] once it has stopped, and an
 // error for Skip and Redo packs.
-func (in *Input[T]) Push(pk hints.Pack[T]) error {
-	r := in.r
-	r.g.mu.Lock()
-	defer r.release()
-	err, _ := in.tryPush(pk)
-	return err
-}
-
-// tryPush pushes if it can; wait is the channel to wait on when the pend is
-// limited. Only the holder of mu calls it.
-func (in *Input[T]) tryPush(pk hints.Pack[T]) (err error, wait chan struct{}) {
-	r := in.r
-	if r.stopping {
-		return r.stopErr(), nil
-	}
-	if in.pend.Limited() {
-		err = fmt.Errorf("pool %q: pend %q: %w", in.key[0], in.key[1], ErrLimited)
-		i, ok := r.idx(in.key)
-		if !ok {
-			return err, r.attachCh // before Attach: wait for it, then look again
-		}
-		ps := &r.pslots[r.pends[i].pool]
-		if ps.room == nil {
-			ps.room = make(chan struct{})
-		}
-		r.join() // another member's pull may make the room
-		return err, ps.room
-	}
-	if err := in.pend.Push(pk); err != nil {
-		return err, nil
-	}
-	if i, ok := r.idx(in.key); ok && !r.paused.Load() {
-		r.wakePend(i)
-	}
-	return nil, nil
-}
+func (in *Input[T]) Push(pk hints.Pack[T]) error { return (*engine.Input[T])(in).Push(pk) }
 
 // PushWait pushes pk, waiting while the pend is limited (and, before Attach,
 // for Attach). If ctx ends first it returns ctx's error and nothing was
 // pushed.
 func (in *Input[T]) PushWait(ctx context.Context, pk hints.Pack[T]) error {
-	r := in.r
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		r.g.mu.Lock()
-		err, wait := in.tryPush(pk)
-		r.release()
-		if wait == nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-wait:
-		}
-	}
+	return (*engine.Input[T])(in).PushWait(ctx, pk)
 }
 
 // CanPull reports whether the pend holds a pack.
-func (out *Output[T]) CanPull() bool {
-	r := out.r
-	r.g.mu.Lock()
-	defer r.release()
-	return out.pend.Len() > 0
-}
+func (out *Output[T]) CanPull() bool { return (*engine.Output[T])(out).CanPull() }
 
 // Pull takes the oldest pack, if any, and runs the chips waiting for room.
 // Packs left in the pend can be pulled after the runlet has stopped.
-func (out *Output[T]) Pull() (hints.Pack[T], bool) {
-	r := out.r
-	r.g.mu.Lock()
-	defer r.release()
-	pk, ok, _ := out.tryPull()
-	return pk, ok
-}
-
-func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) {
-	r := out.r
-	pk, ok = out.pend.Pull()
-	i, attached := r.idx(out.key)
-	if ok {
-		if attached && !r.paused.Load() {
-			r.wakePool(r.pends[i].pool)
-		}
-		return pk, true, nil
-	}
-	if !attached {
-		return pk, false, r.attachCh
-	}
-	if r.stopping {
-		return pk, false, nil
-	}
-	ps := &r.pends[i]
-	if ps.data == nil {
-		ps.data = make(chan struct{})
-	}
-	r.join() // another member's push may bring the data
-	return pk, false, ps.data
-}
+func (out *Output[T]) Pull() (hints.Pack[T], bool) { return (*engine.Output[T])(out).Pull() }
 
 // PullWait takes the oldest pack, waiting for one (and, before Attach, for
 // Attach). If ctx ends first it
 // returns ctx's error and nothing was taken; once the runlet has stopped and
 // the pend is empty it returns the runlet's error or [ErrEnded].
 func (out *Output[T]) PullWait(ctx context.Context) (hints.Pack[T], error) {
-	r := out.r
-	for {
-		if err := ctx.Err(); err != nil {
-			return hints.Pack[T]{}, err
-		}
-		r.g.mu.Lock()
-		pk, ok, wait := out.tryPull()
-		var err error
-		if !ok && wait == nil {
-			err = r.stopErr()
-		}
-		r.release()
-		if ok || err != nil {
-			return pk, err
-		}
-		select {
-		case <-ctx.Done():
-			return hints.Pack[T]{}, ctx.Err()
-		case <-wait:
-		}
-	}
+	return (*engine.Output[T])(out).PullWait(ctx)
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/logicalpool"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
@@ -995,14 +996,14 @@ func (w *watch) stores(ref chip.PendRef) []storage {
 		if p.Kind() != pool.Logical {
 			return []storage{{p, ref.Pend}}
 		}
-		if viewees, _, _, ok := p.ViewOf(ref.Pend); ok {
+		if viewees, _, _, ok := (*engine.Pool)(p).ViewOf(ref.Pend); ok {
 			var out []storage
 			for _, v := range viewees {
-				out = append(out, storage{p.Inner(), v})
+				out = append(out, storage{innerOf(p), v})
 			}
 			return out
 		}
-		return []storage{{p.Inner(), ref.Pend}}
+		return []storage{{innerOf(p), ref.Pend}}
 	}
 	return nil
 }
@@ -1010,10 +1011,10 @@ func (w *watch) stores(ref chip.PendRef) []storage {
 // sizeOf returns a function reporting the size of a pend of ints or of
 // batches of ints.
 func sizeOf(p *pool.Pool, key string) func() int {
-	if pd, err := pool.Get[int](p, key); err == nil {
+	if pd, err := engine.Get[int]((*engine.Pool)(p), key); err == nil {
 		return pd.Size
 	}
-	if pd, err := pool.Get[[]int](p, key); err == nil {
+	if pd, err := engine.Get[[]int]((*engine.Pool)(p), key); err == nil {
 		return pd.Size
 	}
 	panic(fmt.Sprintf("pend %s@%s holds neither int nor []int", key, p.Key()))
@@ -1025,7 +1026,7 @@ type watched struct {
 	w *watch
 }
 
-func (c *watched) Bind(b chip.Binding) (chip.Runner, error) {
+func (c *watched) Bind(b engine.Binding) (engine.Runner, error) {
 	run, err := c.Chip.Bind(b)
 	if err != nil {
 		return nil, err
@@ -1036,7 +1037,7 @@ func (c *watched) Bind(b chip.Binding) (chip.Runner, error) {
 }
 
 type watchedRunner struct {
-	chip.Runner
+	engine.Runner
 	key     string
 	w       *watch
 	ended   bool
@@ -1054,7 +1055,7 @@ func (w *watch) runner(key string) *watchedRunner {
 	return nil
 }
 
-func (r *watchedRunner) Run(budget int) chip.Result {
+func (r *watchedRunner) Run(budget int) engine.Result {
 	w := r.w
 	if w.invalid {
 		w.violations = append(w.violations, fmt.Sprintf("chip %s ran after chip %s failed: %v", r.key, w.firstKey, w.firstErr))

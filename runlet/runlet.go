@@ -2,37 +2,33 @@ package runlet
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
-	"sync"
-	"sync/atomic"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 )
 
 var (
 	// ErrAborted is matched (errors.Is) by the error Run returns after Abort.
-	ErrAborted = errors.New("runlet: aborted")
+	ErrAborted = engine.ErrAborted
 	// ErrDetached is returned by Run and the passive handles after Detach.
-	ErrDetached = errors.New("runlet: detached")
+	ErrDetached = engine.ErrDetached
 	// ErrEnded is returned by the passive handles once the flow has ended.
-	ErrEnded = errors.New("runlet: ended")
+	ErrEnded = engine.ErrEnded
 	// ErrLimited is returned by Input.Push when the pend is limited.
-	ErrLimited = errors.New("runlet: pend is limited")
+	ErrLimited = engine.ErrLimited
 	// ErrAttached is returned by a second Attach.
-	ErrAttached = errors.New("runlet: already attached")
+	ErrAttached = engine.ErrAttached
 	// ErrRunning is returned by a second, concurrent Run.
-	ErrRunning = errors.New("runlet: already running")
+	ErrRunning = engine.ErrRunning
 	// ErrAlreadyRun is returned by a Run after one that has returned: a
 	// runlet runs once (build a new one to run the graph again; chips may be
 	// shared, each Attach binds them afresh). [Runlet.Err] keeps the first
 	// Run's result.
-	ErrAlreadyRun = errors.New("runlet: already run")
+	ErrAlreadyRun = engine.ErrAlreadyRun
 	// ErrStalled is matched (errors.Is) by the error Run returns when the
 	// flow can no longer move: see [StallError].
-	ErrStalled = errors.New("runlet: stalled")
+	ErrStalled = engine.ErrStalled
 )
 
 // StallError is the error Run returns when no chip can run, no async work or
@@ -43,16 +39,7 @@ var (
 //
 // It is immutable once made and safe to read from any goroutine; the zero
 // value holds no state text.
-type StallError struct {
-	State string // Describe() when the stall was found
-}
-
-func (e *StallError) Error() string {
-	return "runlet: stalled: no chip can run, nothing is in flight and the flow has not ended\n" + e.State
-}
-
-// Is reports whether target is ErrStalled.
-func (e *StallError) Is(target error) bool { return target == ErrStalled }
+type StallError = engine.StallError
 
 // ChipError is the error a chip returned or panicked with, named by the
 // chip's key. Run returns it for the first error; errors.Is and errors.As
@@ -60,26 +47,19 @@ func (e *StallError) Is(target error) bool { return target == ErrStalled }
 //
 // It is immutable once made and safe to read from any goroutine; the zero
 // value names no chip and wraps nil.
-type ChipError struct {
-	Chip string
-	Err  error
-}
+type ChipError = engine.ChipError
 
-func (e *ChipError) Error() string { return fmt.Sprintf("runlet: chip %q: %v", e.Chip, e.Err) }
-func (e *ChipError) Unwrap() error { return e.Err }
+// ErrCycle is matched (errors.Is) by the error Attach returns for a graph in
+// which packs can come back to a chip that made them; a [CycleError] says
+// where.
+var ErrCycle = engine.ErrCycle
 
-// abortError is the error of Abort: it matches ErrAborted and unwraps to the
-// cause.
-type abortError struct{ cause error }
-
-func (e *abortError) Error() string {
-	if e.cause == nil {
-		return ErrAborted.Error()
-	}
-	return ErrAborted.Error() + ": " + e.cause.Error()
-}
-func (e *abortError) Is(target error) bool { return target == ErrAborted }
-func (e *abortError) Unwrap() error        { return e.cause }
+// CycleError is the error Attach returns for a graph with a cycle.
+// errors.Is(err, ErrCycle) holds. Chips are the chips of the cycle, from the
+// first in chip order, and Pends the keys of the pends between them:
+// Chips[i] pushes into Pends[i], which Chips[i+1] (the first, for the last)
+// reads. It is plain data, safe to read from any goroutine.
+type CycleError = engine.CycleError
 
 // Config holds a runlet's optional settings; the zero value of each field
 // means its documented default.
@@ -104,6 +84,14 @@ type Config struct {
 	Budget int
 }
 
+// Stats are the scheduler's counters, always on: plain integers kept by the
+// scheduler, so they cost nothing measurable. Read them through
+// [Runlet.Snapshot], which never waits for the scheduler.
+//
+// A Stats is a plain value, safe to copy and read from any goroutine; the
+// zero value is a runlet that has not run a chip yet.
+type Stats = engine.Stats
+
 // Runlet is a graph of chips and pools plus the scheduler that drives it.
 //
 // Create one with [New], wire it with [Runlet.Attach] (Run does it if
@@ -121,124 +109,47 @@ type Config struct {
 // goroutine). Attach and the passive handles' methods do wait for the
 // scheduler (they change the pools it works on): they must not be called
 // from inside a sync chip's process, whose goroutine is the scheduler's.
-type Runlet struct {
-	pools []*pool.Pool
-	chips []chip.Chip
-	cfg   Config
-
-	// g.mu is held by whichever goroutine runs the scheduler loop; it
-	// protects every field below down to mailMu (see group).
-	g         *group
-	groupErr  string // a pool whose group differs from r's (Attach reports it)
-	attached  bool
-	plan            // what Attach compiled (plan.go); installed once
-	fast      deque // self re-runs and push-wakes
-	slow      deque // pull-wakes and Trigger
-	stats     Stats
-	outputs   int   // output chips (next = IO output) not ended yet
-	anyOutput bool  // the graph has output chips
-	stopping  bool  // the flow ended, failed, or was detached
-	settled   bool  // stopping and every worker idle; done is closed
-	err       error // why it stopped (nil for a clean end)
-	failed    int32 // the slot that failed, or -1
-	triggered bool  // a Trigger has been handled: a stall can be told from a start
-	ext       map[[2]string]extUse
-	abandoned []storage // pends abandoned by abandonReads, restored at the end
-	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
-	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
-
-	mailMu    sync.Mutex
-	mail      []mail      // protected by mailMu
-	mailSpare []mail      // the other buffer; protected by mailMu
-	hasMail   atomic.Bool // set with mail, read without the lock
-
-	paused   atomic.Bool
-	detached atomic.Bool
-	running  atomic.Bool
-	stopped  atomic.Pointer[stopNote]        // set by beginStop: Err reads it
-	runCtx   atomic.Pointer[context.Context] // Run's ctx, polled by the loop
-
-	// Observers (see Snapshot): the latest published state and who waits
-	// for the next one.
-	pub   atomic.Pointer[Snapshot] // never modified once stored; nil until the first
-	want  atomic.Bool              // an observer asked for a fresh snapshot
-	pubMu sync.Mutex
-	pubCh chan struct{} // closed at the next publication; protected by pubMu
-
-	ran    atomic.Bool  // a Run got past Attach
-	member atomic.Int32 // memberNot, memberIn or memberGone (see group)
-	// detachSnap is the state at settle, before emptyPends, when detached.
-	detachSnap atomic.Pointer[Snapshot]
-
-	ctx      context.Context // passed to every process call
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // worker goroutines
-	done     chan struct{}  // closed when settled
-	attachCh chan struct{}  // closed by a successful Attach
-}
-
-// mail is a message to the scheduler from another goroutine.
-type mail struct {
-	chip  int32 // a chip with finished async work, or one of the kinds below
-	err   error // for mailStop: the error to stop with
-	timer bool  // chip's timer fired
-}
-
-const (
-	mailTrigger int32 = -1
-	mailStop    int32 = -2
-	mailResume  int32 = -3
-)
-
-// stopNote is why a runlet stopped, published for Err and observers.
-type stopNote struct{ err error }
-
-// extUse records which external handles feed or drain a pend.
-type extUse struct{ in, out bool }
-
-// Stats are the scheduler's counters, always on: plain integers kept by the
-// scheduler, so they cost nothing measurable. Read them through
-// [Runlet.Snapshot], which never waits for the scheduler.
 //
-// A Stats is a plain value, safe to copy and read from any goroutine; the
-// zero value is a runlet that has not run a chip yet.
-type Stats struct {
-	Hits     uint64 `json:"hits"`      // process calls (packs handed to workers, for async chips)
-	StatMiss uint64 `json:"stat_miss"` // a chip could not run: paused, ended, or busy
-	PushMiss uint64 `json:"push_miss"` // a chip could not run: its next pend is limited
-	PullMiss uint64 `json:"pull_miss"` // a chip could not run: its prev pend is empty
-}
-
-// HitRate returns hits over all attempts (hits + misses), or 0.
-func (s Stats) HitRate() float64 {
-	all := s.Hits + s.StatMiss + s.PushMiss + s.PullMiss
-	if all == 0 {
-		return 0
-	}
-	return float64(s.Hits) / float64(all)
-}
+// Runlet is defined on the engine's runlet (the module's internal/engine
+// package, which owns the scheduler); its methods here are the front.
+type Runlet engine.Runlet
 
 // New returns a runlet over pools and chips. chips' order matters: Trigger
 // queues them in this order, the first error is told to them in this order,
 // and Describe prints them in this order. The IO pool is added when a chip
-// names [pool.IOKey] and pools has none. Nothing is checked until Attach.
+// names [IOKey] and pools has none. Nothing is checked until Attach.
 func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
-	if cfg.OnError == nil {
-		cfg.OnError = func(err error) { slog.Error("runlet: later error", "err", err) }
+	eps := make([]*engine.Pool, len(pools))
+	for i, p := range pools {
+		eps[i] = (*engine.Pool)(p)
 	}
-	if cfg.Budget <= 0 {
-		cfg.Budget = 1024
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runlet{
-		pools: pools, chips: chips, cfg: cfg,
-		ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), attachCh: make(chan struct{}), failed: -1,
-		ext: map[[2]string]extUse{},
-	}
-	joinGroup(r)
-	return r
+	return (*Runlet)(engine.New(eps, chips, engine.Config(cfg)))
 }
+
+func (r *Runlet) e() *engine.Runlet { return (*engine.Runlet)(r) }
+
+// Attach checks the runlet and wires its chips to their pends. It returns one
+// error listing every problem, each naming its chip, pool or pend: a nil or
+// duplicate pool or chip, an unknown pool key, a pend with no producer or no
+// consumer (except pends a passive handle feeds or drains), negative or
+// conflicting sizes, private sizes of one pool that add up past half the int
+// range, a nil process, a pend used with two element types, an
+// END regulator count below 1, an async chip's concurrency outside 1 to
+// 65536, and misuse of the IO pool. A chip without a key is named by its
+// index ("#2") throughout. After an error the
+// runlet (and pends its pools created while checking) should be dropped and
+// the graph built anew; after success a second call returns [ErrAttached].
+//
+// Attach is a compiler from pools and chips to a plan (the engine's plan.go), in phases
+// that each add their problems to one list: check (pools, chips, and every
+// setting of a chip's Spec), resolve views (each reference to the storage
+// pends it stands for, with their producers and consumers), size pends
+// (reconcile and configure sizes), wire ENDs (refuse a cycle, count each
+// pend's producers: the engine's fanin.go), index wakes (the scheduler's slots, pend
+// and pool records and their indexes) and bind (each chip to its typed
+// pends). Every phase runs even after problems, so that one error lists them
+// all; the plan is installed only when there are none.
+func (r *Runlet) Attach() error { return r.e().Attach() }
 
 // Run drives the runlet until every output chip has ended (it returns nil),
 // the first error (it returns a [*ChipError]), Abort (an error matching
@@ -255,86 +166,37 @@ func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
 // for process calls in flight to return; their ctx is cancelled when the
 // runlet stops. A graph of only sync chips runs entirely on the caller's
 // goroutine.
-func (r *Runlet) Run(ctx context.Context) error {
-	if !r.running.CompareAndSwap(false, true) {
-		return ErrRunning
-	}
-	defer r.running.Store(false)
-	if err := r.Attach(); err != nil && !errors.Is(err, ErrAttached) {
-		return err
-	}
-	if r.ran.Swap(true) {
-		return ErrAlreadyRun
-	}
-	// ctx's end reaches the scheduler two ways: the loop polls ctx every
-	// Config.Budget packs, and a callback posts it as mail, for a loop that
-	// is idle. Both work also when the loop runs right here, inside Trigger,
-	// for a graph of sync chips that never waits.
-	r.runCtx.Store(&ctx)
-	fired := make(chan struct{})
-	stopAfter := context.AfterFunc(ctx, func() {
-		defer close(fired)
-		r.stop(ctx.Err())
-	})
-	r.Trigger()
-	<-r.done
-	if !stopAfter() {
-		<-fired // the callback ran (or runs): wait until it has returned
-	}
-	r.wg.Wait()
-	return r.Err()
-}
+func (r *Runlet) Run(ctx context.Context) error { return r.e().Run(ctx) }
 
 // Done returns a channel that is closed once the runlet has stopped, no
 // process call is in flight and every chip has been told and closed;
 // [Runlet.Err] then tells why. Worker goroutines may still be exiting: Run,
 // which also waits for them, is the call after which none is left.
-func (r *Runlet) Done() <-chan struct{} { return r.done }
+func (r *Runlet) Done() <-chan struct{} { return r.e().Done() }
 
 // Err returns why the runlet stopped: nil while it runs and after a clean
 // end, else the error Run returns. It never waits: the scheduler publishes
 // the error the moment it starts stopping.
-func (r *Runlet) Err() error {
-	if n := r.stopped.Load(); n != nil {
-		return n.err
-	}
-	return nil
-}
+func (r *Runlet) Err() error { return r.e().Err() }
 
 // Trigger queues every chip, in order, to try to run: it kick-starts the
 // flow, and restarts it after Pause and Resume. Extra triggers are harmless.
 // After Detach or once the runlet has stopped, Trigger does nothing.
-func (r *Runlet) Trigger() {
-	if r.detached.Load() {
-		return
-	}
-	r.post(mail{chip: mailTrigger})
-}
+func (r *Runlet) Trigger() { r.e().Trigger() }
 
 // Pause stops the flow: no chip starts new work until Resume. Work in flight
 // finishes and its results are pushed, but wake nobody. A sync chip in the
 // middle of a burst stops within Config.Budget packs.
-func (r *Runlet) Pause() { r.paused.Store(true) }
+func (r *Runlet) Pause() { r.e().Pause() }
 
 // Resume undoes Pause and triggers every chip. (The reference runlet's
 // resume only clears the flag and needs a trigger; here Resume does both.)
-func (r *Runlet) Resume() {
-	if r.detached.Load() {
-		r.paused.Store(false)
-		return
-	}
-	// Cleared and triggered in one step under the lock, so that no loop can
-	// run in between and take the quiet moment for a stall.
-	r.post(mail{chip: mailResume})
-}
+func (r *Runlet) Resume() { r.e().Resume() }
 
 // Abort stops the runlet with an error that matches [ErrAborted] and wraps
 // cause. It takes the first-error path: chips are told, and Run returns the
 // error. It does nothing if the runlet has already stopped.
-func (r *Runlet) Abort(cause error) { r.stop(&abortError{cause: cause}) }
-
-// stop posts a request to stop with err.
-func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
+func (r *Runlet) Abort(cause error) { r.e().Abort(cause) }
 
 // Detach cuts the flow off for good and returns the state for post-mortem.
 // Nothing is pushed once the scheduler has read the request (between two
@@ -343,50 +205,4 @@ func (r *Runlet) stop(err error) { r.post(mail{chip: mailStop, err: err}) }
 // not stopped already. Detach does not wait for the scheduler: the snapshot
 // it returns is as fresh as [Runlet.Snapshot]'s, and its State is
 // "detached".
-func (r *Runlet) Detach() Snapshot {
-	r.detached.Store(true)
-	r.stop(ErrDetached)
-	if s := r.detachSnap.Load(); s != nil { // settled: the pools were emptied after this
-		return *s
-	}
-	return r.Snapshot()
-}
-
-// post hands m to the scheduler and runs the loop if nobody else does.
-func (r *Runlet) post(m mail) {
-	r.mailMu.Lock()
-	r.mail = append(r.mail, m)
-	r.hasMail.Store(true)
-	r.mailMu.Unlock()
-	r.join() // before kick: whoever holds mu then sees r's mail
-	r.kick()
-}
-
-// kick runs the scheduler loop on this goroutine unless another goroutine
-// is running it (see group.kick).
-func (r *Runlet) kick() { r.g.kick() }
-
-// release unlocks the group after running the loops for whatever arrived
-// meanwhile.
-func (r *Runlet) release() {
-	r.loop()
-	r.g.drain()
-	r.g.mu.Unlock()
-	r.g.kick()
-}
-
-// host is a chip's view of the runlet (chip.Host).
-type host struct {
-	r   *Runlet
-	idx int32
-}
-
-func (h *host) Go(f func()) {
-	h.r.wg.Add(1)
-	go func() {
-		defer h.r.wg.Done()
-		f()
-	}()
-}
-
-func (h *host) Wake(chip.Runner) { h.r.post(mail{chip: h.idx}) }
+func (r *Runlet) Detach() Snapshot { return Snapshot(r.e().Detach()) }

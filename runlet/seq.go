@@ -6,6 +6,7 @@ import (
 	"iter"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // errStopped is the cause of the Abort with which Seq stops a runlet whose
@@ -50,7 +51,7 @@ var errStopped = errors.New("runlet: Seq: the loop stopped early")
 func Seq[T any](ctx context.Context, r *Runlet, out *Output[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		if out == nil || out.r != r {
+		if out == nil || (*engine.Output[T])(out).Owner() != r.e() {
 			yield(zero, errors.New("runlet: Seq: the output handle is not one of this runlet's"))
 			return
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // errParentStopped is the cause of the Abort with which a SubRunlet chip
@@ -130,9 +131,9 @@ func (s *subState[In, Out]) start(ctx context.Context, build func() (*Runlet, *I
 		return fmt.Errorf("runlet: sub-runlet: build: %w", err)
 	case r == nil || in == nil || out == nil:
 		return errors.New("runlet: sub-runlet: build returned a nil runlet or handle")
-	case in.r != r || out.r != r:
+	case (*engine.Input[In])(in).Owner() != r.e() || (*engine.Output[Out])(out).Owner() != r.e():
 		return errors.New("runlet: sub-runlet: build returned a handle of another runlet")
-	case r.sharesGroup():
+	case r.e().SharesGroup():
 		// Runlets sharing a pool share one lock: the parent's stop, which
 		// waits for the sub's Run under that lock, would never return.
 		return errors.New("runlet: sub-runlet: it shares a pool with another runlet; give it pools of its own")

@@ -1,16 +1,16 @@
-package pool_test
+package engine_test
 
 import (
 	"math"
 	"testing"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // takeEnds pulls ENDs from p until it is empty, through Pull or through
 // Span and Drop, checking each is a plain END, and returns how many.
-func takeEnds(t *testing.T, p *pool.Pend[int], span bool, max int) int {
+func takeEnds(t *testing.T, p *engine.Pend[int], span bool, max int) int {
 	t.Helper()
 	n := 0
 	for ; n < max; n++ {
@@ -42,7 +42,7 @@ func takeEnds(t *testing.T, p *pool.Pend[int], span bool, max int) int {
 // time, through Pull and through Span/Drop, and Peek shows a plain END.
 func TestEndCountIsOnePack(t *testing.T) {
 	for _, span := range []bool{false, true} {
-		p, _ := pool.Get[int](pool.New("p", 4), "a")
+		p, _ := engine.Get[int](newCount("p", 4), "a")
 		p.Push(hints.Data(1))
 		p.Push(hints.EndOf[int](math.MaxInt32))
 		if p.Len() != 2 || p.Size() != 2 {
@@ -58,7 +58,7 @@ func TestEndCountIsOnePack(t *testing.T) {
 		if n := takeEnds(t, p, span, 1000); n != 1000 || p.Len() != 1 {
 			t.Fatalf("span %v: took %d ENDs, Len %d; want 1000, 1", span, n, p.Len())
 		}
-		p2, _ := pool.Get[int](pool.New("p", 4), "a")
+		p2, _ := engine.Get[int](newCount("p", 4), "a")
 		p2.Push(hints.EndOf[int](3))
 		if n := takeEnds(t, p2, span, 10); n != 3 || p2.Len() != 0 || p2.Size() != 0 {
 			t.Errorf("span %v: EndOf(3) gave %d ENDs, left Len %d, Size %d", span, n, p2.Len(), p2.Size())
@@ -70,8 +70,8 @@ func TestEndCountIsOnePack(t *testing.T) {
 // carrying all their counts; an END given back with PushFront is queued at
 // once.
 func TestSetProducers(t *testing.T) {
-	pl := pool.New("p", 8)
-	p, _ := pool.Get[int](pl, "a")
+	pl := newCount("p", 8)
+	p, _ := engine.Get[int](pl, "a")
 	p.Push(hints.EndOf[int](1)) // pushed before the producers were known
 	pl.SetProducers("a", 3)
 	if p.Len() != 0 {

@@ -1,4 +1,4 @@
-package runlet
+package engine
 
 import (
 	"errors"
@@ -13,7 +13,7 @@ import (
 // after it are never read. Attach counts the producers of every pend where
 // packs live (a chip pushing into a view feeds each of its viewees; a
 // PendInput, however many handles, is one producer, its END push being its
-// end) and tells the pool ([pool.Pool.SetProducers]): the pend then queues
+// end) and tells the pool ([Pool.SetProducers]): the pend then queues
 // one END, carrying the counts of all k, once the last producer has pushed
 // its own. The counts add up, so a consumer that expects k ENDs (an
 // ENDRegulator, k consumers of k producers) still gets them, and a single
@@ -79,7 +79,7 @@ func (c *compiler) wireEnds() {
 		if !c.r.ext[k].in {
 			continue
 		}
-		for _, st := range storesIn(c.poolOf(k[0]), k[1]) {
+		for _, st := range storesIn(c.poolOf(k.Pool), k.Pend) {
 			if _, ok := prod[st]; !ok && !passive[st] {
 				order = append(order, st)
 			}

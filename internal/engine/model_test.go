@@ -1,4 +1,4 @@
-package pool_test
+package engine_test
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // refPool is a trivially correct model of a pool: one plain slice of packs
@@ -53,14 +53,14 @@ func (m *refPool[T]) limited(rp *refPend[T]) bool {
 
 func (m *refPool[T]) pend(key string) *refPend[T] {
 	if m.pends[key] == nil {
-		m.pends[key] = &refPend[T]{limit: pool.Unlimited}
+		m.pends[key] = &refPend[T]{limit: engine.Unlimited}
 	}
 	return m.pends[key]
 }
 
 var (
 	pendKeys   = []string{"a", "b", "c"}
-	poolLimits = []int{0, 1, 2, 3, 5, 8, pool.Unlimited}
+	poolLimits = []int{0, 1, 2, 3, 5, 8, engine.Unlimited}
 	goodHints  = []hints.Hint{hints.None, hints.End}
 	allHints   = []hints.Hint{hints.None, hints.End, hints.Skip, hints.Redo, hints.Hint(7)}
 )
@@ -93,19 +93,19 @@ func TestPoolMatchesModel(t *testing.T) {
 func runModel[T any](f flavour[T]) func(*rapid.T) {
 	return func(t *rapid.T) {
 		limit := rapid.SampledFrom(poolLimits).Draw(t, "poolLimit")
-		p := pool.New("p", limit)
+		p := newCount("p", limit)
 		if f.sizeOf != nil {
-			p = pool.NewBytes("p", limit)
+			p = newBytes("p", limit)
 		}
 		m := &refPool[T]{limit: limit, sizeOf: f.sizeOf, pends: map[string]*refPend[T]{}}
-		pends := map[string]*pool.Pend[T]{} // created by Get
+		pends := map[string]*engine.Pend[T]{} // created by Get
 		seq := 0
 		same := func(got, want hints.Pack[T]) bool { return reflect.DeepEqual(got, want) }
 		drawPack := func(t *rapid.T, hs []hints.Hint) hints.Pack[T] {
 			seq++
 			return hints.Pack[T]{Value: f.value(t, seq), Hint: rapid.SampledFrom(hs).Draw(t, "hint")}
 		}
-		drawPend := func(t *rapid.T) (string, *pool.Pend[T], *refPend[T]) {
+		drawPend := func(t *rapid.T) (string, *engine.Pend[T], *refPend[T]) {
 			var keys []string
 			for _, k := range pendKeys {
 				if pends[k] != nil {
@@ -132,12 +132,12 @@ func runModel[T any](f flavour[T]) func(*rapid.T) {
 				}
 				rp.private, rp.limit = private, lim
 				if lim == 0 {
-					rp.limit = pool.Unlimited
+					rp.limit = engine.Unlimited
 				}
 			},
 			"Get": func(t *rapid.T) {
 				k := rapid.SampledFrom(pendKeys).Draw(t, "pend")
-				pd, err := pool.Get[T](p, k)
+				pd, err := engine.Get[T](p, k)
 				if err != nil {
 					t.Fatalf("Get(%q): %v", k, err)
 				}
@@ -269,13 +269,13 @@ func runModel[T any](f flavour[T]) func(*rapid.T) {
 }
 
 func TestIOPool(t *testing.T) {
-	p := pool.NewIO()
-	in, err := pool.Get[int](p, pool.InputKey)
-	if err != nil || p.Key() != pool.IOKey || p.Kind() != pool.IO {
-		t.Fatalf("NewIO(): key %q, kind %v, Get(InputKey) error %v; want %q, io, nil", p.Key(), p.Kind(), err, pool.IOKey)
+	p := newIO()
+	in, err := engine.Get[int](p, engine.InputKey)
+	if err != nil || p.Key() != engine.IOKey || p.Kind() != engine.IO {
+		t.Fatalf("NewIO(): key %q, kind %v, Get(InputKey) error %v; want %q, io, nil", p.Key(), p.Kind(), err, engine.IOKey)
 	}
 	for i := range 100 {
-		if pk, ok := in.Pull(); !ok || pk.Hint != hints.Skip || !in.Limited() || in.Len() != pool.Unlimited {
+		if pk, ok := in.Pull(); !ok || pk.Hint != hints.Skip || !in.Limited() || in.Len() != engine.Unlimited {
 			t.Fatalf("input pend pull %d = %v, %v, Limited() %v, Len() %d; want a SKIP pack, true, true, Unlimited", i, pk, ok, in.Limited(), in.Len())
 		}
 	}
@@ -291,7 +291,7 @@ func TestIOPool(t *testing.T) {
 		}
 	}
 
-	out, err := pool.Get[string](p, pool.OutputKey)
+	out, err := engine.Get[string](p, engine.OutputKey)
 	if err != nil {
 		t.Fatalf("Get(OutputKey): %v", err)
 	}
@@ -305,21 +305,21 @@ func TestIOPool(t *testing.T) {
 	if err := out.Commit(2); err != nil {
 		t.Errorf("output pend Commit of 2 END packs: %v", err)
 	}
-	if err := out.Push(hints.Data("x")); err == nil || !strings.Contains(err.Error(), pool.OutputKey) {
-		t.Errorf("output pend Push(data) error = %v, want one naming %q", err, pool.OutputKey)
+	if err := out.Push(hints.Data("x")); err == nil || !strings.Contains(err.Error(), engine.OutputKey) {
+		t.Errorf("output pend Push(data) error = %v, want one naming %q", err, engine.OutputKey)
 	}
 	out.Slots(1)[0] = hints.Data("y")
-	if err := out.Commit(1); err == nil || !strings.Contains(err.Error(), pool.OutputKey) {
-		t.Errorf("output pend Commit(data) error = %v, want one naming %q", err, pool.OutputKey)
+	if err := out.Commit(1); err == nil || !strings.Contains(err.Error(), engine.OutputKey) {
+		t.Errorf("output pend Commit(data) error = %v, want one naming %q", err, engine.OutputKey)
 	}
 	if pk, ok := out.Pull(); ok || out.Len() != 0 || out.Limited() {
 		t.Errorf("output pend: Pull() = %v, %v, Len() %d, Limited() %v; want ok false, 0, false", pk, ok, out.Len(), out.Limited())
 	}
 
-	if _, err := pool.Get[int](p, "other"); err == nil {
+	if _, err := engine.Get[int](p, "other"); err == nil {
 		t.Errorf("IO pool Get(%q): got no error, want one", "other")
 	}
-	if _, err := pool.Get[float64](p, pool.InputKey); err != nil {
+	if _, err := engine.Get[float64](p, engine.InputKey); err != nil {
 		t.Errorf("IO pool Get[float64](InputKey) after Get[int] = %v, want a fresh view", err)
 	}
 	for _, c := range []struct {
@@ -327,8 +327,8 @@ func TestIOPool(t *testing.T) {
 		private, limit int
 		wantErr        bool
 	}{
-		{pool.InputKey, 0, 0, false}, {pool.OutputKey, 0, 0, false},
-		{pool.InputKey, 1, 0, true}, {pool.OutputKey, 0, 1, true}, {"other", 0, 0, true},
+		{engine.InputKey, 0, 0, false}, {engine.OutputKey, 0, 0, false},
+		{engine.InputKey, 1, 0, true}, {engine.OutputKey, 0, 1, true}, {"other", 0, 0, true},
 	} {
 		if err := p.Configure(c.pend, c.private, c.limit); (err != nil) != c.wantErr {
 			t.Errorf("IO pool Configure(%q, %d, %d) = %v, want error %v", c.pend, c.private, c.limit, err, c.wantErr)
@@ -337,15 +337,15 @@ func TestIOPool(t *testing.T) {
 }
 
 func TestGetSecondTypeNamesPoolPendAndTypes(t *testing.T) {
-	p := pool.New("edges", 4)
-	first, _ := pool.Get[int](p, "edge:1")
-	_, err := pool.Get[string](p, "edge:1")
+	p := newCount("edges", 4)
+	first, _ := engine.Get[int](p, "edge:1")
+	_, err := engine.Get[string](p, "edge:1")
 	for _, want := range []string{"edges", "edge:1", "int", "string"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Get[string] on a pend of int: error %v, want one naming %q", err, want)
 		}
 	}
-	if again, err := pool.Get[int](p, "edge:1"); err != nil || again != first {
+	if again, err := engine.Get[int](p, "edge:1"); err != nil || again != first {
 		t.Errorf("Get[int] again = %p, %v; want the first pend %p", again, err, first)
 	}
 }
@@ -357,9 +357,9 @@ func (b *blob) Size() int { return b.n }
 type raw []byte // measured as []byte
 
 // pushOne pushes pk into a new pend of byte pool p and checks what it counts.
-func pushOne[T any](t *testing.T, p *pool.Pool, pk hints.Pack[T], want int) {
+func pushOne[T any](t *testing.T, p *engine.Pool, pk hints.Pack[T], want int) {
 	t.Helper()
-	pd, err := pool.Get[T](p, fmt.Sprintf("%T", pk.Value))
+	pd, err := engine.Get[T](p, fmt.Sprintf("%T", pk.Value))
 	if err != nil {
 		t.Fatalf("byte pool Get[%T]: %v", pk.Value, err)
 	}
@@ -373,11 +373,11 @@ func pushOne[T any](t *testing.T, p *pool.Pool, pk hints.Pack[T], want int) {
 }
 
 func TestBytePoolSizing(t *testing.T) {
-	p := pool.NewBytes("bytes", pool.Unlimited)
-	if _, err := pool.Get[int](p, "ints"); err == nil || !strings.Contains(err.Error(), "int") {
+	p := newBytes("bytes", engine.Unlimited)
+	if _, err := engine.Get[int](p, "ints"); err == nil || !strings.Contains(err.Error(), "int") {
 		t.Errorf("byte pool Get[int] error = %v, want one naming int", err)
 	}
-	if _, err := pool.Get[struct{ x int }](p, "structs"); err == nil {
+	if _, err := engine.Get[struct{ x int }](p, "structs"); err == nil {
 		t.Error("byte pool Get of a struct without Size: got no error, want one")
 	}
 	pushOne(t, p, hints.Data(blob{n: 5}), 5)
@@ -389,12 +389,12 @@ func TestBytePoolSizing(t *testing.T) {
 // A pend that is not limited takes at least one more push: Room >= 1.
 func TestRoomWhenNotLimited(t *testing.T) {
 	for _, c := range []struct{ poolLimit, private, pendLimit, pushes int }{
-		{3, 0, 0, 0}, {3, 2, 0, 1}, {0, 0, 0, 0}, {pool.Unlimited, 0, 5, 0},
-		{pool.Unlimited, 0, 0, 3}, {pool.Unlimited, 0, 0, 0}, {pool.Unlimited, 2, 0, 0},
+		{3, 0, 0, 0}, {3, 2, 0, 1}, {0, 0, 0, 0}, {engine.Unlimited, 0, 5, 0},
+		{engine.Unlimited, 0, 0, 3}, {engine.Unlimited, 0, 0, 0}, {engine.Unlimited, 2, 0, 0},
 	} {
-		p := pool.New("p", c.poolLimit)
+		p := newCount("p", c.poolLimit)
 		p.Configure("a", c.private, c.pendLimit)
-		a, _ := pool.Get[int](p, "a")
+		a, _ := engine.Get[int](p, "a")
 		for i := range c.pushes {
 			a.Push(hints.Data(i))
 		}
@@ -415,12 +415,12 @@ func TestRoomWhenNotLimited(t *testing.T) {
 // poolSize--") does; the file's observed table shows 5 there, which breaks
 // that formula's invariant.
 func TestWalkThrough(t *testing.T) {
-	p := pool.New("default", 3)
+	p := newCount("default", 3)
 	p.Configure("a", 2, 0)
 	p.Configure("b", 0, 1)
-	var ps [3]*pool.Pend[int]
+	var ps [3]*engine.Pend[int]
 	for i, k := range []string{"a", "b", "c"} {
-		ps[i], _ = pool.Get[int](p, k)
+		ps[i], _ = engine.Get[int](p, k)
 	}
 	push := func(i int) func() { return func() { ps[i].Push(hints.Data(i)) } }
 	pull := func(i int) func() { return func() { ps[i].Pull() } }
@@ -456,8 +456,8 @@ func TestWalkThrough(t *testing.T) {
 }
 
 func TestSteadyFlowAllocatesNothing(t *testing.T) {
-	p := pool.New("p", 8)
-	pd, _ := pool.Get[int](p, "a")
+	p := newCount("p", 8)
+	pd, _ := engine.Get[int](p, "a")
 	for name, step := range map[string]func(){
 		"Push+Pull": func() {
 			pd.Push(hints.Data(1))

@@ -1,15 +1,13 @@
-package chip
+package engine
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/runlet/runlet/hints"
-	"github.com/runlet/runlet/pool"
 )
 
 // MaxBatch is the most packs an async chip hands a worker at once.
@@ -79,7 +77,7 @@ type async[In, Out any] struct {
 	// its Room accounts for them, and for other producers' in the pool.
 	// Nil when the next pend cannot (a view, a byte pool, the IO output):
 	// the chip then takes its own packs in flight off the room.
-	next *pool.Pend[Out]
+	next *Pend[Out]
 
 	// Ordered chips only.
 	ordered bool
@@ -163,7 +161,7 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 	// would let the first worker to free up take everything and run it
 	// alone while the others wait (fatal for blocking work).
 	size = min(a.maxBatch(), (avail+a.n-1)/a.n)
-	if r.prev.Len() == pool.Unlimited {
+	if r.prev.Len() == Unlimited {
 		// An async input chip waits on the world (a channel, a reader)
 		// for each value: a batch would hold early values back until the
 		// batch is full, so each call is its own batch.
@@ -198,7 +196,7 @@ func (r *runner[In, Out, S]) dispatch(b *batch[In, Out], share int) {
 			r.host.Go(r.work)
 		}
 	}
-	// Every batch expects (pool.Pend.Expect) as many outputs as it may
+	// Every batch expects (Pend.Expect) as many outputs as it may
 	// make, so that later batches and other producers see the room it
 	// will take. Until the chip is seen to fan out, that is one output
 	// per input, and a REDO run is cut there; from then on a run may
@@ -446,7 +444,7 @@ func (r *runner[In, Out, S]) work() {
 		a.mu.Lock()
 		a.done = append(a.done, b)
 		a.mu.Unlock()
-		r.host.Wake(r)
+		r.host.Wake()
 	}
 }
 
@@ -460,44 +458,6 @@ func (r *runner[In, Out, S]) work() {
 // across batches (the rest would come out after later inputs), so its 1:N
 // runs are bounded by nothing but the run itself.
 const maxRedoOut = 4 * MaxBatch
-
-// process runs Process over a batch on a worker goroutine.
-func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
-	defer func() {
-		if v := recover(); v != nil {
-			b.err = panicError(v)
-		}
-	}()
-	for b.rest < len(b.in) {
-		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
-		if err != nil {
-			b.err = err
-			return
-		}
-		switch out.Hint {
-		case hints.None:
-			b.out = append(b.out, out)
-		case hints.Skip:
-		case hints.Redo:
-			out.Hint = hints.None
-			b.out = append(b.out, out)
-			if len(b.out) >= b.outMax && !r.async.ordered {
-				b.redo = true
-				return
-			}
-			continue // the same input again
-		case hints.End:
-			b.out = append(b.out, out)
-			b.ended = true
-			b.rest++
-			return
-		default:
-			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
-			return
-		}
-		b.rest++
-	}
-}
 
 // settle counts finished batch b out of the work in flight.
 func (a *async[In, Out]) settle(b *batch[In, Out]) {

@@ -1,18 +1,16 @@
-package runlet
-
-import "github.com/runlet/runlet/pool"
+package engine
 
 // A pend whose readers have all ended early (a Take, or a join ended by its
 // shorter side) will never be read again. Its packs would hold the pool's
 // budget for good, and a Duplicate that also feeds it would be held back by
 // its limit, stalling the branches still reading. So the scheduler abandons
-// it (pool.Pool.Abandon): its packs are dropped, later pushes are
+// it (Pool.Abandon): its packs are dropped, later pushes are
 // discarded, and a load-balancing view stops picking it. Abandoned pends are
 // restored when the runlet stops, so that a pool can serve another runlet.
 
 // storage is one pend where packs live: a count or byte pool and a key.
 type storage struct {
-	p    *pool.Pool
+	p    *Pool
 	pend string
 }
 
@@ -29,11 +27,11 @@ func (r *Runlet) storesOf(poolKey, pend string) []storage {
 // storesIn resolves pend of pool p to the pends its packs live in: a view's
 // viewees, a logical pool's key in its inner pool, or the pend itself;
 // nothing for the IO pool or a nil pool.
-func storesIn(p *pool.Pool, pend string) []storage {
+func storesIn(p *Pool, pend string) []storage {
 	switch {
-	case p == nil || p.Kind() == pool.IO:
+	case p == nil || p.Kind() == IO:
 		return nil
-	case p.Kind() != pool.Logical:
+	case p.Kind() != Logical:
 		return []storage{{p, pend}}
 	}
 	if viewees, _, _, ok := p.ViewOf(pend); ok {
@@ -54,7 +52,7 @@ func storesIn(p *pool.Pool, pend string) []storage {
 // producers, and what it holds stays for Describe.
 func (r *Runlet) abandonReads(i int32) {
 	s := &r.slots[i]
-	for _, st := range r.storesOf(s.spec.Prev.Pool, s.spec.Prev.Pend) {
+	for _, st := range s.reads {
 		if self, group := r.readers(st); self || !group {
 			continue
 		}
@@ -72,8 +70,8 @@ func (r *Runlet) abandonReads(i int32) {
 // every chip of a graph costs time linear in its size.
 func (r *Runlet) readers(st storage) (self, group bool) {
 	home := canonOf(st.p, st.pend)
-	see := func(poolKey, pend string) {
-		for _, o := range r.storesOf(poolKey, pend) {
+	see := func(stores []storage) {
+		for _, o := range stores {
 			switch {
 			case o == st:
 				self = true
@@ -85,18 +83,18 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	r.endScans += len(r.readIdx[home])
 	for _, j := range r.readIdx[home] {
 		if s := &r.slots[j]; !s.ended {
-			see(s.spec.Prev.Pool, s.spec.Prev.Pend)
+			see(s.reads)
 		}
 	}
 	for k, e := range r.ext {
 		if e.out {
-			see(k[0], k[1])
+			see(r.storesOf(k.Pool, k.Pend))
 		}
 	}
 	return self, group
 }
 
-func canonOf(p *pool.Pool, pend string) canon {
+func canonOf(p *Pool, pend string) canon {
 	hp, name := p.Home(pend)
 	return canon{hp, name}
 }

@@ -1,4 +1,4 @@
-package runlet
+package engine
 
 import (
 	"errors"
@@ -6,22 +6,19 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"time"
-
-	"github.com/runlet/runlet/pool"
-
-	"github.com/runlet/runlet/chip"
 )
 
 // slot is the scheduler's record of a chip.
 type slot struct {
 	key      string
-	spec     chip.Spec
-	run      chip.Runner
+	spec     Spec
+	run      Runner
 	host     host
 	prevPend int32 // index into Runlet.pends
 	nextPend int32
 	prevPool int32 // index into Runlet.pslots
 	nextPool int32
+	reads    []storage   // the storage pends its prev pend stands for, resolved at Attach
 	output   bool        // its next pend is the IO output
 	ended    bool        // returned END, or was told the first error
 	onPend   bool        // in pends[prevPend].waiters
@@ -35,7 +32,7 @@ type slot struct {
 type pendSlot struct {
 	pool    int32         // index into Runlet.pslots
 	key     string        // the pend, or the view group, it stands for
-	members [][2]string   // the (pool, pend) names that lead here
+	members []PendName    // the (pool, pend) names that lead here
 	home    canon         // where its packs live
 	waiters []int32       // chips waiting for a push (their prev pend is empty)
 	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits
@@ -44,7 +41,7 @@ type pendSlot struct {
 // poolSlot is the scheduler's record of a pool: who waits for room in it.
 type poolSlot struct {
 	key     string
-	pool    *pool.Pool    // the storage pool
+	pool    *Pool         // the storage pool
 	waiters []int32       // chips waiting for a pull (their next pend is limited)
 	room    chan struct{} // closed on the next pull, for PushWait; nil if nobody waits
 }
@@ -110,38 +107,47 @@ func (r *Runlet) takeMail() {
 	r.hasMail.Store(false)
 	r.mailMu.Unlock()
 	for _, m := range box {
-		switch {
-		case m.chip == mailTrigger || m.chip == mailResume:
-			if m.chip == mailResume {
-				r.paused.Store(false)
-			}
-			r.triggered = r.triggered || r.attached
-			if r.attached && r.pub.Load() == nil {
-				r.publish() // observers always have a state that names the chips
-			}
-			if r.attached && !r.stopping {
-				for i := range r.slots {
-					r.slow.push(int32(i))
-				}
-				// Callers of PushWait and PullWait look again too: a wake
-				// while paused reached no one.
-				for p := range r.pends {
-					r.wakePendLocal(int32(p))
-				}
-				for p := range r.pslots {
-					r.wakePoolLocal(int32(p))
-				}
-			}
-		case m.chip == mailStop:
+		switch m.kind {
+		case mailTrigger:
+			r.trigger()
+		case mailResume:
+			r.paused.Store(false)
+			r.trigger()
+		case mailStop:
 			if !r.stopping {
 				r.err = m.err
 				r.beginStop()
 			}
-		case !r.stopping:
-			if m.timer {
+		case mailTimer:
+			if !r.stopping {
 				r.slots[m.chip].armed = false
+				r.fast.pushFront(m.chip) // a timer fired: the chip goes first
 			}
-			r.fast.pushFront(m.chip) // an async chip resolved, or a timer fired: it goes first
+		case mailWake:
+			if !r.stopping {
+				r.fast.pushFront(m.chip) // an async chip resolved: it goes first
+			}
+		}
+	}
+}
+
+// trigger queues every chip to run (a Trigger or Resume message).
+func (r *Runlet) trigger() {
+	r.triggered = r.triggered || r.attached
+	if r.attached && r.pub.Load() == nil {
+		r.publish() // observers always have a state that names the chips
+	}
+	if r.attached && !r.stopping {
+		for i := range r.slots {
+			r.slow.push(int32(i))
+		}
+		// Callers of PushWait and PullWait look again too: a wake
+		// while paused reached no one.
+		for p := range r.pends {
+			r.wakePendLocal(int32(p))
+		}
+		for p := range r.pslots {
+			r.wakePoolLocal(int32(p))
 		}
 	}
 }
@@ -153,7 +159,7 @@ func (r *Runlet) runChip(i int32) {
 		if !s.idle && !r.stopping {
 			// Ended early by endUpstream with work in flight: settle what
 			// has finished as it lands, so that it stops counting in its
-			// next pool (pool.Pend.Expect) long before the runlet stops.
+			// next pool (Pend.Expect) long before the runlet stops.
 			idle, late := s.run.Halt()
 			s.idle = idle
 			if late != nil {
@@ -179,34 +185,34 @@ func (r *Runlet) runChip(i int32) {
 		return
 	}
 	switch res.Wait {
-	case chip.WaitPrev:
+	case WaitPrev:
 		r.stats.PullMiss++
 		if !s.onPend {
 			s.onPend = true
 			p := &r.pends[s.prevPend]
 			p.waiters = append(p.waiters, i)
 		}
-	case chip.WaitNext:
+	case WaitNext:
 		r.stats.PushMiss++
 		if !s.onPool {
 			s.onPool = true
 			p := &r.pslots[s.nextPool]
 			p.waiters = append(p.waiters, i)
 		}
-	case chip.WaitBusy:
+	case WaitBusy:
 		r.stats.StatMiss++
 	}
 	if res.After > 0 {
 		r.arm(i, res.After)
 	}
 	if !paused {
-		if res.Wake&chip.WakeSelf != 0 {
+		if res.Wake&WakeSelf != 0 {
 			r.fast.pushFront(i)
 		}
-		if res.Wake&chip.WakeNext != 0 {
+		if res.Wake&WakeNext != 0 {
 			r.wakePend(s.nextPend)
 		}
-		if res.Wake&chip.WakePrev != 0 {
+		if res.Wake&WakePrev != 0 {
 			r.wakePool(s.prevPool)
 		}
 	}
@@ -277,7 +283,7 @@ func (r *Runlet) arm(i int32, d time.Duration) {
 	s.armed = true
 	s.timer = time.AfterFunc(d, func() {
 		defer r.wg.Done()
-		r.post(mail{chip: i, timer: true})
+		r.post(mail{kind: mailTimer, chip: i})
 	})
 }
 
@@ -494,7 +500,7 @@ func (d *deque) reset() { d.head, d.n = 0, 0 }
 func (r *Runlet) report(err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			perr := &onErrorPanic{panic: &chip.PanicError{Value: v, Stack: debug.Stack()}, reported: err}
+			perr := &onErrorPanic{panic: &PanicError{Value: v, Stack: debug.Stack()}, reported: err}
 			if r.err == nil && !r.settled {
 				r.err = perr
 				r.beginStop()
@@ -520,7 +526,7 @@ func (r *Runlet) closeFailed(err error) {
 // onErrorPanic is a panic of Config.OnError while it was given reported.
 // errors.As reaches both the panic and reported.
 type onErrorPanic struct {
-	panic    *chip.PanicError
+	panic    *PanicError
 	reported error
 }
 

@@ -1,11 +1,9 @@
-package runlet
+package engine
 
 import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	"github.com/runlet/runlet/pool"
 )
 
 // group is the runlets that share storage pools: they share one lock, since
@@ -44,7 +42,7 @@ const (
 // noMembers is the member list of a group with none; it is never written.
 var noMembers []*Runlet
 
-// regMu serialises joining groups: reading and writing pools' Sched.
+// regMu serialises joining groups: reading and writing pools' sched field.
 var regMu sync.Mutex
 
 // joinGroup gives r the group of the pools it uses (their storage pools), or
@@ -53,7 +51,7 @@ var regMu sync.Mutex
 func joinGroup(r *Runlet) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	var stores []*pool.Pool
+	var stores []*Pool
 	for _, p := range r.pools {
 		if p == nil {
 			continue
@@ -65,7 +63,7 @@ func joinGroup(r *Runlet) {
 	}
 	var g *group
 	for _, p := range stores {
-		pg, _ := p.Sched().(*group)
+		pg := p.sched
 		switch {
 		case pg == nil:
 		case g == nil:
@@ -79,8 +77,8 @@ func joinGroup(r *Runlet) {
 		g.members.Store(&noMembers)
 	}
 	for _, p := range stores {
-		if p.Sched() == nil {
-			p.SetSched(g)
+		if p.sched == nil {
+			p.sched = g
 		}
 	}
 	r.g = g
@@ -241,7 +239,7 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 // canon is where a pend's packs live: its storage pool and the name of its
 // pend, or of the view group it belongs to, there.
 type canon struct {
-	p    *pool.Pool
+	p    *Pool
 	name string
 }
 
@@ -261,7 +259,7 @@ func (r *Runlet) emptyPends() {
 			continue
 		}
 		for _, k := range ps.members {
-			for _, st := range r.storesOf(k[0], k[1]) {
+			for _, st := range r.storesOf(k.Pool, k.Pend) {
 				// Abandon drops the packs and the reserved units, Restore
 				// makes the pend an ordinary one again.
 				st.p.Abandon(st.pend)
@@ -295,9 +293,9 @@ func (r *Runlet) usedByOthers(home canon) bool {
 	return false
 }
 
-// sharesGroup reports whether a runlet other than r is a member of r's
+// SharesGroup reports whether a runlet other than r is a member of r's
 // group: running, and sharing r's lock.
-func (r *Runlet) sharesGroup() bool {
+func (r *Runlet) SharesGroup() bool {
 	for _, m := range *r.g.members.Load() {
 		if m != r {
 			return true

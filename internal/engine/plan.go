@@ -1,13 +1,9 @@
-package runlet
+package engine
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
-
-	"github.com/runlet/runlet/chip"
-	"github.com/runlet/runlet/pool"
 )
 
 // plan is what Attach compiles a runlet's pools and chips into: the
@@ -17,24 +13,24 @@ import (
 // scheduler then changes only the records' run-time fields (wait lists,
 // ended, timers), never the shape.
 type plan struct {
-	slots       []slot               // one per chip, in chip order
-	pends       []pendSlot           // one per home: a pend, or a view group
-	pslots      []poolSlot           // one per storage pool
-	poolIdx     map[string]int32     // pool key -> index in Runlet.pools
-	pendIdx     map[[2]string]int32  // (pool key, pend key) as chips and handles name it -> index in pends
-	pslotIdx    map[*pool.Pool]int32 // storage pool -> index in pslots
-	canonIdx    map[canon]int32      // a pend's home -> index in pends
-	readIdx     map[canon][]int32    // a storage pend's home -> the chips that read a pend of it, in chip order
-	pendReaders [][]int32            // per pend: the chips whose prev it is, in chip order
-	pendFeeders [][]int32            // per pend: the chips whose next it is, in chip order
+	slots       []slot             // one per chip, in chip order
+	pends       []pendSlot         // one per home: a pend, or a view group
+	pslots      []poolSlot         // one per storage pool
+	poolIdx     map[string]int32   // pool key -> index in Runlet.pools
+	pendIdx     map[PendName]int32 // (pool key, pend key) as chips and handles name it -> index in pends
+	pslotIdx    map[*Pool]int32    // storage pool -> index in pslots
+	canonIdx    map[canon]int32    // a pend's home -> index in pends
+	readIdx     map[canon][]int32  // a storage pend's home -> the chips that read a pend of it, in chip order
+	pendReaders [][]int32          // per pend: the chips whose prev it is, in chip order
+	pendFeeders [][]int32          // per pend: the chips whose next it is, in chip order
 }
 
 // stores resolves a reference to the storage pends it stands for, and
 // reports a view used the wrong way (who names the user, next tells the
 // side).
-func (c *compiler) stores(who string, ref chip.PendRef, next bool) []storage {
+func (c *compiler) stores(who string, ref PendRef, next bool) []storage {
 	p := c.poolOf(ref.Pool)
-	if p == nil || p.Kind() == pool.IO {
+	if p == nil || p.Kind() == IO {
 		return nil
 	}
 	if _, push, pull, ok := p.ViewOf(ref.Pend); ok {
@@ -105,28 +101,28 @@ func (c *compiler) resolveViews() {
 // resolveHandles records the passive handles as producers and consumers.
 func (c *compiler) resolveHandles() {
 	ext := c.r.ext
-	c.extKeys = slices.SortedFunc(maps.Keys(ext), func(a, b [2]string) int {
-		return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+	c.extKeys = slices.SortedFunc(maps.Keys(ext), func(a, b PendName) int {
+		return a.compare(b)
 	})
 	for _, k := range c.extKeys {
 		e := ext[k]
-		if _, ok := c.poolIdx[k[0]]; !ok {
-			c.bad("passive handle on pend %q: unknown pool %q", k[1], k[0])
+		if _, ok := c.poolIdx[k.Pool]; !ok {
+			c.bad("passive handle on pend %q: unknown pool %q", k.Pend, k.Pool)
 			continue
 		}
-		if k[1] == "" {
-			c.bad("passive handle on pool %q: the pend has an empty key", k[0])
+		if k.Pend == "" {
+			c.bad("passive handle on pool %q: the pend has an empty key", k.Pool)
 			continue
 		}
-		ref := chip.At(k[0], k[1])
+		ref := PendRef{Pool: k.Pool, Pend: k.Pend}
 		if e.in {
-			for _, st := range c.stores(fmt.Sprintf("PendInput on pool %q", k[0]), ref, true) {
+			for _, st := range c.stores(fmt.Sprintf("PendInput on pool %q", k.Pool), ref, true) {
 				u := c.use(st)
 				u.producers = append(u.producers, "(passive input)")
 			}
 		}
 		if e.out {
-			for _, st := range c.stores(fmt.Sprintf("PendOutput on pool %q", k[0]), ref, false) {
+			for _, st := range c.stores(fmt.Sprintf("PendOutput on pool %q", k.Pool), ref, false) {
 				u := c.use(st)
 				u.consumers = append(u.consumers, "(passive output)")
 			}
@@ -138,7 +134,7 @@ func (c *compiler) resolveHandles() {
 // one pend must agree), keeps every pool's private total within maxReserved,
 // and configures the pends. Negative sizes were reported by the check phase.
 func (c *compiler) sizePends() {
-	reserved := map[*pool.Pool]int{} // private sizes so far, by storage pool
+	reserved := map[*Pool]int{} // private sizes so far, by storage pool
 	for _, k := range c.storeOrder {
 		sizes := c.uses[k].sizes
 		if len(sizes) == 0 {
@@ -170,7 +166,7 @@ func (c *compiler) sizePends() {
 
 // pslotOf returns the index of storage pool p's record, making it on first
 // use.
-func (c *compiler) pslotOf(p *pool.Pool) int32 {
+func (c *compiler) pslotOf(p *Pool) int32 {
 	pl := &c.plan
 	i, ok := pl.pslotIdx[p]
 	if !ok {
@@ -187,7 +183,7 @@ func (c *compiler) pslotOf(p *pool.Pool) int32 {
 // shares its waiters.
 func (c *compiler) pendOf(poolKey, pend string) int32 {
 	pl := &c.plan
-	k := [2]string{poolKey, pend}
+	k := PendName{Pool: poolKey, Pend: pend}
 	if i, ok := pl.pendIdx[k]; ok {
 		return i
 	}
@@ -216,8 +212,8 @@ func (c *compiler) pendOf(poolKey, pend string) int32 {
 func (c *compiler) indexWakes() {
 	pl := &c.plan
 	pl.poolIdx = c.poolIdx
-	pl.pendIdx, pl.canonIdx = map[[2]string]int32{}, map[canon]int32{}
-	pl.pslotIdx, pl.readIdx = map[*pool.Pool]int32{}, map[canon][]int32{}
+	pl.pendIdx, pl.canonIdx = map[PendName]int32{}, map[canon]int32{}
+	pl.pslotIdx, pl.readIdx = map[*Pool]int32{}, map[canon][]int32{}
 	pl.slots = make([]slot, len(c.chips))
 	for i, ch := range c.chips {
 		if ch == nil {
@@ -231,7 +227,7 @@ func (c *compiler) indexWakes() {
 			nextPend: c.pendOf(sp.Next.Pool, sp.Next.Pend),
 			// Output chips end the flow: those that feed the IO output, and
 			// those that feed a pend drained from outside (a PendOutput).
-			output: sp.Next.Pool == pool.IOKey || c.r.ext[[2]string{sp.Next.Pool, sp.Next.Pend}].out,
+			output: sp.Next.Pool == IOKey || c.r.ext[sp.Next.Name()].out,
 			host:   host{r: c.r, idx: int32(i)},
 		}
 		if len(pl.pends) > 0 {
@@ -239,7 +235,7 @@ func (c *compiler) indexWakes() {
 		}
 	}
 	for _, k := range c.extKeys {
-		c.pendOf(k[0], k[1])
+		c.pendOf(k.Pool, k.Pend)
 	}
 	pl.pendReaders, pl.pendFeeders = make([][]int32, len(pl.pends)), make([][]int32, len(pl.pends))
 	for i, ch := range c.chips {
@@ -249,7 +245,8 @@ func (c *compiler) indexWakes() {
 		s := &pl.slots[i]
 		pl.pendReaders[s.prevPend] = append(pl.pendReaders[s.prevPend], int32(i))
 		pl.pendFeeders[s.nextPend] = append(pl.pendFeeders[s.nextPend], int32(i))
-		for _, st := range storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend) {
+		s.reads = storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend)
+		for _, st := range s.reads {
 			home := canonOf(st.p, st.pend)
 			if rd := pl.readIdx[home]; len(rd) == 0 || rd[len(rd)-1] != int32(i) {
 				pl.readIdx[home] = append(rd, int32(i))
@@ -267,7 +264,7 @@ func (c *compiler) bindChips() {
 			continue
 		}
 		s := &c.plan.slots[i]
-		run, err := safeBind(ch, chip.Binding{
+		run, err := safeBind(ch, Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
 			Ctx: c.r.ctx, Host: &s.host,
 		})

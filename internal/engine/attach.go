@@ -1,4 +1,4 @@
-package runlet
+package engine
 
 import (
 	"errors"
@@ -6,9 +6,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"github.com/runlet/runlet/chip"
-	"github.com/runlet/runlet/pool"
 )
 
 // Attach checks the runlet and wires its chips to their pends. It returns one
@@ -58,17 +55,17 @@ func (r *Runlet) Attach() error {
 type compiler struct {
 	r       *Runlet
 	errs    []error
-	pools   []*pool.Pool     // the runlet's pools, then the IO pool if a chip names it
+	pools   []*Pool          // the runlet's pools, then the IO pool if a chip names it
 	poolIdx map[string]int32 // pool key -> index in pools
 
-	chips   []chip.Chip // the runlet's chips; nil where the chip is nil or its Spec failed
-	specs   []chip.Spec
+	chips   []Chip // the runlet's chips; nil where the chip is nil or its Spec failed
+	specs   []Spec
 	names   []string // the key, or "#i" for a chip without one
 	unbound []bool   // checked but never bound (Bind could not survive it)
 
 	uses       map[storage]*pendUse // per storage pend: who feeds, reads and sizes it
 	storeOrder []storage            // uses' keys in the order first met
-	extKeys    [][2]string          // the passive handles' pends, sorted
+	extKeys    []PendName           // the passive handles' pends, sorted
 	ends       []endCount           // producers per storage pend, for the pools
 
 	plan plan
@@ -89,14 +86,14 @@ type sizing struct {
 func (c *compiler) bad(format string, a ...any) { c.errs = append(c.errs, fmt.Errorf(format, a...)) }
 
 // poolOf returns the pool with key, or nil.
-func (c *compiler) poolOf(key string) *pool.Pool {
+func (c *compiler) poolOf(key string) *Pool {
 	if i, ok := c.poolIdx[key]; ok {
 		return c.pools[i]
 	}
 	return nil
 }
 
-// checkPools accepts the runlet's pools: not nil, valid (pool.Pool.Check),
+// checkPools accepts the runlet's pools: not nil, valid (Pool.Check),
 // one per key, and the IO key for the IO pool only.
 func (c *compiler) checkPools() {
 	for i, p := range c.r.pools {
@@ -116,7 +113,7 @@ func (c *compiler) checkPools() {
 			c.bad("duplicate pool key %q", p.Key())
 			continue
 		}
-		if p.Key() == pool.IOKey && p.Kind() != pool.IO {
+		if p.Key() == IOKey && p.Kind() != IO {
 			c.bad("pool %q: the key is reserved for the IO pool (use pool.NewIO)", p.Key())
 			continue
 		}
@@ -138,7 +135,7 @@ func (c *compiler) checkChips() {
 	if n == 0 {
 		c.bad("no chips")
 	}
-	c.specs, c.names, c.unbound = make([]chip.Spec, n), make([]string, n), make([]bool, n)
+	c.specs, c.names, c.unbound = make([]Spec, n), make([]string, n), make([]bool, n)
 	seen := map[string]bool{}
 	for i, ch := range c.chips {
 		if ch == nil {
@@ -161,8 +158,8 @@ func (c *compiler) checkChips() {
 		}
 		seen[name] = true
 		c.names[i] = name
-		c.checkRef(name, "prev", sp.Prev, pool.InputKey)
-		c.checkRef(name, "next", sp.Next, pool.OutputKey)
+		c.checkRef(name, "prev", sp.Prev, InputKey)
+		c.checkRef(name, "next", sp.Next, OutputKey)
 		switch {
 		case sp.Async && sp.Concurrency < 1:
 			c.bad("chip %q: concurrency %d is below 1", name, sp.Concurrency)
@@ -178,11 +175,11 @@ func (c *compiler) checkChips() {
 // checkRef checks one side (what: "prev" or "next") of chip name: a known
 // pool, a pend key, no negative sizes; on the IO pool (added here when a chip
 // names it and the runlet has none) only the pend io and no sizes.
-func (c *compiler) checkRef(name, what string, ref chip.PendRef, io string) {
-	if ref.Pool == pool.IOKey {
-		if _, ok := c.poolIdx[pool.IOKey]; !ok {
-			c.poolIdx[pool.IOKey] = int32(len(c.pools))
-			c.pools = append(c.pools, pool.NewIO())
+func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
+	if ref.Pool == IOKey {
+		if _, ok := c.poolIdx[IOKey]; !ok {
+			c.poolIdx[IOKey] = int32(len(c.pools))
+			c.pools = append(c.pools, NewPool(IOKey, IO, 0))
 		}
 		if ref.Pend != io {
 			c.bad("chip %q: %s %s: on the IO pool a chip's %s pend must be %q", name, what, ref, what, io)
@@ -267,7 +264,7 @@ func isJoin(err error, errs []error) bool {
 
 // safeSpec and safeBind turn a panic in a chip's Spec or Bind (a typed nil
 // chip, a state factory that panics) into an error for Attach's list.
-func safeSpec(c chip.Chip) (sp chip.Spec, err error) {
+func safeSpec(c Chip) (sp Spec, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("Spec panicked: %v", v)
@@ -276,7 +273,7 @@ func safeSpec(c chip.Chip) (sp chip.Spec, err error) {
 	return c.Spec(), nil
 }
 
-func safeBind(c chip.Chip, b chip.Binding) (run chip.Runner, err error) {
+func safeBind(c Chip, b Binding) (run Runner, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("bind panicked (a State factory?): %v", v)

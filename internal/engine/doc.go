@@ -1,0 +1,63 @@
+// Package engine is the scheduler of runlet: the one place that decides
+// which chip runs next, what a chip does with each pack and each hint, how an
+// async chip's workers get their work and hand back their results, and how
+// packs are stored and counted.
+//
+// # What it owns
+//
+//   - The run of a chip ([Func.Bind] makes a [Runner]): the sync burst and
+//     its in-place span over the pends' rings (func.go, runSync and span),
+//     and the async hand-off of batches to worker goroutines and the
+//     collection of their results (async.go).
+//   - What happens for each hint: func.go, "What each hint does", holds the
+//     table and the three functions that call a process function (runSync
+//     and span on the scheduler's goroutine, process on an async worker),
+//     each with its switch; absorb only pushes what a worker decided.
+//     Package runlet's doc repeats the table and points here.
+//   - The seam the scheduler drives a bound chip through: [Binding], [Host],
+//     [Runner], [Result], [Wake] and [Wait].
+//   - The storage: [Pool] with its accounting, the typed [Pend] rings and
+//     every call that moves packs through them (push, pull, span, slots and
+//     commit, expect, reserve and release, abandon and restore, the END
+//     fan-in count), and the mechanism of a logical pool's views
+//     ([DefineView], [View], [Pool.Home]).
+//   - The scheduler: [Runlet] with its loop and wake lists (loop.go), the
+//     mailbox other goroutines post to (runlet.go), timers, the scheduling
+//     groups that let runlets share pools and a lock (group.go), ending and
+//     abandoning pends upstream of an ended chip (abandon.go), the END
+//     fan-in count and the cycle check (fanin.go), and the passive handles'
+//     plumbing ([Input], [Output]).
+//   - Attach, a compiler from pools and chips to an immutable plan in named
+//     phases (attach.go, plan.go).
+//   - What observers read without waiting for the loop: the published
+//     [RunletSnapshot] and the stop note (describe.go). The loop is found on
+//     a goroutine's stack by the name of (*Runlet).loop, so it must stay a
+//     method of that name.
+//   - [PanicError], which every recovered panic of a user function becomes
+//     (package chip re-exports it as chip.PanicError).
+//
+// # Why internal
+//
+// These types are the scheduler's, not a user's: a user declares chips with
+// package chip, pools with package pool and logicalpool, and runs them with
+// package runlet. Those packages define their user types on the engine's
+// (pool.Pool on [Pool], runlet.Runlet on [Runlet], runlet.Input on [Input]:
+// one pointer, converted for free) and give them only the user's methods,
+// so the exported methods here, which the front packages call, are out of a
+// user's reach. Keeping them internal
+// lets the scheduler and the chips change together without an exported
+// name that only the engine may call.
+//
+// # Which package knows which
+//
+// engine imports only hints. Package pool is the user's side of the
+// storage: pool.Pool is defined on [Pool] (type Pool engine.Pool), so the
+// two are one pointer converted for free, and its method set holds only
+// the accounting reads; pool.Kind, pool.Snapshot and pool.PendSnapshot are
+// aliases of the types here. So pool imports engine, not the other way
+// round: the storage types must live where their engine-only methods can
+// be exported to the module and hidden from users. chip imports engine to
+// build a [Func] from its generic Config; logicalpool builds its views on
+// [Pend] and [View]; runlet is the front over [Runlet]. Nothing here
+// imports chip, pool, logicalpool or runlet.
+package engine

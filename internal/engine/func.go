@@ -1,0 +1,457 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/runlet/runlet/hints"
+)
+
+// Func is a step made of a process function: the engine's form of a chip
+// declared with chip.New, which fills it from its generic Config. Each Bind
+// makes a fresh runner with fresh state. The fields mean what the chip
+// package's Config fields of the same names mean.
+//
+// A Func is read by Bind and by the runners it makes, never written after it
+// is filled; the zero value has no process, which Bind reports.
+type Func[In, Out, S any] struct {
+	PrevPend, NextPend string // pend keys in the pools of the Binding
+	State              func() S
+	Async              bool
+	Concurrency        int
+	Ordered            bool
+	Process            func(ctx context.Context, in hints.Pack[In], state *S) (hints.Pack[Out], error)
+	OnError            func(err error, held *hints.Pack[In], state *S)
+	Timer              func(state *S) (wait time.Duration, ok bool)
+	Close              func(state *S)
+	Describe           func(state *S) string
+	// Check, if set, is a constructor's own validation, run by Bind.
+	Check func() error
+}
+
+// Bind resolves the typed pends and makes the state. It reports only what
+// the step alone knows (a nil process, a Timer on an async step, a
+// constructor's own settings, an element type that does not match the
+// pend's); what the chip's Spec tells is checked by Attach before it binds.
+func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
+	var errs []error
+	if f.Process == nil {
+		errs = append(errs, errors.New("nil process"))
+	}
+	if f.Async && f.Timer != nil {
+		errs = append(errs, errors.New("Timer is for sync chips only"))
+	}
+	if f.Check != nil {
+		if err := f.Check(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r := &runner[In, Out, S]{cfg: f, ctx: b.Ctx, host: b.Host}
+	if r.ctx == nil {
+		r.ctx = context.Background()
+	}
+	var err error
+	if b.Prev != nil {
+		if r.prev, err = Get[In](b.Prev, f.PrevPend); err != nil {
+			errs = append(errs, fmt.Errorf("prev: %w", err))
+		}
+	}
+	if b.Next != nil {
+		if r.next, err = Get[Out](b.Next, f.NextPend); err != nil {
+			errs = append(errs, fmt.Errorf("next: %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if f.State != nil {
+		if err := r.makeState(); err != nil {
+			return nil, err
+		}
+	}
+	if f.Async {
+		r.async = newAsync[In, Out](max(f.Concurrency, 1), f.Ordered)
+		if r.next != nil && r.next.Expect(0) {
+			r.async.next = r.next
+		}
+	}
+	return r, nil
+}
+
+// makeState calls the state factory; a panic there is Bind's error.
+func (r *runner[In, Out, S]) makeState() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("state factory: %w", panicError(v))
+		}
+	}()
+	r.state = r.cfg.State()
+	return nil
+}
+
+// runner is a bound Func. Fields without a note are owned by the scheduler.
+type runner[In, Out, S any] struct {
+	cfg   *Func[In, Out, S]
+	ctx   context.Context
+	host  Host
+	prev  *Pend[In]
+	next  *Pend[Out]
+	state S // shared with workers of an async chip while they run
+
+	held     hints.Pack[In] // the running pack of a sync chip
+	hasHeld  bool
+	ended    bool
+	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
+
+	async *async[In, Out] // nil for sync chips
+
+	// hookPanic is a panic of the Describe hook, which may run on another
+	// goroutine than the scheduler's; Run or Close returns it, once.
+	hookPanic atomic.Pointer[PanicError]
+}
+
+// Run implements [Runner].
+func (r *runner[In, Out, S]) Run(budget int) Result {
+	if r.hookPanic.Load() != nil {
+		if pe := r.hookPanic.Swap(nil); pe != nil {
+			return Result{Err: fmt.Errorf("Describe hook: %w", pe)}
+		}
+	}
+	if r.async != nil {
+		return r.runGuarded(budget)
+	}
+	return r.runSync(budget)
+}
+
+// # What each hint does
+//
+// The three functions that call a process function (runSync and span on the
+// scheduler's goroutine, process on an async chip's worker) are the one
+// place that decides what happens for each hint of its output; everything
+// else (absorb, the pends, the scheduler's wake lists) only carries out what
+// they decided. Each has its own switch, because each stores the output in
+// its own place (the next pend's ring, a run of its slots, a batch), and a
+// shared decision function would cost a call or a table load per pack. The
+// three agree on this table, which package runlet's doc repeats:
+//
+//	hint   output                     input                  chip
+//	DATA   pushed                     consumed               runs on
+//	SKIP   nothing                    consumed               runs on
+//	REDO   pushed as DATA             kept: called again     runs on
+//	END    one END pack, its Count    consumed               ends
+//	other  nothing                    kept (held)            fails
+
+// runSync is the hot path. High level idea: the reference scheduler re-runs a
+// chip that resolved before anything else, so running it here in a loop until
+// it misses gives the same order of process calls while paying for the
+// scheduler's bookkeeping once per burst instead of once per pack. Per pack it
+// does a ring pull, a limit check, the process call and a ring push: no
+// allocation, no lock, no channel, no interface box.
+func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			res.Err = panicError(v)
+		}
+	}()
+	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.ctx, &r.state
+	held, hasHeld := r.held, r.hasHeld
+	defer func() { r.held, r.hasHeld = held, hasHeld }()
+	free := 0 // limit checks that next.Free says we may skip
+	for res.Hits < budget {
+		if !hasHeld && free > 0 {
+			// A run of packs with no limit check due: process it in place.
+			var done bool
+			done, free = r.span(&res, min(free, budget-res.Hits), &held, &hasHeld)
+			if done {
+				return res
+			}
+			if res.Hits >= budget {
+				break
+			}
+		}
+		if !hasHeld {
+			pk, ok := prev.Pull()
+			if !ok {
+				if r.cfg.Timer == nil || !r.timeUp(&res) {
+					res.Wait = WaitPrev
+					return res
+				}
+				pk = hints.Pack[In]{Hint: hints.Skip} // "time is up"
+			}
+			held, hasHeld = pk, true
+		}
+		// Pull happens before the backpressure check, as in the reference: a
+		// chip blocked by its next pend holds one idle pack.
+		if free == 0 {
+			if next.Limited() {
+				res.Wait = WaitNext
+				return res
+			}
+			free = max(next.Free(), 1)
+		}
+		free--
+		res.Hits++
+		out, err := process(ctx, held, state)
+		if err != nil {
+			res.Err = err
+			return res
+		}
+		switch out.Hint {
+		case hints.None:
+			hasHeld = false
+			if err := next.Push(out); err != nil {
+				res.Err = err
+				return res
+			}
+			res.Wake |= WakeNext | WakePrev
+		case hints.Skip:
+			hasHeld = false
+			res.Wake |= WakePrev
+		case hints.Redo:
+			out.Hint = hints.None
+			if err := next.Push(out); err != nil {
+				res.Err = err
+				return res
+			}
+			res.Wake |= WakeNext
+		case hints.End:
+			hasHeld = false
+			res.Wake |= WakeNext | WakePrev
+			res.Err = r.pushEnd(out.Ends())
+			res.Ended = res.Err == nil
+			return res
+		default:
+			res.Err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return res
+		}
+	}
+	res.Wake |= WakeSelf
+	return res
+}
+
+// span processes up to calls packs straight from the prev pend's ring into
+// the next pend's, with one Drop and one Commit for the run: the same process
+// calls, in the same order, as the loop in runSync, minus its per-pack
+// bookkeeping. It returns done when runSync must return res, and the limit
+// checks still free. It stops early when the prev pend's contiguous run ends;
+// a REDO in progress when the output slots run out becomes the held pack.
+func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], hasHeld *bool) (done bool, free int) {
+	in := r.prev.Span(calls)
+	if len(in) == 0 {
+		return false, calls
+	}
+	out := r.next.Slots(len(in))
+	n, m, hits := 0, 0, 0 // inputs used, outputs written, process calls
+	defer func() {
+		// Runs on a panic too, so the pends stay consistent for Describe.
+		r.prev.Drop(n)
+		if err := r.next.Commit(m); err != nil && res.Err == nil {
+			res.Err, done = err, true
+		}
+		res.Hits += hits
+		if m > 0 {
+			res.Wake |= WakeNext
+		}
+		if n > 0 {
+			res.Wake |= WakePrev
+		}
+		free = calls - hits
+	}()
+	process, ctx, state := r.cfg.Process, r.ctx, &r.state
+	for hits < calls && n < len(in) && m < len(out) {
+		hits++
+		o, err := process(ctx, in[n], state)
+		if err != nil {
+			*held, *hasHeld = in[n], true
+			n++
+			res.Err = err
+			return true, 0
+		}
+		switch o.Hint {
+		case hints.None:
+			out[m] = o
+			m++
+			n++
+		case hints.Skip:
+			n++
+		case hints.Redo:
+			o.Hint = hints.None
+			out[m] = o
+			m++
+			if m == len(out) || hits == calls {
+				*held, *hasHeld = in[n], true // the REDO goes on from the held pack
+				n++
+				return false, 0
+			}
+		case hints.End:
+			n++
+			err := r.next.Commit(m)
+			m = 0
+			if err == nil {
+				err = r.pushEnd(o.Ends())
+			}
+			if err != nil {
+				res.Err = err
+			}
+			res.Wake |= WakeNext | WakePrev
+			res.Ended = res.Err == nil
+			return true, 0
+		default:
+			*held, *hasHeld = in[n], true
+			n++
+			res.Err = fmt.Errorf("process returned unknown hint %v", o.Hint)
+			return true, 0
+		}
+	}
+	return false, 0
+}
+
+// process runs Process over a batch on a worker goroutine.
+func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.err = panicError(v)
+		}
+	}()
+	for b.rest < len(b.in) {
+		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
+		if err != nil {
+			b.err = err
+			return
+		}
+		switch out.Hint {
+		case hints.None:
+			b.out = append(b.out, out)
+		case hints.Skip:
+		case hints.Redo:
+			out.Hint = hints.None
+			b.out = append(b.out, out)
+			if len(b.out) >= b.outMax && !r.async.ordered {
+				b.redo = true
+				return
+			}
+			continue // the same input again
+		case hints.End:
+			b.out = append(b.out, out)
+			b.ended = true
+			b.rest++
+			return
+		default:
+			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return
+		}
+		b.rest++
+	}
+}
+
+// timeUp is called when a Timer chip finds no input. It asks the Timer: time
+// is up now (the chip then gets a Skip pack), or a wait, which it asks the
+// scheduler to time when the deadline is new. Nothing is kept from one call
+// to the next but the armed deadline, so a deadline never goes stale.
+func (r *runner[In, Out, S]) timeUp(res *Result) bool {
+	wait, ok := r.cfg.Timer(&r.state)
+	switch {
+	case !ok:
+		r.deadline = time.Time{}
+		return false
+	case wait <= 0:
+		r.deadline = time.Time{}
+		return true
+	}
+	if at := time.Now().Add(wait); !at.Equal(r.deadline) {
+		r.deadline = at
+		res.After = wait // a new deadline: the scheduler (re)arms its timer
+	}
+	return false
+}
+
+// pushEnd pushes one END pack that stands for n ENDs and marks the chip
+// ended.
+func (r *runner[In, Out, S]) pushEnd(n int) error {
+	r.ended = true
+	return r.next.Push(hints.EndOf[Out](n))
+}
+
+// Tell implements [Runner].
+func (r *runner[In, Out, S]) Tell(err error, withHeld bool) (perr error) {
+	if r.cfg.OnError == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr = panicError(v)
+		}
+	}()
+	var held *hints.Pack[In]
+	if withHeld && r.hasHeld && r.async == nil {
+		h := r.held
+		held = &h
+	}
+	r.cfg.OnError(err, held, &r.state)
+	return nil
+}
+
+// Busy implements [Runner].
+func (r *runner[In, Out, S]) Busy() bool {
+	return r.async != nil && (r.async.inflight > 0 || len(r.async.parked) > 0)
+}
+
+// Close implements [Runner].
+// A Describe hook's panic that no Run has returned yet is returned too.
+func (r *runner[In, Out, S]) Close() (perr error) {
+	defer func() {
+		if pe := r.hookPanic.Swap(nil); pe != nil {
+			perr = errors.Join(perr, fmt.Errorf("Describe hook: %w", pe))
+		}
+	}()
+	if r.cfg.Close == nil {
+		return nil
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			perr = panicError(v)
+		}
+	}()
+	r.cfg.Close(&r.state)
+	return nil
+}
+
+// Halt implements [Runner].
+func (r *runner[In, Out, S]) Halt() (bool, error) {
+	if r.async == nil {
+		return true, nil
+	}
+	for seq, b := range r.async.parked { // outputs that will never be pushed
+		delete(r.async.parked, seq)
+		r.next.Release(b.units)
+		r.async.recycle(b)
+	}
+	return r.async.halt()
+}
+
+// Describe implements [Runner].
+func (r *runner[In, Out, S]) Describe() (running, note string) {
+	switch {
+	case r.ended:
+		running = "END"
+	case r.async != nil && r.async.inflight > 0:
+		running = fmt.Sprintf("RUN x%d", r.async.inflightPacks)
+	case r.hasHeld:
+		running = r.held.String() + "|IDLE"
+	}
+	if r.cfg.Describe != nil && (r.async == nil || r.async.inflight == 0) {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					note = fmt.Sprintf("[Describe panicked: %s]", OneLine(fmt.Sprint(v)))
+					r.hookPanic.CompareAndSwap(nil, NewPanicError(v))
+				}
+			}()
+			note = r.cfg.Describe(&r.state)
+		}()
+	}
+	return running, note
+}
