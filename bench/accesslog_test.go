@@ -241,14 +241,11 @@ func keyedTop(lines []string) ([]pathCount, error) {
 	store := runletpool.New("default", 1024)
 	lp := logicalpool.New("lp", store)
 	path := func(e entry) (string, error) { return e.path, nil }
-	count, err := logicalpool.CountBy(lp, "count", at("hits"), at("counts"), accessLogParts, path)
+	// Each partition's input pend gets the private size at() gives the other
+	// pends, for long bursts.
+	count, err := logicalpool.CountBy(lp, "count", at("hits"), at("counts"), logicalpool.Partitions{N: accessLogParts, Private: 256}, path)
 	if err != nil {
 		return nil, err
-	}
-	for i := range accessLogParts { // long bursts, as at() gives the other pends
-		if err := lp.Configure(fmt.Sprint("count.in", i), 256, 0); err != nil {
-			return nil, err
-		}
 	}
 	var top []pathCount
 	chips := append(count,

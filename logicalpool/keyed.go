@@ -18,7 +18,7 @@ import (
 // [ReduceByKey]) aggregated for it. A KV is a plain value, safe to copy; the
 // zero value is the zero key with the zero aggregate.
 //
-// The keyed operators group a stream by key over n parallel partitions. Each
+// The keyed operators group a stream by key over parts.N parallel partitions. Each
 // is several chips and two views of the logical pool lp, all named after key:
 //
 //	prev -> [key] -> view key.split -> key.in0 .. key.in<n-1>            (LoadBalanceByKey)
@@ -41,11 +41,11 @@ import (
 //     per distinct key, in no particular order (sort it, or use
 //     [chip.TopK]), then the END.
 //   - Memory: the packs in flight are bounded by lp's inner pool like any
-//     others (the 2n internal pends share its budget, with no private size
-//     of their own; lp.Configure(key+".in0", private, limit) and so on
-//     sizes them, and a private size of a few hundred lets each partition
-//     take longer batches, which matters with cheap updates); the maps are
-//     not: they hold one entry per distinct
+//     others (the 2n internal pends share its budget; [Partitions] may
+//     give each partition's input pend a private size and a limit, and a
+//     private size of a few hundred lets each partition take longer
+//     batches, which matters with cheap updates); the maps are not: they
+//     hold one entry per distinct
 //     key, each key in one partition only, until END. A stream with an
 //     unbounded key space needs its keys bounded upstream (a Map that
 //     buckets them).
@@ -57,8 +57,8 @@ import (
 //   - The returned chips are a set: add all of them to the runlet together
 //     with lp and its inner pool. Each call defines two views in lp, so a
 //     key can be used once per logical pool (a second call reports it).
-//   - n must be at least 1, the functions not nil; each call reports a
-//     mistake as an error naming key.
+//   - parts.N must be at least 1, the functions not nil; each call reports
+//     a mistake as an error naming key.
 type KV[K comparable, V any] struct {
 	Key   K
 	Value V
@@ -66,6 +66,17 @@ type KV[K comparable, V any] struct {
 
 // String returns "key=value".
 func (kv KV[K, V]) String() string { return fmt.Sprintf("%v=%v", kv.Key, kv.Value) }
+
+// Partitions says how a keyed operator splits its work: N partitions (at
+// least 1), each an async chip with its own map, reading an input pend of
+// the logical pool's inner pool with the given private size and limit (0:
+// none, so it shares the pool's budget with everything else). A Partitions
+// is a plain value; the zero value has no partition, which the operators
+// refuse.
+type Partitions struct {
+	N              int
+	Private, Limit int
+}
 
 // Number is what [SumBy] adds up.
 type Number interface {
@@ -87,11 +98,11 @@ type partState[K comparable, A any] struct {
 }
 
 // CountBy returns the chips that count the data values of prev per key
-// (keyOf(v)) over n parallel partitions, and push one KV{key, count} per
+// (keyOf(v)) over parts.N parallel partitions, and push one KV{key, count} per
 // distinct key to next at END, then one END. See the keyed operators'
 // contract above: N:1; memory one map entry per distinct key; an error or
 // panic in keyOf fails the runlet as the chip key's.
-func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.PendRef, n int, keyOf func(In) (K, error)) ([]chip.Chip, error) {
+func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, keyOf func(In) (K, error)) ([]chip.Chip, error) {
 	if keyOf == nil {
 		return nil, fmt.Errorf("logicalpool: CountBy %q: nil key function", key)
 	}
@@ -103,15 +114,15 @@ func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.Pe
 		m[k]++
 		return nil
 	}
-	return keyed(lp, "CountBy", key, prev, next, n, split, count)
+	return keyed(lp, "CountBy", key, prev, next, parts, split, count)
 }
 
 // SumBy returns the chips that add up, per key, the numbers f gives for the
-// data values of prev, over n parallel partitions, and push one KV{key, sum}
+// data values of prev, over parts.N parallel partitions, and push one KV{key, sum}
 // per distinct key to next at END, then one END. See the keyed operators'
 // contract above: N:1; memory one map entry per distinct key; an error or
 // panic in f fails the runlet as the chip key's.
-func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next chip.PendRef, n int, f func(In) (K, N, error)) ([]chip.Chip, error) {
+func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, f func(In) (K, N, error)) ([]chip.Chip, error) {
 	if f == nil {
 		return nil, fmt.Errorf("logicalpool: SumBy %q: nil function", key)
 	}
@@ -119,7 +130,7 @@ func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next
 		m[k] += v
 		return nil
 	}
-	return keyed(lp, "SumBy", key, prev, next, n, f, add)
+	return keyed(lp, "SumBy", key, prev, next, parts, f, add)
 }
 
 // MapReduce returns the chips that map each data value of prev to a key and
@@ -131,11 +142,11 @@ func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next
 // key; an error or panic in mapf fails the runlet as the chip key's, in
 // reduce as the partition chip's (key.0, key.1, ...). reduce runs on the
 // partition's goroutine, one call at a time per partition.
-func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, n int, mapf func(In) (K, V, error), reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, mapf func(In) (K, V, error), reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
 	if mapf == nil || reduce == nil {
 		return nil, fmt.Errorf("logicalpool: MapReduce %q: nil map or reduce function", key)
 	}
-	return keyed(lp, "MapReduce", key, prev, next, n, mapf, reducer[K](reduce))
+	return keyed(lp, "MapReduce", key, prev, next, parts, mapf, reducer[K](reduce))
 }
 
 // ReduceByKey is [MapReduce] over a stream that is already keyed: it reduces
@@ -144,12 +155,12 @@ func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, nex
 // END, then one END. See [KV] for the contract: N:1; memory
 // one map entry per distinct key; an error or panic in reduce fails the
 // runlet as the partition chip's (key.0, key.1, ...).
-func ReduceByKey[K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, n int, reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+func ReduceByKey[K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
 	if reduce == nil {
 		return nil, fmt.Errorf("logicalpool: ReduceByKey %q: nil reduce function", key)
 	}
 	split := func(kv KV[K, V]) (K, V, error) { return kv.Key, kv.Value, nil }
-	return keyed(lp, "ReduceByKey", key, prev, next, n, split, reducer[K](reduce))
+	return keyed(lp, "ReduceByKey", key, prev, next, parts, split, reducer[K](reduce))
 }
 
 // reducer is the partition update of MapReduce and ReduceByKey.
@@ -172,8 +183,9 @@ func reducer[K comparable, V any](reduce func(acc, v V) (V, error)) func(map[K]V
 // keyed builds a keyed operator (see the contract above the operators): the
 // chip key applies split to each value of prev, n partition chips apply add
 // to their maps, and the chip key.gather pushes the merged entries to next.
-func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, next chip.PendRef, n int,
+func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, next chip.PendRef, parts Partitions,
 	split func(In) (K, V, error), add func(m map[K]A, k K, v V) error) ([]chip.Chip, error) {
+	n := parts.N
 	if n < 1 {
 		return nil, fmt.Errorf("logicalpool: %s %q: %d partitions, want at least 1", op, key, n)
 	}
@@ -203,7 +215,7 @@ func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, 
 		return partPack[K, V]{key: k, val: x, hash: maphash.Comparable(seed, k)}, nil
 	}))
 	for i := range n {
-		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]), at(outs[i]), add))
+		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]).Sized(parts.Private, parts.Limit), at(outs[i]), add))
 	}
 	chips = append(chips, chip.Map(key+".gather", at(key+".merge"), next, func(kv KV[K, A]) (KV[K, A], error) { return kv, nil }))
 	return chips, nil

@@ -19,7 +19,7 @@ func ExampleCountBy() {
 	lp := logicalpool.New("lp", store)
 	at := func(pend string) chip.PendRef { return chip.At("store", pend) }
 	word := func(w string) (string, error) { return w, nil }
-	chips, err := logicalpool.CountBy(lp, "count", at("words"), at("counts"), 2, word)
+	chips, err := logicalpool.CountBy(lp, "count", at("words"), at("counts"), logicalpool.Partitions{N: 2}, word)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -99,7 +99,7 @@ func TestCountByMatchesAMap(t *testing.T) {
 				}
 				name := fmt.Sprintf("parts=%d/limit=%d/n=%d", parts, limit, n)
 				got, err := keyedRun[int, logicalpool.KV[string, int]](t, limit, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-					return logicalpool.CountBy(lp, "count", prev, next, parts, func(v int) (string, error) { return strconv.Itoa(v), nil })
+					return logicalpool.CountBy(lp, "count", prev, next, logicalpool.Partitions{N: parts}, func(v int) (string, error) { return strconv.Itoa(v), nil })
 				})
 				require.NoError(t, err, name)
 				require.Equal(t, want, asMap(t, got), name)
@@ -118,7 +118,7 @@ func TestSumByMatchesAMap(t *testing.T) {
 		}
 		idx := 0
 		got, err := keyedRun[int, logicalpool.KV[int, int64]](t, 2, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-			return logicalpool.SumBy(lp, "sum", prev, next, parts, func(v int) (int, int64, error) {
+			return logicalpool.SumBy(lp, "sum", prev, next, logicalpool.Partitions{N: parts}, func(v int) (int, int64, error) {
 				i := idx // the key chip is sync: values come in input order
 				idx++
 				return v % 13, int64(v * i), nil
@@ -149,7 +149,7 @@ func TestMapReduceAndReduceByKeyMatchAMap(t *testing.T) {
 			}
 		}
 		got, err := keyedRun[int, logicalpool.KV[int, string]](t, 1, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-			return logicalpool.MapReduce(lp, "mr", prev, next, parts,
+			return logicalpool.MapReduce(lp, "mr", prev, next, logicalpool.Partitions{N: parts},
 				func(v int) (int, string, error) { return v % 17, strconv.Itoa(v), nil }, longest)
 		})
 		require.NoError(t, err)
@@ -160,7 +160,7 @@ func TestMapReduceAndReduceByKeyMatchAMap(t *testing.T) {
 			kvs[i] = logicalpool.KV[int, string]{Key: v % 17, Value: strconv.Itoa(v)}
 		}
 		got, err = keyedRun[logicalpool.KV[int, string], logicalpool.KV[int, string]](t, 4, kvs, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-			return logicalpool.ReduceByKey[int](lp, "rbk", prev, next, parts, longest)
+			return logicalpool.ReduceByKey[int](lp, "rbk", prev, next, logicalpool.Partitions{N: parts}, longest)
 		})
 		require.NoError(t, err)
 		require.Equal(t, want, asMap(t, got), "ReduceByKey parts=%d", parts)
@@ -212,7 +212,7 @@ func TestKeyedUserErrorsNameTheChip(t *testing.T) {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s/parts=%d", c.name, parts), func(t *testing.T) {
 				got, err := keyedRun[int, logicalpool.KV[int, int]](t, 8, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-					return logicalpool.MapReduce(lp, "mr", prev, next, parts, c.mapf, c.reduce)
+					return logicalpool.MapReduce(lp, "mr", prev, next, logicalpool.Partitions{N: parts}, c.mapf, c.reduce)
 				})
 				require.Error(t, err)
 				require.Contains(t, err.Error(), "runlet: "+c.chip)
@@ -238,32 +238,32 @@ func TestKeyedRefusesBadArguments(t *testing.T) {
 	in, out := chip.At("store", "in"), chip.At("store", "out")
 	id := func(v int) (int, error) { return v, nil }
 
-	_, err := logicalpool.CountBy(lp, "zero", in, out, 0, id)
+	_, err := logicalpool.CountBy(lp, "zero", in, out, logicalpool.Partitions{N: 0}, id)
 	require.ErrorContains(t, err, `CountBy "zero": 0 partitions`)
-	_, err = logicalpool.CountBy[int, int](lp, "nil", in, out, 2, nil)
+	_, err = logicalpool.CountBy[int, int](lp, "nil", in, out, logicalpool.Partitions{N: 2}, nil)
 	require.ErrorContains(t, err, `CountBy "nil": nil key function`)
-	_, err = logicalpool.MapReduce[int, int, int](lp, "nilreduce", in, out, 2, func(v int) (int, int, error) { return v, v, nil }, nil)
+	_, err = logicalpool.MapReduce[int, int, int](lp, "nilreduce", in, out, logicalpool.Partitions{N: 2}, func(v int) (int, int, error) { return v, v, nil }, nil)
 	require.ErrorContains(t, err, `MapReduce "nilreduce"`)
-	_, err = logicalpool.CountBy(store, "plain", in, out, 2, id)
+	_, err = logicalpool.CountBy(store, "plain", in, out, logicalpool.Partitions{N: 2}, id)
 	require.ErrorContains(t, err, "logical pool")
-	_, err = logicalpool.CountBy(nil, "nilpool", in, out, 2, id)
+	_, err = logicalpool.CountBy(nil, "nilpool", in, out, logicalpool.Partitions{N: 2}, id)
 	require.ErrorContains(t, err, "nil logical pool")
 
-	chips, err := logicalpool.CountBy(lp, "twice", in, out, 2, id)
+	chips, err := logicalpool.CountBy(lp, "twice", in, out, logicalpool.Partitions{N: 2}, id)
 	require.NoError(t, err)
 	keys := make([]string, len(chips))
 	for i, c := range chips {
 		keys[i] = c.Spec().Key
 	}
 	require.Equal(t, []string{"twice", "twice.0", "twice.1", "twice.gather"}, keys)
-	_, err = logicalpool.CountBy(lp, "twice", in, out, 2, id)
+	_, err = logicalpool.CountBy(lp, "twice", in, out, logicalpool.Partitions{N: 2}, id)
 	require.ErrorContains(t, err, `view "twice.split" defined twice`)
 }
 
 func TestKeyedDescribeNamesEveryPart(t *testing.T) {
 	store := pool.New("store", 16)
 	lp := logicalpool.New("lp", store)
-	chips, err := logicalpool.CountBy(lp, "count", chip.At("store", "in"), chip.At("store", "out"), 2, func(v int) (int, error) { return v % 3, nil })
+	chips, err := logicalpool.CountBy(lp, "count", chip.At("store", "in"), chip.At("store", "out"), logicalpool.Partitions{N: 2}, func(v int) (int, error) { return v % 3, nil })
 	require.NoError(t, err)
 	var got []logicalpool.KV[int, int]
 	chips = append(chips, chip.FromSlice("source", chip.At("store", "in"), []int{1, 2, 3, 4, 5, 6, 7}), chip.Collect("sink", chip.At("store", "out"), &got))
