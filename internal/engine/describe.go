@@ -124,10 +124,11 @@ func (r *Runlet) Snapshot() RunletSnapshot {
 func (r *Runlet) freshSnapshot() (RunletSnapshot, bool) {
 	g := r.g
 	g.observers.Add(1)
-	defer g.observers.Add(-1) // after Unlock: see group.kick
 	if !g.mu.TryLock() {
+		g.observers.Add(-1)
 		return RunletSnapshot{}, false
 	}
+	defer g.observed() // after Unlock: see group.kick
 	defer g.mu.Unlock()
 	s := r.snapshot()
 	r.store(s.clone())

@@ -29,8 +29,17 @@ type group struct {
 	// that holds mu takes it for a moment and does not run the loop after
 	// (see kick).
 	observers atomic.Int32
-	want      atomic.Bool // a member's observer asked for a fresh snapshot
+	// released counts observers' unlocks, each bumped after Unlock and
+	// before the observer stops counting: kick tells by it an observer that
+	// let go between its TryLock and its look at observers.
+	released atomic.Uint64
+	want     atomic.Bool // a member's observer asked for a fresh snapshot
 }
+
+// kickGap, when set, is called in kick between a failed TryLock and the look
+// at the observers, to widen that window. Only tests set it (SetKickGap);
+// otherwise it is nil and costs one atomic load on kick's slow path.
+var kickGap atomic.Pointer[func()]
 
 // Membership states of a runlet (Runlet.member).
 const (
@@ -140,19 +149,32 @@ func (r *Runlet) leave() {
 // observer building a snapshot (it must never run the loop, which may run
 // for ever): while one may hold mu, the poster tries again instead of
 // leaving its mail to it. An observer holds mu only while it copies the
-// state, so the retry is short.
+// state, so the retry is short. An observer that let go between the failed
+// TryLock and the look at observers has bumped released by then, so the
+// poster tries again then too.
 func (g *group) kick() {
 	for g.hasWork() {
+		seq := g.released.Load()
 		if g.mu.TryLock() {
 			g.drain()
 			g.mu.Unlock()
 			continue
 		}
-		if g.observers.Load() == 0 {
+		if f := kickGap.Load(); f != nil {
+			(*f)()
+		}
+		if g.observers.Load() == 0 && g.released.Load() == seq {
 			return // the holder runs the loop before it lets go
 		}
 		runtime.Gosched()
 	}
+}
+
+// observed ends an observer's turn, after its Unlock: it bumps released
+// before it stops counting (see kick).
+func (g *group) observed() {
+	g.released.Add(1)
+	g.observers.Add(-1)
 }
 
 // hasWork reports whether a member has mail or was woken by another member.

@@ -18,3 +18,14 @@ func GroupMembers(p *Pool) int {
 // the graph. Only the holder of the group's lock, or a caller after Run
 // returned, may call it.
 func (r *Runlet) EndScans() int { return r.endScans }
+
+// SetKickGap makes kick call f between a failed TryLock and its look at the
+// observers; nil removes it. It is for tests: it widens a window that a
+// preemption there opens too.
+func SetKickGap(f func()) {
+	if f == nil {
+		kickGap.Store(nil)
+		return
+	}
+	kickGap.Store(&f)
+}
