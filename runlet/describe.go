@@ -117,6 +117,10 @@ type PoolSnapshot = engine.RunletPoolSnapshot
 //
 // State, Err and Paused are always current, even in a copy published
 // earlier; Chips, Pools and Stats are as of the copy.
+//
+// The chips' Describe hooks run while the copy is made, under the
+// scheduler's lock; a hook may make control calls (Abort, Trigger, Resume,
+// Detach), which take effect once the copy is made.
 func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh

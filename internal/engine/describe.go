@@ -105,6 +105,10 @@ const observeWait = 2 * time.Millisecond
 //
 // State, Err and Paused are always current, even in a copy published
 // earlier; Chips, Pools and Stats are as of the copy.
+//
+// The chips' Describe hooks run while the copy is made, under the
+// scheduler's lock; a hook may make control calls (Abort, Trigger, Resume,
+// Detach), which take effect once the copy is made.
 func (r *Runlet) Snapshot() RunletSnapshot {
 	if s, ok := r.freshSnapshot(); ok {
 		return s
@@ -201,14 +205,30 @@ var loopFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).loop).Pointer()).Name
 // is then the goroutine that would have to publish, and must not wait.
 // Go has no goroutine identity, so it looks for the loop on the stack; an
 // observer calls it only when the scheduler is busy.
-func onScheduler() bool {
+func onScheduler() bool { return onStack(loopFunc) }
+
+// observeFunc is the name of the function in which an observer holds the
+// group's lock. It is set by init: freshSnapshot leads to kick, which reads
+// it, so a variable initializer would be a cycle.
+var observeFunc string
+
+func init() {
+	observeFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).freshSnapshot).Pointer()).Name()
+}
+
+// inObserver reports whether the caller runs inside an observer's critical
+// section: a chip's Describe hook called while it builds a snapshot.
+func inObserver() bool { return onStack(observeFunc) }
+
+// onStack reports whether function fn is on the caller's stack.
+func onStack(fn string) bool {
 	var pcs [64]uintptr
 	for skip := 2; ; skip += len(pcs) {
 		n := runtime.Callers(skip, pcs[:])
 		frames := runtime.CallersFrames(pcs[:n])
 		for {
 			f, more := frames.Next()
-			if f.Function == loopFunc {
+			if f.Function == fn {
 				return true
 			}
 			if !more {

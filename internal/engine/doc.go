@@ -31,8 +31,9 @@
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published
 //     [RunletSnapshot] and the stop note (describe.go). The loop is found on
-//     a goroutine's stack by the name of (*Runlet).loop, so it must stay a
-//     method of that name.
+//     a goroutine's stack by the name of (*Runlet).loop, and an observer
+//     holding the lock by that of (*Runlet).freshSnapshot, so they must stay
+//     methods of those names.
 //   - [PanicError], which every recovered panic of a user function becomes
 //     (package chip re-exports it as chip.PanicError).
 //

@@ -33,7 +33,11 @@ type group struct {
 	// before the observer stops counting: kick tells by it an observer that
 	// let go between its TryLock and its look at observers.
 	released atomic.Uint64
-	want     atomic.Bool // a member's observer asked for a fresh snapshot
+	// handoff is set by a kick made from inside an observer's critical
+	// section (a chip's Describe hook making a control call): the observer
+	// hands the mail to a goroutine of its own once it lets go.
+	handoff atomic.Bool
+	want    atomic.Bool // a member's observer asked for a fresh snapshot
 }
 
 // kickGap, when set, is called in kick between a failed TryLock and the look
@@ -151,7 +155,9 @@ func (r *Runlet) leave() {
 // leaving its mail to it. An observer holds mu only while it copies the
 // state, so the retry is short. An observer that let go between the failed
 // TryLock and the look at observers has bumped released by then, so the
-// poster tries again then too.
+// poster tries again then too. A poster that is itself inside an observer's
+// critical section (a Describe hook) cannot wait for it: it leaves the mail
+// to the observer, which hands it on (see observed).
 func (g *group) kick() {
 	for g.hasWork() {
 		seq := g.released.Load()
@@ -166,15 +172,23 @@ func (g *group) kick() {
 		if g.observers.Load() == 0 && g.released.Load() == seq {
 			return // the holder runs the loop before it lets go
 		}
+		if inObserver() {
+			g.handoff.Store(true)
+			return
+		}
 		runtime.Gosched()
 	}
 }
 
 // observed ends an observer's turn, after its Unlock: it bumps released
-// before it stops counting (see kick).
+// before it stops counting (see kick), and hands mail posted from inside its
+// critical section to a new goroutine, since an observer never runs the loop.
 func (g *group) observed() {
 	g.released.Add(1)
 	g.observers.Add(-1)
+	if g.handoff.Swap(false) {
+		go g.kick()
+	}
 }
 
 // hasWork reports whether a member has mail or was woken by another member.
