@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/runlet/runlet/hints"
 )
@@ -85,6 +86,9 @@ func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*Pool, error) {
 		if _, ok := r.pendIdx[k]; !ok {
 			return nil, fmt.Errorf("runlet: %s: pool %q: pend %q is used by no chip (create the handle before Attach)", what, poolKey, pendKey)
 		}
+		if err := r.lateInput(k, in); err != nil {
+			return nil, err
+		}
 	}
 	e := r.ext[k]
 	if in {
@@ -94,6 +98,25 @@ func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*Pool, error) {
 	}
 	r.ext[k] = e
 	return p, nil
+}
+
+// lateInput refuses a new PendInput made after Attach on pend k when a chip
+// also feeds k: Attach counted k's producers without it, so the chips' END
+// would end k's readers before the input's.
+func (r *Runlet) lateInput(k PendName, in bool) error {
+	if !in || r.ext[k].in {
+		return nil // an output, or one more handle of an input counted at Attach
+	}
+	stores := r.storesOf(k.Pool, k.Pend)
+	for i := range r.slots {
+		next := r.slots[i].spec.Next
+		for _, st := range r.storesOf(next.Pool, next.Pend) {
+			if slices.Contains(stores, st) {
+				return fmt.Errorf("runlet: PendInput: pool %q: pend %q is fed by chip %q too: create the handle before Attach, so that the pend waits for its END as well as the chip's", k.Pool, k.Pend, r.slots[i].key)
+			}
+		}
+	}
+	return nil
 }
 
 // stopErr is what a handle returns once the runlet has stopped.
