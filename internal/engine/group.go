@@ -117,6 +117,27 @@ func (r *Runlet) join() {
 	r.member.Store(memberIn)
 }
 
+// unjoin takes r, which is not attached, out of its group's members, so
+// that mail sent before Attach (a Trigger) does not keep it there for
+// good; it joins again when next sent mail. Only the holder of mu calls it.
+func (r *Runlet) unjoin() {
+	g := r.g
+	g.memMu.Lock()
+	defer g.memMu.Unlock()
+	if r.member.Load() != memberIn {
+		return
+	}
+	old := *g.members.Load()
+	members := make([]*Runlet, 0, len(old))
+	for _, m := range old {
+		if m != r {
+			members = append(members, m)
+		}
+	}
+	g.members.Store(&members)
+	r.member.Store(memberNot)
+}
+
 // leave removes r from its group for good. r has settled: it takes no mail,
 // wakes nobody and moves no pool any more.
 func (r *Runlet) leave() {

@@ -77,6 +77,9 @@ func (r *Runlet) loop() {
 				if r.stalled() {
 					continue // stopping now: settle
 				}
+				if !r.attached {
+					r.unjoin() // mail before Attach: nothing to run
+				}
 				r.g.publishAsked()
 				return
 			}
