@@ -441,10 +441,10 @@ func (r *Runlet) settle() {
 		}
 	}
 	r.restoreAbandoned()
-	if r.detached.Load() { // Detach shows what the pools held
-		s := r.snapshot()
-		r.detachSnap.Store(&s)
-	}
+	// Detach shows what the pools held, also one that comes while or after
+	// the runlet settles.
+	s := r.snapshot()
+	r.detachSnap.Store(&s)
 	r.emptyPends()
 	r.leave()
 	close(r.done)

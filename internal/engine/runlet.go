@@ -185,7 +185,7 @@ type board struct {
 	want  atomic.Bool                    // an observer asked for a fresh snapshot
 	pubMu sync.Mutex
 	pubCh chan struct{} // closed at the next publication; protected by pubMu
-	// detachSnap is the state at settle, before emptyPends, when detached.
+	// detachSnap is the state at settle, before emptyPends, for Detach.
 	detachSnap atomic.Pointer[RunletSnapshot]
 }
 
@@ -374,10 +374,26 @@ func (r *Runlet) stop(err error) { r.post(mail{kind: mailStop, err: err}) }
 func (r *Runlet) Detach() RunletSnapshot {
 	r.detached.Store(true)
 	r.stop(ErrDetached)
-	if s := r.detachSnap.Load(); s != nil { // settled: the pools were emptied after this
-		return *s
+	if s, ok := r.settledSnapshot(); ok {
+		return s
 	}
-	return r.Snapshot()
+	s := r.Snapshot()
+	if settled, ok := r.settledSnapshot(); ok { // settled meanwhile: s may show emptied pools
+		return settled
+	}
+	return s
+}
+
+// settledSnapshot returns the state settle saw before it emptied the pools,
+// as a detached runlet's, once the runlet has settled.
+func (r *Runlet) settledSnapshot() (RunletSnapshot, bool) {
+	p := r.detachSnap.Load()
+	if p == nil {
+		return RunletSnapshot{}, false
+	}
+	s := p.clone()
+	s.State, s.Paused = "detached", r.paused.Load()
+	return s, true
 }
 
 // post hands m to the scheduler and runs the loop if nobody else does.
