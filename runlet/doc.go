@@ -52,7 +52,10 @@
 // END from it. A pend fed by several producers (chips, or chips and a
 // [PendInput]) hands out no END before all of them have ended: Attach counts
 // them, and the pend queues one END carrying the counts of all, after the
-// last value.
+// last value. Runlets that share a pend the documented way (one feeds it and
+// declares a PendOutput, one reads it and declares a PendInput) count it the
+// same in either attach order: the reader's PendInput is the feeder's edge,
+// not a producer.
 //
 // When a chip ends and no other chip (and no PendOutput) reads its prev
 // pend, the chips that feed that pend are ended too, and so on upstream:

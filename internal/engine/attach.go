@@ -217,7 +217,7 @@ func (r *Runlet) install(c *compiler) {
 		}
 	}
 	for _, e := range c.ends {
-		e.st.p.SetProducers(e.st.pend, e.n)
+		e.st.p.ShareProducers(e.st.pend, e.chips, e.passive)
 	}
 	r.attached = true
 	close(r.attachCh)

@@ -94,3 +94,29 @@ func TestSetProducers(t *testing.T) {
 		t.Errorf("an END given back was held: Len %d", p.Len())
 	}
 }
+
+// ShareProducers: a runlet that only feeds a pend from outside leaves alone
+// the count another runlet's chips set, ENDs held back are kept when the
+// count is said again, and Abandon forgets the count.
+func TestShareProducers(t *testing.T) {
+	pl := newCount("p", 8)
+	p, _ := engine.Get[int](pl, "a")
+	pl.ShareProducers("a", 2, 0)
+	p.Push(hints.EndOf[int](1))
+	pl.ShareProducers("a", 0, 1) // a reader's PendInput: no producer
+	pl.ShareProducers("a", 2, 0) // said again: the held END stays
+	if p.Len() != 0 {
+		t.Fatalf("Len %d, want the first END held back", p.Len())
+	}
+	p.Push(hints.EndOf[int](1))
+	if n := takeEnds(t, p, false, 10); n != 2 {
+		t.Fatalf("took %d ENDs, want both producers' in one pack", n)
+	}
+	pl.Abandon("a")
+	pl.Restore("a")
+	pl.ShareProducers("a", 0, 1) // the count was forgotten: the input counts
+	p.Push(hints.EndOf[int](1))
+	if p.Len() != 1 {
+		t.Errorf("Len %d after the input's END, want it queued", p.Len())
+	}
+}

@@ -13,11 +13,17 @@ import (
 // after it are never read. Attach counts the producers of every pend where
 // packs live (a chip pushing into a view feeds each of its viewees; a
 // PendInput, however many handles, is one producer, its END push being its
-// end) and tells the pool ([Pool.SetProducers]): the pend then queues
+// end) and tells the pool ([Pool.ShareProducers]): the pend then queues
 // one END, carrying the counts of all k, once the last producer has pushed
-// its own. The counts add up, so a consumer that expects k ENDs (an
-// ENDRegulator, k consumers of k producers) still gets them, and a single
-// consumer takes one after every value.
+// its own. Runlets that share a pend (one feeds it, declaring a PendOutput,
+// another reads it, declaring a PendInput) count it the same in either
+// attach order: the producers are the feeding runlet's chips, and the
+// reader's PendInput is that runlet's edge, no producer of its own. A
+// runlet attaching keeps the ENDs the pend already holds back; emptying the
+// pend, as the last runlet using it settles, forgets the count. The counts
+// add up, so a consumer that expects k ENDs (an ENDRegulator, k consumers of
+// k producers) still gets them, and a single consumer takes one after every
+// value.
 //
 // A loop cannot end that way: its chips end only when their input ends, and
 // their input ends only when they have. Nor can runlet tell when the packs
@@ -87,18 +93,19 @@ func (c *compiler) wireEnds() {
 		}
 	}
 	for _, st := range order {
-		n := len(prod[st])
+		e := endCount{st: st, chips: len(prod[st])}
 		if passive[st] {
-			n++
+			e.passive = 1
 		}
-		c.ends = append(c.ends, endCount{st, n})
+		c.ends = append(c.ends, e)
 	}
 }
 
-// endCount is how many producers feed a storage pend.
+// endCount is how many producers feed a storage pend: chips, and a passive
+// input (0 or 1).
 type endCount struct {
-	st storage
-	n  int
+	st             storage
+	chips, passive int
 }
 
 // findCycle looks for a chip that can reach itself through the pends it

@@ -32,10 +32,11 @@ type acct struct {
 	expect  int // packs producers are making for this pend (Pend.Expect)
 
 	// END fan-in (Pool.SetProducers) and END packs that carry a count.
-	producers int // END pushes that make one queued END; below 2, each is queued
-	endsIn    int // END pushes held back so far
-	endsHeld  int // the END count they carry together
-	counted   int // queued END packs whose Count is 2 or more
+	producers int  // END pushes that make one queued END; below 2, each is queued
+	endsIn    int  // END pushes held back so far
+	endsHeld  int  // the END count they carry together
+	chipFed   bool // producers was set by a runlet's chips (Pool.ShareProducers)
+	counted   int  // queued END packs whose Count is 2 or more
 
 	view  viewBase               // modeView: the view (also a View[T])
 	typed any                    // the *Pend[T], to check the element type
@@ -365,6 +366,36 @@ func (p *Pool) SetProducers(pend string, n int) {
 	case p.kind == Count || p.kind == Bytes:
 		a := p.acct(pend)
 		a.producers, a.endsIn, a.endsHeld = n, 0, 0
+		if t, ok := a.typed.(interface{ holdEnds() }); ok && n > 1 && a.mode == modeQueue {
+			t.holdEnds()
+		}
+	}
+}
+
+// ShareProducers is SetProducers for a pend that runlets of one scheduling
+// group may share, said by one runlet as it attaches: chips is how many of
+// its chips push into pend, passive 1 if it also feeds pend from outside (a
+// PendInput), else 0. A runlet whose chips do not feed pend (chips 0) while
+// another runlet's chips do reads pend through that runlet's edge: its
+// PendInput is no producer, and the count is left as the chips set it.
+// Otherwise the count becomes chips+passive. ENDs already held back are kept
+// (unless the new count leaves too few producers to wait for, when they are
+// forgotten, as SetProducers does); [Pool.Abandon] forgets the count.
+func (p *Pool) ShareProducers(pend string, chips, passive int) {
+	switch {
+	case p.kind == Logical && p.inner != nil && p.views[pend] == nil:
+		p.inner.ShareProducers(pend, chips, passive)
+	case p.kind == Count || p.kind == Bytes:
+		a := p.acct(pend)
+		if chips == 0 && a.chipFed {
+			return
+		}
+		n := chips + passive
+		a.chipFed = chips > 0
+		if a.endsIn >= n {
+			a.endsIn, a.endsHeld = 0, 0
+		}
+		a.producers = n
 		if t, ok := a.typed.(interface{ holdEnds() }); ok && n > 1 && a.mode == modeQueue {
 			t.holdEnds()
 		}

@@ -343,6 +343,7 @@ func (p *Pool) Abandon(pend string) {
 	}
 	a.sub(a.size) // units reserved for a reorder buffer
 	a.mode = modeGone
+	a.producers, a.chipFed = 0, false // the next runlet to attach counts them
 }
 
 // Restore makes an abandoned pend an ordinary, empty one again.
