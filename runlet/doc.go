@@ -35,8 +35,9 @@
 // that pend's push-waiters), checks the next pend's limit (a push miss if
 // limited: the chip keeps the pulled pack, idle, and waits in the next pool's
 // pull-waiters), and calls the process function. What happens then depends
-// on the hint it returned (decided in one place, actOf in the engine's chip
-// runner, internal/engine/func.go, "What each hint does"):
+// on the hint it returned (decided where a process function is called, in
+// the engine's chip runner, internal/engine/func.go, "What each hint
+// does"):
 //
 //	returned  pushed downstream      self to the   push-waiters of    pull-waiters of
 //	hint                             fast front    next pend (fast)   prev pool (slow)

@@ -128,13 +128,14 @@ func (r *runner[In, Out, S]) Run(budget int) Result {
 
 // # What each hint does
 //
-// actOf is the one place that decides what a process output's hint means;
-// the three functions that call a process function (runSync and span on the
-// scheduler's goroutine, process on an async chip's worker) carry it out,
-// each storing the output where it keeps outputs (the next pend's ring, a
-// run of its slots, a batch), and absorb, the pends and the scheduler's wake
-// lists only carry out what they did. Package runlet's doc repeats the
-// table:
+// The three functions that call a process function (runSync and span on the
+// scheduler's goroutine, process on an async chip's worker) are the one
+// place that decides what happens for each hint of its output; everything
+// else (absorb, the pends, the scheduler's wake lists) only carries out what
+// they decided. Each has its own switch, because each stores the output in
+// its own place (the next pend's ring, a run of its slots, a batch), and a
+// shared decision function would cost a call or a table load per pack. The
+// three agree on this table, which package runlet's doc repeats:
 //
 //	hint   output                     input                  chip
 //	DATA   pushed                     consumed               runs on
@@ -142,35 +143,6 @@ func (r *runner[In, Out, S]) Run(budget int) Result {
 //	REDO   pushed as DATA             kept: called again     runs on
 //	END    one END pack, its Count    consumed               ends
 //	other  nothing                    kept (held)            fails
-
-// act is what a process output's hint asks for: a set of the flags below.
-type act uint8
-
-const (
-	actEmit    act = 1 << iota // push the output, as a data pack
-	actConsume                 // the input is used up
-	actEnd                     // the chip ends: push one END pack carrying the output's count
-	actBad                     // not a hint a process may return: the chip fails
-)
-
-// actOf is the one switch over a process output's hint (the table above).
-// It is small enough to be inlined, so deciding costs no call per pack.
-func actOf(h hints.Hint) act {
-	switch h {
-	case hints.None:
-		return actEmit | actConsume
-	case hints.Skip:
-		return actConsume
-	case hints.Redo:
-		return actEmit
-	case hints.End:
-		return actEnd | actConsume
-	}
-	return actBad
-}
-
-// badHint is the error of a process output whose hint actOf refuses.
-func badHint(h hints.Hint) error { return fmt.Errorf("process returned unknown hint %v", h) }
 
 // runSync is the hot path. High level idea: the reference scheduler re-runs a
 // chip that resolved before anything else, so running it here in a loop until
@@ -227,29 +199,33 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			res.Err = err
 			return res
 		}
-		a := actOf(out.Hint)
-		if a&(actEnd|actBad) != 0 {
-			if a&actBad != 0 {
-				res.Err = badHint(out.Hint)
+		switch out.Hint {
+		case hints.None:
+			hasHeld = false
+			if err := next.Push(out); err != nil {
+				res.Err = err
 				return res
 			}
-			hasHeld = false
 			res.Wake |= WakeNext | WakePrev
-			res.Err = r.pushEnd(out.Ends())
-			res.Ended = res.Err == nil
-			return res
-		}
-		if a&actConsume != 0 {
+		case hints.Skip:
 			hasHeld = false
 			res.Wake |= WakePrev
-		}
-		if a&actEmit != 0 {
+		case hints.Redo:
 			out.Hint = hints.None
 			if err := next.Push(out); err != nil {
 				res.Err = err
 				return res
 			}
 			res.Wake |= WakeNext
+		case hints.End:
+			hasHeld = false
+			res.Wake |= WakeNext | WakePrev
+			res.Err = r.pushEnd(out.Ends())
+			res.Ended = res.Err == nil
+			return res
+		default:
+			res.Err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return res
 		}
 	}
 	res.Wake |= WakeSelf
@@ -294,14 +270,23 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 			res.Err = err
 			return true, 0
 		}
-		a := actOf(o.Hint)
-		if a&(actEnd|actBad) != 0 {
-			if a&actBad != 0 {
-				*held, *hasHeld = in[n], true
+		switch o.Hint {
+		case hints.None:
+			out[m] = o
+			m++
+			n++
+		case hints.Skip:
+			n++
+		case hints.Redo:
+			o.Hint = hints.None
+			out[m] = o
+			m++
+			if m == len(out) || hits == calls {
+				*held, *hasHeld = in[n], true // the REDO goes on from the held pack
 				n++
-				res.Err = badHint(o.Hint)
-				return true, 0
+				return false, 0
 			}
+		case hints.End:
 			n++
 			err := r.next.Commit(m)
 			m = 0
@@ -314,18 +299,11 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 			res.Wake |= WakeNext | WakePrev
 			res.Ended = res.Err == nil
 			return true, 0
-		}
-		if a&actEmit != 0 {
-			o.Hint = hints.None
-			out[m] = o
-			m++
-		}
-		if a&actConsume != 0 {
+		default:
+			*held, *hasHeld = in[n], true
 			n++
-		} else if m == len(out) || hits == calls {
-			*held, *hasHeld = in[n], true // the REDO goes on from the held pack
-			n++
-			return false, 0
+			res.Err = fmt.Errorf("process returned unknown hint %v", o.Hint)
+			return true, 0
 		}
 	}
 	return false, 0
@@ -344,26 +322,26 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 			b.err = err
 			return
 		}
-		a := actOf(out.Hint)
-		switch {
-		case a&actBad != 0:
-			b.err = badHint(out.Hint)
-			return
-		case a&actEnd != 0:
-			b.out = append(b.out, out) // absorb pushes its END with the count
-			b.ended = true
-			b.rest++
-			return
-		case a&actEmit != 0:
+		switch out.Hint {
+		case hints.None:
+			b.out = append(b.out, out)
+		case hints.Skip:
+		case hints.Redo:
 			out.Hint = hints.None
 			b.out = append(b.out, out)
-		}
-		if a&actConsume == 0 { // REDO: the same input again
 			if len(b.out) >= b.outMax && !r.async.ordered {
 				b.redo = true
 				return
 			}
-			continue
+			continue // the same input again
+		case hints.End:
+			b.out = append(b.out, out)
+			b.ended = true
+			b.rest++
+			return
+		default:
+			b.err = fmt.Errorf("process returned unknown hint %v", out.Hint)
+			return
 		}
 		b.rest++
 	}
