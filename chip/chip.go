@@ -50,6 +50,8 @@ type Spec = engine.Spec
 // state from the chip's state factory, so one Chip may serve several
 // runlets. Spec and Bind must be safe to call from any goroutine: a runlet
 // calls them in Attach, on the caller's goroutine.
+//
+// A nil Chip in a runlet's list is an error of Attach, naming its index.
 type Chip = engine.Chip
 
 // PanicError is a panic inside a user function (a process function, a state

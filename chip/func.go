@@ -23,6 +23,8 @@ const MaxBatch = engine.MaxBatch
 // block. A Process of an async chip runs on a worker goroutine; with
 // Concurrency > 1 several calls run at once and share state, so state must
 // then be safe for concurrent use.
+//
+// A nil Process is an error of Attach, naming the chip.
 type Process[In, Out, S any] func(ctx context.Context, in hints.Pack[In], state *S) (hints.Pack[Out], error)
 
 // Config declares a chip. Key, Prev, Next and Process are required; the zero

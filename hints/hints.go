@@ -49,6 +49,9 @@ func (h Hint) String() string {
 // The zero value is a data pack holding T's zero value. A Pack is a plain
 // value and may be copied freely; the scheduler never keeps a reference to a
 // pack a chip returned.
+//
+// It holds no reference to the runlet, so it is safe to use from any
+// goroutine, as safe as its Value is.
 type Pack[T any] struct {
 	// Value is the data. It is meaningful for None and Redo packs, and ignored
 	// for End and Skip packs.

@@ -33,6 +33,9 @@ const (
 // []byte nor string. Size returns the byte length to account for a value.
 // A value type with a value receiver is boxed to call Size, which may
 // allocate; a pointer element type or a pointer receiver does not.
+//
+// The scheduler calls Size when it pushes or pulls a pack, on its own
+// goroutine, never concurrently for one pool.
 type Sizer interface{ Size() int }
 
 // Pool is a shared size budget split into pends.
@@ -97,6 +100,8 @@ type Snapshot = engine.Snapshot
 //
 // Like [Snapshot], it is a plain value, safe to copy and read from any
 // goroutine.
+//
+// The zero value describes no pend.
 type PendSnapshot = engine.PendSnapshot
 
 // MaxQueued is how many queued packs a [PendSnapshot] describes.

@@ -16,6 +16,9 @@ import (
 // Pull must return what Peek showed. The other methods are never called.
 // Only the scheduler calls a View, never concurrently, so it needs no lock;
 // a panic in it becomes the error of the chip that called it.
+//
+// There is no useful zero value: DefineView's build function returns a
+// View of your own type.
 type View[T any] interface {
 	Limited() bool // a push now would bust a limit the view keeps
 	Len() int      // packs a Pull could return, or an estimate (0 when none)
@@ -28,6 +31,8 @@ type View[T any] interface {
 // of the inner pool. Abandoned reports that nobody reads it any more (its
 // readers ended early), so a view may skip it. A Viewee is called by the
 // view only, on the scheduler's goroutine.
+//
+// The engine makes the Viewees; there is no zero value to use.
 type Viewee[T any] interface {
 	Len() int
 	Limited() bool

@@ -79,6 +79,8 @@ type Snapshot struct {
 //
 // Its fields are documented on the engine's type; State is one of the
 // Chip* constants below.
+//
+// The zero value describes no chip.
 type ChipSnapshot = engine.ChipSnapshot
 
 // Chip states, the values of [ChipSnapshot.State].
@@ -95,6 +97,8 @@ const (
 // pends are fed or drained from outside.
 //
 // A plain value, safe to copy and read from any goroutine, like [Snapshot].
+//
+// The zero value describes no pool.
 type PoolSnapshot = engine.RunletPoolSnapshot
 
 // Snapshot returns a copy of the runlet's state. It never waits for the

@@ -59,6 +59,8 @@ var ErrCycle = engine.ErrCycle
 // first in chip order, and Pends the keys of the pends between them:
 // Chips[i] pushes into Pends[i], which Chips[i+1] (the first, for the last)
 // reads. It is plain data, safe to read from any goroutine.
+//
+// The zero value names no cycle.
 type CycleError = engine.CycleError
 
 // Config holds a runlet's optional settings; the zero value of each field
@@ -96,8 +98,9 @@ type Stats = engine.Stats
 //
 // Create one with [New], wire it with [Runlet.Attach] (Run does it if
 // needed) and drive it with [Runlet.Run], or by hand with [Runlet.Trigger]
-// and the passive handles [PendInput] and [PendOutput]. A Runlet must not be
-// copied. Its methods are safe for concurrent use.
+// and the passive handles [PendInput] and [PendOutput]. The zero value is not
+// usable: make one with [New]. A Runlet must not be copied. Its methods are
+// safe for concurrent use.
 //
 // Observers never wait for the scheduler: Describe, Snapshot and Err return
 // at once, or after a wait of at most 2 ms for a fresh snapshot (see
