@@ -9,8 +9,8 @@ import (
 // it: a pool key, a pend key, a private size (reserved, counted toward the
 // pool from Attach on; zero reserves nothing) and a pend limit (zero means
 // none; see "Accounting" in package pool). Its Sized method returns a copy
-// with the given sizes; String returns "pend@pool", the reference runlet's
-// notation. It is the engine's pend reference (an alias), so the scheduler
+// with the given sizes; String returns "pend@pool", as Describe
+// prints it. It is the engine's pend reference (an alias), so the scheduler
 // reads it as it is.
 //
 // A PendRef is a plain comparable value, safe to copy and use from any

@@ -70,7 +70,7 @@
 // (cache locality): a sync chip runs in a burst until it misses. Within a
 // burst runlet processes a run of packs in place between the two rings and
 // checks the limit only when the pend's free window is used up; the order of
-// process calls is exactly the reference's.
+// process calls is the same as one chip run per pack would give.
 //
 // Sync chips run on the loop's goroutine, so a graph of only sync chips
 // completes inside Run without starting a goroutine. Async chips hand batches
@@ -227,7 +227,7 @@
 //
 // What can be read:
 //
-//   - [Runlet.Describe] prints it in the reference's line format: a line per
+//   - [Runlet.Describe] prints it as text: a line per
 //     chip (its held pack or "RUN xN" in flight), per pool (size/limit, who
 //     waits for room, high-water mark) and per pend (size, private size,
 //     queued packs, who waits for data).

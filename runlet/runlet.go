@@ -192,8 +192,7 @@ func (r *Runlet) Trigger() { r.e().Trigger() }
 // middle of a burst stops within Config.Budget packs.
 func (r *Runlet) Pause() { r.e().Pause() }
 
-// Resume undoes Pause and triggers every chip. (The reference runlet's
-// resume only clears the flag and needs a trigger; here Resume does both.)
+// Resume undoes Pause and triggers every chip.
 func (r *Runlet) Resume() { r.e().Resume() }
 
 // Abort stops the runlet with an error that matches [ErrAborted] and wraps

@@ -21,7 +21,7 @@ func (r PendRef) Sized(private, limit int) PendRef {
 	return r
 }
 
-// String returns "pend@pool", the reference runlet's notation.
+// String returns "pend@pool", as Describe prints it.
 func (r PendRef) String() string { return r.Pend + "@" + r.Pool }
 
 // Name returns the pend r names, without its sizes.

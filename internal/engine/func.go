@@ -144,8 +144,8 @@ func (r *runner[In, Out, S]) Run(budget int) Result {
 //	END    one END pack, its Count    consumed               ends
 //	other  nothing                    kept (held)            fails
 
-// runSync is the hot path. High level idea: the reference scheduler re-runs a
-// chip that resolved before anything else, so running it here in a loop until
+// runSync is the hot path. High level idea: the scheduler re-runs a chip
+// that resolved before anything else, so running it here in a loop until
 // it misses gives the same order of process calls while paying for the
 // scheduler's bookkeeping once per burst instead of once per pack. Per pack it
 // does a ring pull, a limit check, the process call and a ring push: no
@@ -183,8 +183,8 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			}
 			held, hasHeld = pk, true
 		}
-		// Pull happens before the backpressure check, as in the reference: a
-		// chip blocked by its next pend holds one idle pack.
+		// Pull happens before the backpressure check: a chip blocked by its
+		// next pend holds one idle pack.
 		if free == 0 {
 			if next.Limited() {
 				res.Wait = WaitNext

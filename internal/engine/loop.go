@@ -49,7 +49,7 @@ type poolSlot struct {
 // loop is the scheduler: it runs chips from the wake lists until none is left.
 // Only the holder of mu calls it.
 //
-// The order is the reference runlet's: the fast list first (a chip that just
+// The order: the fast list first (a chip that just
 // resolved, at its front, then chips woken by a push), then the slow list
 // (chips woken by a pull, and Trigger). What each hint wakes is in doc.go.
 //

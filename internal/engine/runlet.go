@@ -344,8 +344,7 @@ func (r *Runlet) Trigger() {
 // middle of a burst stops within Config.Budget packs.
 func (r *Runlet) Pause() { r.paused.Store(true) }
 
-// Resume undoes Pause and triggers every chip. (The reference runlet's
-// resume only clears the flag and needs a trigger; here Resume does both.)
+// Resume undoes Pause and triggers every chip.
 func (r *Runlet) Resume() {
 	if r.detached.Load() {
 		r.paused.Store(false)
