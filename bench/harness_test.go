@@ -103,13 +103,19 @@ func at(pend string) chip.PendRef { return chip.At("default", pend).Sized(256, 0
 // count is the runlet input chip of every integer workload: it pushes
 // 0, 1, ..., n-1, then END, from a counter (no slice of inputs).
 func count(key string, next chip.PendRef, n int) chip.Chip {
-	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+	return chip.NewInput(key, next, nil, countFn(n))
+}
+
+// countFn is count's produce function, which the FusedCalls systems call
+// through a function value in place of the input chip.
+func countFn(n int) func(context.Context, *int) (hints.Pack[int], error) {
+	return func(_ context.Context, i *int) (hints.Pack[int], error) {
 		if *i == n {
 			return hints.EndOf[int](1), nil
 		}
 		*i++
 		return hints.Data(*i - 1), nil
-	})
+	}
 }
 
 // runRunlet runs chips in one runlet over the pool "default" (limit 1024).
@@ -178,3 +184,11 @@ func chanCount(n int) <-chan int {
 	}()
 	return out
 }
+
+// opaque returns f through a call the compiler cannot see into, so a
+// FusedCalls system calls f as a function value (an indirect call, as a
+// runtime calling user code does) and the compiler neither inlines the
+// closure nor specializes the loop around it.
+//
+//go:noinline
+func opaque[F any](f F) F { return f }
