@@ -124,17 +124,8 @@ func runRunlet(chips ...chip.Chip) error {
 }
 
 // kitsuneCount is the go-kitsune source of the integer workloads: a
-// Generate over a counter, the same input as count.
-func kitsuneCount(n int) *kitsune.Pipeline[int] {
-	return kitsune.Generate(func(_ context.Context, yield func(int) bool) error {
-		for i := range n {
-			if !yield(i) {
-				return nil
-			}
-		}
-		return nil
-	})
-}
+// Generate over a counter (genInts), the same input as count.
+func kitsuneCount(n int) *kitsune.Pipeline[int] { return kitsune.Generate(genInts(n)) }
 
 // egCount starts the errgroup source of the integer workloads: a goroutine
 // of g that sends 0..n-1 and closes the channel it returns, giving up when
