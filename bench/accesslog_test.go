@@ -25,7 +25,9 @@ import (
 // distribution of paths. The checksum hashes the top 10 as "path count"
 // lines, so a wrong count or order anywhere in it fails.
 //
-// Channels is hand-written: a reader goroutine sends lines on a channel,
+// Plain is the program as one loop (the limit); FusedCalls the same loop
+// calling the runlet's user functions (the parse, the filter and the key
+// of RunletKeyed) through function values. Channels is hand-written: a reader goroutine sends lines on a channel,
 // accessLogParts workers each parse, filter and count into their own map,
 // and the maps are merged. Runlet is the program as it is wired by hand
 // today: a ParallelMap parse, a Filter, LoadBalanceByKey into one Fold per
@@ -38,6 +40,7 @@ var accessLog = workload{
 	want: func(n int) uint64 { return topChecksum(plainTop(logLines(n))) },
 	systems: []system{
 		{"Plain", func(n int) (uint64, error) { return topChecksum(plainTop(logLines(n))), nil }},
+		{"FusedCalls", func(n int) (uint64, error) { return topChecksum(fusedCallsTop(logLines(n))), nil }},
 		{"Channels", func(n int) (uint64, error) { return topChecksum(channelsTop(logLines(n))), nil }},
 		{"Runlet", func(n int) (uint64, error) {
 			top, err := handWiredTop(logLines(n))
@@ -154,6 +157,26 @@ func plainTop(lines []string) []pathCount {
 	for _, l := range lines {
 		if e, err := parseLine(l); err == nil && counted(e) {
 			counts[e.path]++
+		}
+	}
+	return topOf(counts)
+}
+
+// fusedCallsTop is plainTop calling keyedTop's user functions through
+// function values.
+func fusedCallsTop(lines []string) []pathCount {
+	parse := opaque(func(_ context.Context, l string) (entry, error) { return parseLine(l) })
+	keep := opaque(func(e entry) (bool, error) { return counted(e), nil })
+	key := opaque(func(e entry) (string, error) { return e.path, nil })
+	ctx, counts := context.Background(), map[string]int{}
+	for _, l := range lines {
+		e, err := parse(ctx, l)
+		if err != nil {
+			continue
+		}
+		if ok, _ := keep(e); ok {
+			p, _ := key(e)
+			counts[p]++
 		}
 	}
 	return topOf(counts)

@@ -143,27 +143,27 @@ var chain4 = workload{
 
 // chain4FusedCalls is a plain loop calling the process functions of chain4's
 // six runlet chips (a counter input, four maps, a summing output) through
-// function values.
+// function values (opaque keeps the compiler from inlining any of them).
 func chain4FusedCalls(n int) (uint64, error) {
-	in := func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+	in := opaque(func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 		if *i == n {
 			return hints.Pack[int]{Hint: hints.End}, nil
 		}
 		*i++
 		return hints.Pack[int]{Value: *i - 1}, nil
-	}
+	})
 	mapf := func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 		in.Value = step(in.Value)
 		return in, nil
 	}
 	s := 0
-	out := func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
+	out := opaque(func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 		if in.Hint == hints.End {
 			return hints.Pack[struct{}]{Hint: hints.End}, nil
 		}
 		s += in.Value
 		return hints.Pack[struct{}]{Hint: hints.Skip}, nil
-	}
+	})
 	procs := []chip.Process[int, int, struct{}]{mapf, mapf, mapf, mapf}
 	ctx, i, none := context.Background(), 0, struct{}{}
 	for {

@@ -55,7 +55,10 @@ const cpuMapPend = 4096
 // chips exist for, and the scaling benchmark (run it with -cpu 1,2,4,...).
 //
 // Serial is one goroutine. Fused splits the items into GOMAXPROCS
-// contiguous ranges with no hand-off: the limit. Channels is a worker pool
+// contiguous ranges with no hand-off: the limit. FusedCalls is Fused calling
+// the ParallelMap's function through a function value (at about a
+// microsecond an item, the call costs nothing measurable: it is there for
+// the table's symmetry). Channels is a worker pool
 // fed one item at a time; Chunked a worker pool fed slices of 64 items (what
 // a careful hand-written pipeline does); Runlet is chip.ParallelMap
 // (GOMAXPROCS workers); Kitsune kitsune.Map with Concurrency(GOMAXPROCS);
@@ -90,6 +93,7 @@ var cpuMap = workload{
 			}
 			return s, nil
 		}},
+		{"FusedCalls", cpuMapFusedCalls},
 		{"Channels", func(n int) (uint64, error) {
 			in, out := chanCount(n), make(chan uint64, 1024)
 			var wg sync.WaitGroup
@@ -180,6 +184,35 @@ var cpuMap = workload{
 			return s.Load(), nil
 		}},
 	},
+}
+
+// cpuMapFusedCalls is cpuMap's FusedCalls system.
+func cpuMapFusedCalls(n int) (uint64, error) {
+	f := opaque(func(_ context.Context, i int) (uint64, error) { return hashItem(i), nil })
+	p := runtime.GOMAXPROCS(0)
+	sums := make([]struct {
+		v uint64
+		_ [56]byte // one cache line each
+	}, p)
+	var wg sync.WaitGroup
+	for w := range p {
+		lo, hi := n*w/p, n*(w+1)/p
+		wg.Go(func() {
+			ctx := context.Background()
+			var s uint64
+			for i := lo; i < hi; i++ {
+				v, _ := f(ctx, i)
+				s += v
+			}
+			sums[w].v = s
+		})
+	}
+	wg.Wait()
+	var s uint64
+	for _, v := range sums {
+		s += v.v
+	}
+	return s, nil
 }
 
 func BenchmarkCPUMap(b *testing.B) { benchWorkload(b, cpuMap) }

@@ -103,13 +103,19 @@ func at(pend string) chip.PendRef { return chip.At("default", pend).Sized(256, 0
 // count is the runlet input chip of every integer workload: it pushes
 // 0, 1, ..., n-1, then END, from a counter (no slice of inputs).
 func count(key string, next chip.PendRef, n int) chip.Chip {
-	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+	return chip.NewInput(key, next, nil, countFn(n))
+}
+
+// countFn is count's produce function, which the FusedCalls systems call
+// through a function value in place of the input chip.
+func countFn(n int) func(context.Context, *int) (hints.Pack[int], error) {
+	return func(_ context.Context, i *int) (hints.Pack[int], error) {
 		if *i == n {
 			return hints.EndOf[int](1), nil
 		}
 		*i++
 		return hints.Data(*i - 1), nil
-	})
+	}
 }
 
 // runRunlet runs chips in one runlet over the pool "default" (limit 1024).
@@ -118,17 +124,8 @@ func runRunlet(chips ...chip.Chip) error {
 }
 
 // kitsuneCount is the go-kitsune source of the integer workloads: a
-// Generate over a counter, the same input as count.
-func kitsuneCount(n int) *kitsune.Pipeline[int] {
-	return kitsune.Generate(func(_ context.Context, yield func(int) bool) error {
-		for i := range n {
-			if !yield(i) {
-				return nil
-			}
-		}
-		return nil
-	})
-}
+// Generate over a counter (genInts), the same input as count.
+func kitsuneCount(n int) *kitsune.Pipeline[int] { return kitsune.Generate(genInts(n)) }
 
 // egCount starts the errgroup source of the integer workloads: a goroutine
 // of g that sends 0..n-1 and closes the channel it returns, giving up when
@@ -178,3 +175,11 @@ func chanCount(n int) <-chan int {
 	}()
 	return out
 }
+
+// opaque returns f through a call the compiler cannot see into, so a
+// FusedCalls system calls f as a function value (an indirect call, as a
+// runtime calling user code does) and the compiler neither inlines the
+// closure nor specializes the loop around it.
+//
+//go:noinline
+func opaque[F any](f F) F { return f }

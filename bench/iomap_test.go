@@ -45,6 +45,10 @@ var sleepNs = sync.OnceValue(func() float64 {
 // WithMaxGoroutines). Ro has no map with a bound on what is in flight
 // (MergeMap subscribes to every inner Observable at once) and is left out.
 //
+// There is no FusedCalls system: the work is a blocking call, and the limit
+// is how many are in flight, not the cost of calling it (Fused already
+// calls ioWork once per item).
+//
 // Besides ns/item each reports sleep-ns (the measured sleep) and %limit:
 // its items/s as a percentage of ioInFlight/sleep-ns.
 var ioMap = workload{

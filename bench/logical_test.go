@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/logicalpool"
 	runletpool "github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
@@ -41,7 +42,9 @@ func logicalRun(n int, viewees []string, sums []int, define func(lp *runletpool.
 func dupSum(a, b int) uint64 { return uint64(a) + 3*uint64(b) }
 
 // duplicate2 sends 0..n-1 to two consumers, each getting every item, each
-// summing. Items are the n inputs. Kitsune is Broadcast(2); Ro a
+// summing. Items are the n inputs. Fused is the plain loop (the limit);
+// FusedCalls a loop calling count's produce and the two ForEach functions
+// through function values. Kitsune is Broadcast(2); Ro a
 // Connectable (a multicast) with two subscribers; Conc has no way to
 // duplicate a stream and is left out.
 var duplicate2 = workload{
@@ -55,6 +58,15 @@ var duplicate2 = workload{
 				b += i
 			}
 			return dupSum(a, b), nil
+		}},
+		{"FusedCalls", func(n int) (uint64, error) {
+			sums := make([]int, 2)
+			fs := consumers(sums)
+			forEach(n, func(v int) {
+				_ = fs[0](v)
+				_ = fs[1](v)
+			})
+			return dupSum(sums[0], sums[1]), nil
 		}},
 		{"Channels", func(n int) (uint64, error) {
 			chs := []chan int{make(chan int, 1024), make(chan int, 1024)}
@@ -144,7 +156,10 @@ var duplicate2 = workload{
 func BenchmarkDuplicate2(b *testing.B) { benchWorkload(b, duplicate2) }
 
 // loadBalance4 spreads 0..n-1 over four consumers, each summing its share.
-// Items are the n inputs. Channels and Errgroup are four goroutines reading
+// Items are the n inputs. Fused is the plain loop (the limit); FusedCalls
+// a loop calling count's produce and the four ForEach functions in turn
+// (round robin) through function values. Channels and Errgroup are four
+// goroutines reading
 // one channel; Kitsune is Balance(4); Conc a pool of four goroutines fed one
 // task per item (a shared atomic sum: a pool's tasks have no identity); Ro
 // has no load-balancing operator and is left out.
@@ -157,6 +172,17 @@ var loadBalance4 = workload{
 			for i := range n {
 				sums[i%4] += i
 			}
+			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), nil
+		}},
+		{"FusedCalls", func(n int) (uint64, error) {
+			sums := make([]int, 4)
+			fs, k := consumers(sums), 0
+			forEach(n, func(v int) {
+				_ = fs[k](v)
+				if k++; k == len(fs) {
+					k = 0
+				}
+			})
 			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), nil
 		}},
 		{"Channels", func(n int) (uint64, error) {
@@ -226,3 +252,27 @@ var loadBalance4 = workload{
 }
 
 func BenchmarkLoadBalance4(b *testing.B) { benchWorkload(b, loadBalance4) }
+
+// consumers returns the summing ForEach function of each consumer of a
+// logical workload, sums[i] for the i-th, each an opaque function value.
+func consumers(sums []int) []func(int) error {
+	fs := make([]func(int) error, len(sums))
+	for i := range sums {
+		fs[i] = opaque(func(x int) error { sums[i] += x; return nil })
+	}
+	return fs
+}
+
+// forEach calls count's produce function for 0..n-1 through a function
+// value, and each for every value: the input half of a FusedCalls system.
+func forEach(n int, each func(int)) {
+	in := opaque(countFn(n))
+	ctx, i := context.Background(), 0
+	for {
+		p, _ := in(ctx, &i)
+		if p.Hint == hints.End {
+			return
+		}
+		each(p.Value)
+	}
+}

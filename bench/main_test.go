@@ -10,9 +10,10 @@ import (
 var listSystems = flag.Bool("list-systems", false, "print the benchmark name of every workload/system pair, one a line, and exit (used by cmd/compare)")
 
 // workloads is every workload, in the order cmd/compare reports them. The
-// gzip workload is listed without its data (names only).
+// gzip and lines workloads are listed without their data (names only).
 func workloads() []workload {
-	return []workload{chain4, flatMap5, batch100, duplicate2, loadBalance4, ioMap, cpuMap, gzipWorkload(nil)}
+	return []workload{chain4, flatMap5, batch100, duplicate2, loadBalance4, ioMap, cpuMap, gzipWorkload(nil),
+		generate, linesWorkload(logFile{})}
 }
 
 func TestMain(m *testing.M) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
 	"github.com/samber/ro"
 	"github.com/sourcegraph/conc/stream"
 	kitsune "github.com/zenbaku/go-kitsune"
@@ -15,6 +16,9 @@ import (
 // flatMap5 turns each input v of 0..n-1 into v, v+1, ..., v+4 and sums them:
 // 1:N expansion. Items are the n inputs.
 //
+// Fused is the plain loop (the limit); FusedCalls the same loop calling the
+// runlet's three functions (count's produce, the FlatMap's f, the
+// ForEach's f) through function values (the limit of a per-item API).
 // Conc has no stages: a stream task per input makes the five values, its
 // callback sums them. Ro's FlatMap takes an Observable per input (ro.Just).
 var flatMap5 = workload{
@@ -34,6 +38,7 @@ var flatMap5 = workload{
 			}
 			return uint64(s), nil
 		}},
+		{"FusedCalls", flatMap5FusedCalls},
 		{"Channels", func(n int) (uint64, error) {
 			in, out := chanCount(n), make(chan int, 1024)
 			go func() {
@@ -130,11 +135,43 @@ var flatMap5 = workload{
 	},
 }
 
+// flatMap5FusedCalls is a plain loop calling the functions of flatMap5's
+// runlet through function values: count's produce, the FlatMap's f (into
+// one reused array, as the runlet's does) and the ForEach's f.
+func flatMap5FusedCalls(n int) (uint64, error) {
+	in := opaque(countFn(n))
+	var buf [5]int
+	expand := opaque(func(v int) ([]int, error) {
+		for k := range buf {
+			buf[k] = v + k
+		}
+		return buf[:], nil
+	})
+	s := 0
+	sum := opaque(func(v int) error { s += v; return nil })
+	ctx, i := context.Background(), 0
+	for {
+		p, _ := in(ctx, &i)
+		if p.Hint == hints.End {
+			break
+		}
+		vs, _ := expand(p.Value)
+		for _, v := range vs {
+			_ = sum(v)
+		}
+	}
+	return uint64(s), nil
+}
+
 func BenchmarkFlatMap5(b *testing.B) { benchWorkload(b, flatMap5) }
 
 // batch100 gathers 0..n-1 into batches of 100 (the last one short), then
-// unbatches them and sums: N:1 then 1:N. Conc has no stages and nothing to
-// batch with, so it is left out.
+// unbatches them and sums: N:1 then 1:N. Fused is the plain loop (one
+// reused batch: the limit); FusedCalls a loop calling, through function
+// values, count's produce, a batching function that hands on a new slice per
+// full batch (as chip.Batch must: the batch leaves it) and the ForEach's f
+// for each value of a batch (what Unbatch does). Conc has no stages and
+// nothing to batch with, so it is left out.
 var batch100 = workload{
 	name: "Batch100",
 	want: sumTo,
@@ -156,6 +193,7 @@ var batch100 = workload{
 			flush()
 			return uint64(s), nil
 		}},
+		{"FusedCalls", batch100FusedCalls},
 		{"Channels", func(n int) (uint64, error) {
 			in, batches, out := chanCount(n), make(chan []int, 16), make(chan int, 1024)
 			go func() {
@@ -253,6 +291,39 @@ var batch100 = workload{
 			return uint64(s), err
 		}},
 	},
+}
+
+// batch100FusedCalls is batch100's FusedCalls system.
+func batch100FusedCalls(n int) (uint64, error) {
+	in := opaque(countFn(n))
+	batch := make([]int, 0, 100)
+	add := opaque(func(v int) []int { // a full batch to hand on, or nil
+		if batch = append(batch, v); len(batch) < 100 {
+			return nil
+		}
+		full := batch
+		batch = make([]int, 0, 100)
+		return full
+	})
+	s := 0
+	sum := opaque(func(v int) error { s += v; return nil })
+	unbatch := func(b []int) {
+		for _, v := range b {
+			_ = sum(v)
+		}
+	}
+	ctx, i := context.Background(), 0
+	for {
+		p, _ := in(ctx, &i)
+		if p.Hint == hints.End {
+			break
+		}
+		if full := add(p.Value); full != nil {
+			unbatch(full)
+		}
+	}
+	unbatch(batch) // the last, short batch
+	return uint64(s), nil
 }
 
 func BenchmarkBatch100(b *testing.B) { benchWorkload(b, batch100) }

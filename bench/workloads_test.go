@@ -16,6 +16,13 @@ func TestWorkloads(t *testing.T) {
 			case gzipWorkload(nil).name:
 				// 300001 bytes: four full 64 KiB chunks and a partial one.
 				checkWorkload(t, gzipWorkload(gzipData(300_001)), 0, 1, 2)
+			case linesWorkload(logFile{}).name:
+				// About 3,400 lines: many bursts of the runlets' pends.
+				f, err := writeLogFile(t.TempDir(), 300_000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkWorkload(t, linesWorkload(f), 0, 1, 2)
 			default:
 				checkWorkload(t, w, 0, 1, 7, 1001, 5000)
 			}

@@ -15,7 +15,8 @@
 // `CGO_ENABLED=0 go test -c -o bench.test .` and
 // `CGO_ENABLED=0 go build -o compare ./cmd/compare`).
 //
-// Systems named Fused are the limit (a plain loop); Serial and FusedCalls
+// Systems named Fused are the limit (a plain loop; Bufio in Lines, a bare
+// bufio.Scanner loop, is the limit there and is reported as such); Serial and FusedCalls
 // are reference loops; names starting with Runlet are runlet's; every other
 // system (hand-written channels and the libraries) is a peer, and "best
 // peer" is the fastest of them in the same workload.
@@ -277,7 +278,13 @@ func goVersion(bin string) string {
 }
 
 func isPeer(system string) bool {
-	return system != "Fused" && system != "FusedCalls" && system != "Serial" && !strings.HasPrefix(system, "Runlet")
+	return !isLimit(system) && system != "FusedCalls" && system != "Serial" && !strings.HasPrefix(system, "Runlet")
+}
+
+// isLimit reports whether system is its workload's limit, the "fused"
+// column's reference.
+func isLimit(system string) bool {
+	return system == "Fused" || system == "Bufio"
 }
 
 func printCompare(results map[string]*result, order []string) {
@@ -296,7 +303,7 @@ func printCompare(results map[string]*result, order []string) {
 		bestName := ""
 		for _, r := range rs {
 			ns, _ := r.median("ns/item")
-			if r.system == "Fused" {
+			if isLimit(r.system) {
 				fused = ns
 			}
 			if isPeer(r.system) && (best == 0 || ns < best) {
