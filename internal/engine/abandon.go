@@ -8,7 +8,10 @@ package engine
 // discarded, and a load-balancing view stops picking it. Abandoned pends are
 // restored when the runlet stops, so that a pool can serve another runlet.
 
-// storage is one pend where packs live: a count or byte pool and a key.
+// storage is the one identity of a pend from Attach on: a count or byte
+// pool where packs live and a key there. The key is a pend's own, or, for a
+// pend's home (homeOf), the view group it belongs to: chips that wait on
+// any pend of the group wait on its home.
 type storage struct {
 	p    *Pool
 	pend string
@@ -69,13 +72,13 @@ func (r *Runlet) abandonReads(i int32) {
 // only at the chips that read a pend of st's home (plan.readIdx), so ending
 // every chip of a graph costs time linear in its size.
 func (r *Runlet) readers(st storage) (self, group bool) {
-	home := canonOf(st.p, st.pend)
+	home := homeOf(st.p, st.pend)
 	see := func(stores []storage) {
 		for _, o := range stores {
 			switch {
 			case o == st:
 				self = true
-			case canonOf(o.p, o.pend) == home:
+			case homeOf(o.p, o.pend) == home:
 				group = true
 			}
 		}
@@ -94,9 +97,10 @@ func (r *Runlet) readers(st storage) (self, group bool) {
 	return self, group
 }
 
-func canonOf(p *Pool, pend string) canon {
+// homeOf returns where pend of p lives, as a storage pend or view group.
+func homeOf(p *Pool, pend string) storage {
 	hp, name := p.Home(pend)
-	return canon{hp, name}
+	return storage{hp, name}
 }
 
 // restoreAbandoned undoes abandonReads once the runlet has stopped.

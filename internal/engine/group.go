@@ -271,18 +271,18 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 	if len(members) < 2 {
 		return
 	}
-	var key canon
+	var key storage
 	if pend {
 		key = r.pends[p].home
 	} else {
-		key = canon{p: r.pslots[p].pool}
+		key = storage{p: r.pslots[p].pool}
 	}
 	for _, m := range members {
 		if m == r || !m.attached || m.stopping {
 			continue
 		}
 		if pend {
-			if j, ok := m.canonIdx[key]; ok && len(m.pends[j].waiters) > 0 {
+			if j, ok := m.homeIdx[key]; ok && len(m.pends[j].waiters) > 0 {
 				m.wakePendLocal(j)
 				m.hasMail.Store(true) // run m's loop before the lock is let go
 			}
@@ -291,13 +291,6 @@ func (r *Runlet) wakeOthers(pend bool, p int32) {
 			m.hasMail.Store(true)
 		}
 	}
-}
-
-// canon is where a pend's packs live: its storage pool and the name of its
-// pend, or of the view group it belongs to, there.
-type canon struct {
-	p    *Pool
-	name string
 }
 
 // emptyPends empties, as r settles, the pends r leaves to nobody, so that a
@@ -338,12 +331,12 @@ func (r *Runlet) handsOver(ps *pendSlot) bool {
 
 // usedByOthers reports whether a member other than r that has not settled
 // uses the pend whose packs live at home. Only the holder of mu calls it.
-func (r *Runlet) usedByOthers(home canon) bool {
+func (r *Runlet) usedByOthers(home storage) bool {
 	for _, m := range *r.g.members.Load() {
 		if m == r || !m.attached || m.settled {
 			continue
 		}
-		if _, ok := m.canonIdx[home]; ok {
+		if _, ok := m.homeIdx[home]; ok {
 			return true
 		}
 	}

@@ -33,7 +33,7 @@ type pendSlot struct {
 	pool    int32         // index into Runlet.pslots
 	key     string        // the pend, or the view group, it stands for
 	members []PendName    // the (pool, pend) names that lead here
-	home    canon         // where its packs live
+	home    storage       // where its packs live
 	waiters []int32       // chips waiting for a push (their prev pend is empty)
 	data    chan struct{} // closed on the next push, for PullWait; nil if nobody waits
 }

@@ -13,16 +13,16 @@ import (
 // scheduler then changes only the records' run-time fields (wait lists,
 // ended, timers), never the shape.
 type plan struct {
-	slots       []slot             // one per chip, in chip order
-	pends       []pendSlot         // one per home: a pend, or a view group
-	pslots      []poolSlot         // one per storage pool
-	poolIdx     map[string]int32   // pool key -> index in Runlet.pools
-	pendIdx     map[PendName]int32 // (pool key, pend key) as chips and handles name it -> index in pends
-	pslotIdx    map[*Pool]int32    // storage pool -> index in pslots
-	canonIdx    map[canon]int32    // a pend's home -> index in pends
-	readIdx     map[canon][]int32  // a storage pend's home -> the chips that read a pend of it, in chip order
-	pendReaders [][]int32          // per pend: the chips whose prev it is, in chip order
-	pendFeeders [][]int32          // per pend: the chips whose next it is, in chip order
+	slots       []slot              // one per chip, in chip order
+	pends       []pendSlot          // one per home: a pend, or a view group
+	pslots      []poolSlot          // one per storage pool
+	poolIdx     map[string]int32    // pool key -> index in Runlet.pools
+	pendIdx     map[PendName]int32  // (pool key, pend key) as chips and handles name it -> index in pends
+	pslotIdx    map[*Pool]int32     // storage pool -> index in pslots
+	homeIdx     map[storage]int32   // a pend's home -> index in pends
+	readIdx     map[storage][]int32 // a storage pend's home -> the chips that read a pend of it, in chip order
+	pendReaders [][]int32           // per pend: the chips whose prev it is, in chip order
+	pendFeeders [][]int32           // per pend: the chips whose next it is, in chip order
 }
 
 // stores resolves a reference to the storage pends it stands for, and
@@ -191,12 +191,12 @@ func (c *compiler) pendOf(poolKey, pend string) int32 {
 	if p == nil {
 		return 0
 	}
-	home := canonOf(p, pend)
-	i, ok := pl.canonIdx[home]
+	home := homeOf(p, pend)
+	i, ok := pl.homeIdx[home]
 	if !ok {
 		i = int32(len(pl.pends))
-		pl.canonIdx[home] = i
-		pl.pends = append(pl.pends, pendSlot{pool: c.pslotOf(home.p), key: home.name, home: home})
+		pl.homeIdx[home] = i
+		pl.pends = append(pl.pends, pendSlot{pool: c.pslotOf(home.p), key: home.pend, home: home})
 	}
 	pl.pendIdx[k] = i
 	pl.pends[i].members = append(pl.pends[i].members, k)
@@ -212,8 +212,8 @@ func (c *compiler) pendOf(poolKey, pend string) int32 {
 func (c *compiler) indexWakes() {
 	pl := &c.plan
 	pl.poolIdx = c.poolIdx
-	pl.pendIdx, pl.canonIdx = map[PendName]int32{}, map[canon]int32{}
-	pl.pslotIdx, pl.readIdx = map[*Pool]int32{}, map[canon][]int32{}
+	pl.pendIdx, pl.homeIdx = map[PendName]int32{}, map[storage]int32{}
+	pl.pslotIdx, pl.readIdx = map[*Pool]int32{}, map[storage][]int32{}
 	pl.slots = make([]slot, len(c.chips))
 	for i, ch := range c.chips {
 		if ch == nil {
@@ -247,7 +247,7 @@ func (c *compiler) indexWakes() {
 		pl.pendFeeders[s.nextPend] = append(pl.pendFeeders[s.nextPend], int32(i))
 		s.reads = storesIn(c.poolOf(s.spec.Prev.Pool), s.spec.Prev.Pend)
 		for _, st := range s.reads {
-			home := canonOf(st.p, st.pend)
+			home := homeOf(st.p, st.pend)
 			if rd := pl.readIdx[home]; len(rd) == 0 || rd[len(rd)-1] != int32(i) {
 				pl.readIdx[home] = append(rd, int32(i))
 			}
