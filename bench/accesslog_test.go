@@ -264,8 +264,8 @@ func keyedTop(lines []string) ([]pathCount, error) {
 	store := runletpool.New("default", 1024)
 	lp := logicalpool.New("lp", store)
 	path := func(e entry) (string, error) { return e.path, nil }
-	// Each partition's input pend gets the private size at() gives the other
-	// pends, for long bursts.
+	// Each partition's input and output pend get the private size at() gives
+	// the other pends, so partitions take long batches.
 	count, err := logicalpool.CountBy(lp, "count", at("hits"), at("counts"), logicalpool.Partitions{N: accessLogParts, Private: 256}, path)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package logicalpool
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,14 +42,14 @@ import (
 //     per distinct key, in no particular order (sort it, or use
 //     [chip.TopK]), then the END.
 //   - Memory: the packs in flight are bounded by lp's inner pool like any
-//     others (the 2n internal pends share its budget; [Partitions] may
-//     give each partition's input pend a private size and a limit, and a
-//     private size of a few hundred lets each partition take longer
-//     batches, which matters with cheap updates); the maps are not: they
-//     hold one entry per distinct
-//     key, each key in one partition only, until END. A stream with an
-//     unbounded key space needs its keys bounded upstream (a Map that
-//     buckets them).
+//     others: the 2n internal pends share its budget, and each partition's
+//     output pend reserves a private size in it ([Partitions]: Private, or
+//     64 when that is 0), so the pool holds at most max(its limit, the sum
+//     of its private sizes) plus the slack "Accounting" in package pool
+//     describes. The maps are not bounded: they hold one entry per
+//     distinct key, each key in one partition only, until END. A stream
+//     with an unbounded key space needs its keys bounded upstream (a Map
+//     that buckets them).
 //   - Errors: an error or panic in the user's map or key function fails the
 //     runlet as an error of the chip key; in a reduce function, of the
 //     partition chip (key.0, key.1, ...). Run returns it wrapped with that
@@ -73,10 +74,25 @@ func (kv KV[K, V]) String() string { return fmt.Sprintf("%v=%v", kv.Key, kv.Valu
 // none, so it shares the pool's budget with everything else). A Partitions
 // is a plain value; the zero value has no partition, which the operators
 // refuse.
+//
+// Private also sizes each partition's output pend (64 when Private is 0),
+// which holds nothing until END but sets how many values a partition takes
+// at a time: an async chip hands its worker a batch only as large as the
+// room left in its next pend (one output per input, as for any chip), and a
+// full pool leaves a pend without a private size room for one. A private
+// size of a few hundred on both pends lets each partition take long
+// batches, which matters with cheap updates (a count per key costs less
+// than handing a batch to the partition's goroutine).
 type Partitions struct {
 	N              int
 	Private, Limit int
 }
+
+// partBatch is the private size of a partition's output pend when
+// [Partitions] gives none: batches of up to 64 values, enough that handing
+// a batch to the partition's goroutine costs a few percent of a cheap
+// update's work.
+const partBatch = 64
 
 // Number is what [SumBy] adds up.
 type Number interface {
@@ -215,7 +231,7 @@ func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, 
 		return partPack[K, V]{key: k, val: x, hash: maphash.Comparable(seed, k)}, nil
 	}))
 	for i := range n {
-		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]).Sized(parts.Private, parts.Limit), at(outs[i]), add))
+		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]).Sized(parts.Private, parts.Limit), at(outs[i]).Sized(cmp.Or(parts.Private, partBatch), 0), add))
 	}
 	chips = append(chips, chip.Map(key+".gather", at(key+".merge"), next, func(kv KV[K, A]) (KV[K, A], error) { return kv, nil }))
 	return chips, nil

@@ -276,3 +276,28 @@ func TestKeyedDescribeNamesEveryPart(t *testing.T) {
 		require.Contains(t, d, name)
 	}
 }
+
+// An async partition takes a batch only as large as the room in its output
+// pend, which a full pool leaves at one pack unless the pend has a private
+// size: the output pends get Partitions.Private, or 64 when it is 0.
+func TestKeyedOutputPendsHaveAPrivateSize(t *testing.T) {
+	for _, c := range []struct{ private, want int }{{0, 64}, {200, 200}} {
+		store := pool.New("store", 16)
+		lp := logicalpool.New("lp", store)
+		parts := logicalpool.Partitions{N: 2, Private: c.private}
+		chips, err := logicalpool.CountBy(lp, "count", chip.At("store", "in"), chip.At("store", "out"), parts, func(v int) (int, error) { return v, nil })
+		require.NoError(t, err)
+		var got []logicalpool.KV[int, int]
+		chips = append(chips, chip.FromSlice("source", chip.At("store", "in"), []int{1, 2, 1}), chip.Collect("sink", chip.At("store", "out"), &got))
+		require.NoError(t, runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background()))
+		require.Len(t, got, 2)
+		private := map[string]int{}
+		for _, ps := range store.Snapshot().Pends {
+			private[ps.Key] = ps.Private
+		}
+		for _, out := range []string{"count.out0", "count.out1"} {
+			require.Equal(t, c.want, private[out], "private size of %s with Partitions.Private %d", out, c.private)
+		}
+		require.Equal(t, c.private, private["count.in0"], "private size of count.in0")
+	}
+}
