@@ -107,6 +107,18 @@ const (
 	LeastFilled
 )
 
+// String returns "RoundRobin" or "LeastFilled", or "Strategy(n)" for a
+// value that is neither.
+func (s Strategy) String() string {
+	switch s {
+	case RoundRobin:
+		return "RoundRobin"
+	case LeastFilled:
+		return "LeastFilled"
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
 // LoadBalance makes view a push-only view that puts each data pack into one
 // viewee, chosen by strategy, and every END into every viewee (each consumer
 // gets exactly one). The view is limited only while every viewee is limited.
@@ -405,6 +417,9 @@ type Pair[A, B any] struct {
 	A A
 	B B
 }
+
+// String returns "(a, b)", each side formatted with fmt's %v.
+func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
 
 // Join2 makes view a pull-only view that gives one Pair for each pack taken
 // from viewee a and viewee b together: it has a pack only while both have
