@@ -14,7 +14,8 @@
 //   - [Duplicate] (push-only): every pack to every viewee; limited while any
 //     viewee is, so the slowest consumer sets the pace.
 //   - [LoadBalance] (push-only): each pack to one viewee, round robin or
-//     least-filled; limited only while all are. [LoadBalanceByKey] keeps equal
+//     least-filled; limited only while all are. [LoadBalanceWeighted] sends
+//     each viewee its weight's share, smoothly. [LoadBalanceByKey] keeps equal
 //     keys together. END goes to every viewee.
 //   - [Merge] (pull-only): viewees read as one stream, with one END after all
 //     of theirs: no END regulator needed.
@@ -34,6 +35,8 @@
 //	Duplicate          limited while any viewee is (every viewee gets the pack)
 //	LoadBalance        limited only while every viewee is (RoundRobin skips
 //	                   limited viewees; LeastFilled takes the emptiest open one)
+//	LoadBalanceWeighted limited only while every viewee of weight above zero
+//	                   is (limited viewees are skipped, as by RoundRobin)
 //	LoadBalanceByKey   limited while any viewee is (the next pack's viewee is
 //	                   not known before it is made)
 //
@@ -63,7 +66,8 @@
 // Defining a view fails with an error naming the logical pool and the view
 // when the pool is not logical, the view is defined twice, or it lists no
 // pends, itself, a pend twice or another view; LoadBalance refuses an
-// unknown strategy and LoadBalanceByKey a nil key function. At Attach, a runlet reports a chip that pushes into a pull-only
+// unknown strategy, LoadBalanceWeighted bad weights (one per viewee, none
+// negative, not all zero) and LoadBalanceByKey a nil key function. At Attach, a runlet reports a chip that pushes into a pull-only
 // view or pulls from a push-only one, and sizes given to a view (it holds
 // nothing: size its viewees). A view fetched with another element type than
 // it was defined with is an error naming both types.

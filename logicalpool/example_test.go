@@ -90,5 +90,5 @@ func ExampleJoin2() {
 		return
 	}
 	fmt.Println(got)
-	// Output: [{ada 36} {bob 41}]
+	// Output: [(ada, 36) (bob, 41)]
 }

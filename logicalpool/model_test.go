@@ -289,17 +289,18 @@ const (
 	roundRobin
 	leastFilled
 	byKey
+	weighted
 )
 
 func (k pushKind) String() string {
-	return [...]string{"Duplicate", "RoundRobin", "LeastFilled", "ByKey"}[k]
+	return [...]string{"Duplicate", "RoundRobin", "LeastFilled", "ByKey", "Weighted"}[k]
 }
 
 func keyOf(v int) uint64 { return uint64(v) * 0x9E3779B97F4A7C15 }
 
 func TestPushViewsMatchModel(t *testing.T) {
 	moreChecks()
-	for _, k := range []pushKind{dupKind, roundRobin, leastFilled, byKey} {
+	for _, k := range []pushKind{dupKind, roundRobin, leastFilled, byKey, weighted} {
 		t.Run(k.String(), func(t *testing.T) { rapid.Check(t, func(t *rapid.T) { pushModel(t, k) }) })
 	}
 }
@@ -312,8 +313,14 @@ func pushModel(t *rapid.T, kind pushKind) {
 	if kind == dupKind && rapid.Bool().Draw(t, "clone") {
 		clone = func(v int) int { clones++; return v }
 	}
+	weights := make([]int, n) // weighted: at least one above zero
+	if kind == weighted {
+		weights = rapid.SliceOfN(rapid.IntRange(0, 3), n, n).Filter(func(w []int) bool { return slices.Max(w) > 0 }).Draw(t, "weights")
+	}
 	var err error
 	switch kind {
+	case weighted:
+		err = logicalpool.LoadBalanceWeighted[int](f.lp, f.view, f.keys(), weights)
 	case dupKind:
 		err = logicalpool.Duplicate(f.lp, f.view, f.keys(), clone)
 	case roundRobin:
@@ -368,6 +375,17 @@ func pushModel(t *rapid.T, kind pushKind) {
 	if kind == roundRobin || kind == leastFilled {
 		rule = allLimited
 	}
+	if kind == weighted { // all limited among those of weight above zero
+		rule = func() bool {
+			for i := range n {
+				if weights[i] > 0 && !f.m.limited(f.m.pends[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	current := make([]int, n) // weighted: the running totals
 	all := make([]int, n)
 	for i := range all {
 		all[i] = i
@@ -381,6 +399,29 @@ func pushModel(t *rapid.T, kind pushKind) {
 		switch kind {
 		case byKey:
 			return []int{int(keyOf(pk.Value) % uint64(n))}
+		case weighted: // smooth weighted round robin over those not limited
+			sum := 0
+			for i := range n {
+				if weights[i] > 0 && !f.m.limited(f.m.pends[i]) {
+					current[i] += weights[i]
+					sum += weights[i]
+					if best < 0 || current[i] > current[best] {
+						best = i
+					}
+				}
+			}
+			if best >= 0 {
+				current[best] -= sum
+				return []int{best}
+			}
+			// All limited (a bust): the least filled of weight above
+			// zero, the first among equals.
+			for i := range n {
+				if weights[i] > 0 && (best < 0 || len(f.m.pends[i].q) < len(f.m.pends[best].q)) {
+					best = i
+				}
+			}
+			return []int{best}
 		case roundRobin: // the next viewee in turn that is not limited
 			for k := range n {
 				if i := (turn + k) % n; !f.m.limited(f.m.pends[i]) {

@@ -3,6 +3,7 @@ package logicalpool
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
@@ -106,6 +107,18 @@ const (
 	LeastFilled
 )
 
+// String returns "RoundRobin" or "LeastFilled", or "Strategy(n)" for a
+// value that is neither.
+func (s Strategy) String() string {
+	switch s {
+	case RoundRobin:
+		return "RoundRobin"
+	case LeastFilled:
+		return "LeastFilled"
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
 // LoadBalance makes view a push-only view that puts each data pack into one
 // viewee, chosen by strategy, and every END into every viewee (each consumer
 // gets exactly one). The view is limited only while every viewee is limited.
@@ -123,6 +136,48 @@ func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy S
 	}
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &lbView[T]{pends: ps, strategy: strategy} })
 }
+
+// LoadBalanceWeighted is [LoadBalance] with weights: each data pack goes to
+// one viewee, in proportion to weights[i] (a viewee of weight 2 gets twice
+// the packs of one of weight 1), and every END to every viewee. The picks
+// are smooth, as nginx's weighted round robin makes them: weights 5, 1, 1
+// give a a b a c a a rather than a a a a a b c, so no consumer gets a burst.
+//
+// A limited viewee is skipped, as by RoundRobin, and its share goes to the
+// others until it has room; the view is limited only while every viewee of
+// weight above zero is. A viewee of weight 0 gets only the END. A viewee
+// whose consumer ended early is skipped from then on. The bound is
+// LoadBalance's: an async producer may put up to one more pack per worker
+// into a viewee.
+//
+// weights must have one entry per viewee, none negative and not all zero,
+// adding up to at most 1<<30.
+func LoadBalanceWeighted[T any](lp *pool.Pool, view string, viewees []string, weights []int) error {
+	if len(weights) != len(viewees) {
+		return fmt.Errorf("logicalpool: view %q: %d weights for %d viewees", view, len(weights), len(viewees))
+	}
+	sum := 0
+	for i, w := range weights {
+		if w < 0 {
+			return fmt.Errorf("logicalpool: view %q: viewee %q has a negative weight %d", view, viewees[i], w)
+		}
+		if w > maxWeight-sum {
+			return fmt.Errorf("logicalpool: view %q: weights add up to more than %d", view, maxWeight)
+		}
+		sum += w
+	}
+	if sum == 0 {
+		return fmt.Errorf("logicalpool: view %q: every weight is zero (no viewee would get a pack)", view)
+	}
+	ws := slices.Clone(weights)
+	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] {
+		return &lbView[T]{pends: ps, weights: ws, current: make([]int, len(ps))}
+	})
+}
+
+// maxWeight bounds the sum of a weighted view's weights, so that its
+// running totals cannot overflow.
+const maxWeight = 1 << 30
 
 // LoadBalanceByKey makes view a push-only view that puts each data pack into
 // viewee key(value) mod len(viewees), so equal keys always reach the same
@@ -142,12 +197,22 @@ type lbView[T any] struct {
 	key      func(T) uint64
 	name     string // the view, for errors of key
 	turn     int    // round robin: the next viewee to try
+
+	// Weighted: each viewee's weight (nil when not weighted), and its
+	// running total, as smooth weighted round robin keeps them.
+	weights, current []int
+}
+
+// idle reports whether viewee i takes no data at all: its consumer ended
+// early, or its weight is 0.
+func (v *lbView[T]) idle(i int) bool {
+	return v.pends[i].Abandoned() || (v.weights != nil && v.weights[i] == 0)
 }
 
 func (v *lbView[T]) Limited() bool {
 	any, all := false, true
-	for _, p := range v.pends {
-		if p.Abandoned() {
+	for i, p := range v.pends {
+		if v.idle(i) {
 			continue // never limited, and never picked while another is open
 		}
 		l := p.Limited()
@@ -177,7 +242,33 @@ func (v *lbView[T]) Push(pk hints.Pack[T]) error {
 		}
 		return v.pends[k%uint64(len(v.pends))].Push(pk)
 	}
+	if v.weights != nil {
+		return v.pends[v.pickWeighted()].Push(pk)
+	}
 	return v.pends[v.pick()].Push(pk)
+}
+
+// pickWeighted chooses the viewee for a data value by smooth weighted round
+// robin over the viewees that are not limited: each adds its weight to its
+// running total, the highest total wins and gives back the sum of the
+// weights that took part.
+func (v *lbView[T]) pickWeighted() int {
+	best, sum := -1, 0
+	for i, p := range v.pends {
+		if v.idle(i) || p.Limited() {
+			continue
+		}
+		v.current[i] += v.weights[i]
+		sum += v.weights[i]
+		if best < 0 || v.current[i] > v.current[best] {
+			best = i
+		}
+	}
+	if best < 0 { // all limited: the scheduler still lets one result bust
+		return v.leastFilled()
+	}
+	v.current[best] -= sum
+	return best
 }
 
 // pick chooses the viewee for a data value by strategy.
@@ -206,17 +297,25 @@ func (v *lbView[T]) pick() int {
 		}
 	}
 	if best < 0 { // round robin, all limited: the scheduler still lets one result bust
-		// Bust the least filled, so that results landing while every
-		// viewee is full spread out instead of piling onto one.
-		best = v.turn % n
-		for k := range n {
-			i := (v.turn + k) % n
-			if p := v.pends[i]; !p.Abandoned() && (v.pends[best].Abandoned() || p.Len() < v.pends[best].Len()) {
-				best = i
-			}
-		}
+		best = v.leastFilled()
 	}
 	v.turn = best + 1
+	return best
+}
+
+// leastFilled returns the viewee to bust when every one is limited: the
+// least filled of those that take data (from the turn of round robin among
+// equals), so that results landing while every viewee is full spread out
+// instead of piling onto one.
+func (v *lbView[T]) leastFilled() int {
+	n := len(v.pends)
+	best := v.turn % n
+	for k := range n {
+		i := (v.turn + k) % n
+		if !v.idle(i) && (v.idle(best) || v.pends[i].Len() < v.pends[best].Len()) {
+			best = i
+		}
+	}
 	return best
 }
 
@@ -318,6 +417,9 @@ type Pair[A, B any] struct {
 	A A
 	B B
 }
+
+// String returns "(a, b)", each side formatted with fmt's %v.
+func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
 
 // Join2 makes view a pull-only view that gives one Pair for each pack taken
 // from viewee a and viewee b together: it has a pack only while both have

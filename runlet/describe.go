@@ -128,17 +128,67 @@ type PoolSnapshot = engine.RunletPoolSnapshot
 func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh
-// as [Runlet.Snapshot] and, like it, never waiting for the scheduler. One
-// line per chip, pool and pend, in the reference runlet's format plus the always-on counters:
+// as [Runlet.Snapshot] and, like it, never waiting for the scheduler. The
+// format is the reference runlet's plus the always-on counters: one line per
+// chip, pool and pend (parts in brackets <...> are fields; [x] parts are
+// printed only when they apply):
 //
-//	[DETACHED] | [FAILED] <error> | [ENDED]        (only when stopped)
-//	stat: hitRate=0.8904 hits=260 statMiss=0 pushMiss=8 pullMiss=24
-//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool> <note>
-//	@<pool> <size>/<limit> pullWake[<chips>] high=<highest size>
-//	 -<pend> <size>,<private>P [<queued packs>] pushWake[<chips>]
+//	[DETACHED] | [FAILED] <error> | [ENDED]
+//	[PAUSED]
+//	stat: hitRate=<rate> hits=<n> statMiss=<n> pushMiss=<n> pullMiss=<n>
+//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>]
+//	@<pool> <size>/<limit> pullWake[<chips>] high=<high>[ <kind>]
+//	 -<pend> <size>,<private>P [<queued>] pushWake[<chips>][ limit=<N>]
 //
-// A limit of "-" means none. Queued packs print as value|hint|IDLE, the first
-// pool.MaxQueued of them.
+// For example:
+//
+//	stat: hitRate=0.6364 hits=7 statMiss=0 pushMiss=3 pullMiss=1
+//	#read [{}|SKIP|IDLE] runlet:pend:input@runlet:pool:io >> lines@text
+//	#upper ["chip"|-|IDLE] lines@text >> words@text
+//	@text 3/4 pullWake[read,upper] high=4
+//	 -words 3,1P ["GO"|-|IDLE, "POOL"|-|IDLE, "RUNLET"|-|IDLE] pushWake[] limit=3
+//	 -lines 0,0P [] pushWake[]
+//	@runlet:pool:io
+//
+// Field by field:
+//
+//   - The first lines say how the runlet stopped, only once it has:
+//     [DETACHED], [FAILED] and the first line of the error (" ..." when it
+//     has more), or [ENDED]; then [PAUSED] while it is paused.
+//   - stat: the scheduler's counters ([Stats.String]). hits counts process
+//     calls (packs handed to workers, for an async chip); each miss is a
+//     chip that could not run: statMiss because the runlet was paused or
+//     the chip ended or busy, pushMiss because its next pend was limited,
+//     pullMiss because its prev pend was empty. hitRate is hits over hits
+//     plus all misses, with four decimals (0 before any attempt).
+//   - #chip, one line per chip in chip order ([ChipSnapshot.String]): its
+//     key; in brackets what it is doing: the pack it holds as
+//     value|hint|IDLE, "RUN xN" with N packs in flight for an async chip,
+//     "END" once it has ended, or nothing; its prev and next pends as
+//     pend@pool (an input chip reads
+//     runlet:pend:input@runlet:pool:io and an output chip feeds
+//     runlet:pend:output@runlet:pool:io); async(N) for an async chip of
+//     concurrency N; and the note its Describe hook returned.
+//   - @pool, one line per pool in the order of [Snapshot.Pools]
+//     ([PoolSnapshot.String]): size is what its pends hold, counted as the
+//     pool counts (packs, or bytes for a bytes pool; a logical pool shows its
+//     inner pool's), and limit the pool's limit, "-" for none; pullWake
+//     lists the chips waiting for room in it, which a pull from it wakes;
+//     high is the highest size it has reached; the kind follows unless the
+//     pool counts packs: "bytes" or "logical". The IO pool holds nothing and
+//     prints as "@runlet:pool:io" alone.
+//   - " -pend", one line per pend of the pool above, in configuration order
+//     (for a logical pool, its views, sorted): size is what it holds, counted
+//     as its pool counts; private (the number before P) is its private
+//     size, room of the pool reserved for it; in brackets its first
+//     [pool.MaxQueued] queued packs, oldest first, as value|hint|IDLE (a
+//     zero value as itself, any other as a quoted string of its first 16
+//     characters; the hint "-" for data); pushWake lists the chips waiting
+//     for data in it, which a push into it wakes; limit=N is its pend limit,
+//     printed only when it has one.
+//
+// The same state as data is [Runlet.Snapshot], with JSON field names that
+// tools may rely on.
 func (r *Runlet) Describe() string { return r.Snapshot().String() }
 
 // String renders the snapshot in Describe's format.

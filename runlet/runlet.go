@@ -139,7 +139,9 @@ func (r *Runlet) e() *engine.Runlet { return (*engine.Runlet)(r) }
 // range, a nil process, a pend used with two element types, an
 // END regulator count below 1, an async chip's concurrency outside 1 to
 // 65536, and misuse of the IO pool. A chip without a key is named by its
-// index ("#2") throughout. After an error the
+// index ("#2") throughout. An unknown pool key, and a pend with no producer
+// or no consumer, add the name it is a likely typo of (`did you mean
+// "words"`) when one is clearly nearest. After an error the
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
 //

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -16,7 +17,9 @@ import (
 // range, a nil process, a pend used with two element types, an
 // END regulator count below 1, an async chip's concurrency outside 1 to
 // 65536, and misuse of the IO pool. A chip without a key is named by its
-// index ("#2") throughout. After an error the
+// index ("#2") throughout. An unknown pool key, and a pend with no producer
+// or no consumer, add the name it is a likely typo of (`did you mean
+// "words"`) when one is clearly nearest. After an error the
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
 //
@@ -190,7 +193,7 @@ func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
 		return
 	}
 	if _, ok := c.poolIdx[ref.Pool]; !ok {
-		c.bad("chip %q: %s %s: unknown pool %q", name, what, ref, ref.Pool)
+		c.bad("chip %q: %s %s: unknown pool %q%s", name, what, ref, ref.Pool, didYouMean(ref.Pool, c.poolKeys()))
 	}
 	if ref.Pend == "" {
 		c.bad("chip %q: %s pend in pool %q has an empty key", name, what, ref.Pool)
@@ -198,6 +201,12 @@ func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
 	if ref.SizePrivate < 0 || ref.SizeLimit < 0 {
 		c.bad("chip %q: %s %s: negative size (private %d, limit %d)", name, what, ref, ref.SizePrivate, ref.SizeLimit)
 	}
+}
+
+// poolKeys returns the keys of the pools accepted so far, sorted: the
+// candidates an unknown pool key is a likely typo of.
+func (c *compiler) poolKeys() []string {
+	return slices.Sorted(maps.Keys(c.poolIdx))
 }
 
 // install makes c's plan the runlet's: from here on the scheduler reads it.

@@ -379,13 +379,14 @@ func (r *Runlet) chipState(sl *slot) string {
 // line per chip, pool and pend, in the reference runlet's format plus the always-on counters:
 //
 //	[DETACHED] | [FAILED] <error> | [ENDED]        (only when stopped)
+//	[PAUSED]                                       (only while paused)
 //	stat: hitRate=0.8904 hits=260 statMiss=0 pushMiss=8 pullMiss=24
-//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool> <note>
-//	@<pool> <size>/<limit> pullWake[<chips>] high=<highest size>
-//	 -<pend> <size>,<private>P [<queued packs>] pushWake[<chips>]
+//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>]
+//	@<pool> <size>/<limit> pullWake[<chips>] high=<highest size>[ <kind>]
+//	 -<pend> <size>,<private>P [<queued packs>] pushWake[<chips>][ limit=<N>]
 //
-// A limit of "-" means none. Queued packs print as value|hint|IDLE, the first
-// MaxQueued of them.
+// A pool limit of "-" means none. Queued packs print as value|hint|IDLE, the
+// first MaxQueued of them. runlet.Runlet.Describe explains each field.
 func (r *Runlet) Describe() string { return r.Snapshot().String() }
 
 // String renders the snapshot in Describe's format.
@@ -402,37 +403,98 @@ func (s RunletSnapshot) String() string {
 	if s.Paused {
 		b.WriteString("[PAUSED]\n")
 	}
-	fmt.Fprintf(&b, "stat: hitRate=%.4f hits=%d statMiss=%d pushMiss=%d pullMiss=%d\n",
-		s.Stats.HitRate(), s.Stats.Hits, s.Stats.StatMiss, s.Stats.PushMiss, s.Stats.PullMiss)
+	b.WriteString("stat: " + s.Stats.String() + "\n")
 	for _, c := range s.Chips {
-		fmt.Fprintf(&b, "#%s [%s] %s >> %s", c.Key, c.Running, c.Prev, c.Next)
-		if c.Async {
-			fmt.Fprintf(&b, " async(%d)", c.Concurrency)
-		}
-		if c.Note != "" {
-			b.WriteString(" " + c.Note)
-		}
-		b.WriteByte('\n')
+		b.WriteString(c.String() + "\n")
 	}
 	for _, p := range s.Pools {
-		if p.Kind == IO.String() {
-			fmt.Fprintf(&b, "@%s\n", p.Key)
-			continue
-		}
-		fmt.Fprintf(&b, "@%s %d/%s pullWake[%s] high=%d", p.Key, p.Size, limitText(p.Limit), strings.Join(p.PullWake, ","), p.High)
-		if p.Kind != Count.String() {
-			b.WriteString(" " + p.Kind)
-		}
-		b.WriteByte('\n')
-		for _, pd := range p.Pends {
-			fmt.Fprintf(&b, " -%s %d,%dP [%s] pushWake[%s]", pd.Key, pd.Size, pd.Private, strings.Join(pd.Queued, ", "), strings.Join(p.PushWake[pd.Key], ","))
-			if pd.Limit >= 0 {
-				fmt.Fprintf(&b, " limit=%d", pd.Limit)
-			}
-			b.WriteByte('\n')
-		}
+		b.WriteString(p.String() + "\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// String returns the counters as Describe's first line prints them, after
+// its "stat: ": "hitRate=0.8904 hits=260 statMiss=0 pushMiss=8 pullMiss=24",
+// the hit rate with four decimals.
+func (s Stats) String() string {
+	return fmt.Sprintf("hitRate=%.4f hits=%d statMiss=%d pushMiss=%d pullMiss=%d",
+		s.HitRate(), s.Hits, s.StatMiss, s.PushMiss, s.PullMiss)
+}
+
+// String returns the chip's Describe line:
+// "#key [running] prev@pool >> next@pool", then " async(N)" for an async
+// chip of concurrency N and the chip's note, if any.
+func (c ChipSnapshot) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%s [%s] %s >> %s", c.Key, c.Running, c.Prev, c.Next)
+	if c.Async {
+		fmt.Fprintf(&b, " async(%d)", c.Concurrency)
+	}
+	if c.Note != "" {
+		b.WriteString(" " + c.Note)
+	}
+	return b.String()
+}
+
+// String returns the pool's Describe lines with who waits on it: the
+// pool's line "@key size/limit pullWake[chips] high=N", then its kind unless
+// it counts packs; then one line per pend,
+// " -key size,privateP [queued] pushWake[chips]", then " limit=N" if the
+// pend has a limit. The IO pool is the line "@key" alone.
+func (p RunletPoolSnapshot) String() string {
+	return p.lines(true)
+}
+
+// String returns the pool's lines as Describe prints them (see
+// [RunletPoolSnapshot.String]), less the wake lists, which only a runlet
+// knows: "@key size/limit high=N", the kind unless it counts packs, and a
+// line " -pend ..." per pend.
+func (s Snapshot) String() string {
+	return RunletPoolSnapshot{Snapshot: s}.lines(false)
+}
+
+// lines renders the pool, with its wake lists when wakes is set.
+func (p RunletPoolSnapshot) lines(wakes bool) string {
+	if p.Kind == IO.String() {
+		return "@" + p.Key
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "@%s %d/%s", p.Key, p.Size, limitText(p.Limit))
+	if wakes {
+		fmt.Fprintf(&b, " pullWake[%s]", strings.Join(p.PullWake, ","))
+	}
+	fmt.Fprintf(&b, " high=%d", p.High)
+	if p.Kind != Count.String() {
+		b.WriteString(" " + p.Kind)
+	}
+	for _, pd := range p.Pends {
+		b.WriteString("\n ")
+		wake := ""
+		if wakes {
+			wake = fmt.Sprintf(" pushWake[%s]", strings.Join(p.PushWake[pd.Key], ","))
+		}
+		pd.write(&b, wake)
+	}
+	return b.String()
+}
+
+// String returns the pend's Describe line, less the leading space and the
+// wake list, which only a runlet knows: "-key size,privateP [queued]", then
+// " limit=N" if the pend has a limit. Queued packs print as
+// value|hint|IDLE (see [PendSnapshot.Queued]), the first [MaxQueued] of them.
+func (pd PendSnapshot) String() string {
+	var b strings.Builder
+	pd.write(&b, "")
+	return b.String()
+}
+
+// write renders the pend's line with wake (" pushWake[...]" or "") before
+// its limit.
+func (pd PendSnapshot) write(b *strings.Builder, wake string) {
+	fmt.Fprintf(b, "-%s %d,%dP [%s]%s", pd.Key, pd.Size, pd.Private, strings.Join(pd.Queued, ", "), wake)
+	if pd.Limit >= 0 {
+		fmt.Fprintf(b, " limit=%d", pd.Limit)
+	}
 }
 
 func limitText(l int) string {

@@ -73,13 +73,17 @@ func (r *Runlet) handlePend(poolKey, pendKey string, in bool) (*Pool, error) {
 		return nil, fmt.Errorf("runlet: %s: pend %q: the IO pool cannot be fed or drained by hand", what, pendKey)
 	}
 	var p *Pool
+	var keys []string // the candidates for a typo
 	for _, q := range r.pools {
 		if q != nil && q.Key() == poolKey {
 			p = q
 		}
+		if q != nil {
+			keys = append(keys, q.Key())
+		}
 	}
 	if p == nil {
-		return nil, fmt.Errorf("runlet: %s: pend %q: unknown pool %q", what, pendKey, poolKey)
+		return nil, fmt.Errorf("runlet: %s: pend %q: unknown pool %q%s", what, pendKey, poolKey, didYouMean(poolKey, keys))
 	}
 	k := PendName{Pool: poolKey, Pend: pendKey}
 	if r.attached {

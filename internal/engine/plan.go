@@ -91,11 +91,36 @@ func (c *compiler) resolveViews() {
 		u := c.uses[k]
 		switch {
 		case len(u.producers) == 0:
-			c.bad("pool %q: pend %q has no producer (read by chip %q); feed it with a chip or PendInput", k.p.Key(), k.pend, u.consumers[0])
+			c.bad("pool %q: pend %q has no producer (read by chip %q); feed it with a chip or PendInput%s",
+				k.p.Key(), k.pend, u.consumers[0], c.typoOf(k, false))
 		case len(u.consumers) == 0:
-			c.bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput", k.p.Key(), k.pend, u.producers[0])
+			c.bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput%s",
+				k.p.Key(), k.pend, u.producers[0], c.typoOf(k, true))
 		}
 	}
+}
+
+// typoOf returns a hint naming the pend that storage pend k's key is likely
+// a typo of, or "": for a pend with no consumer (fed), the nearest pend of
+// its pool that has no producer; for one with no producer, the nearest that
+// has no consumer. A pend key mistyped on one side gives exactly that pair.
+func (c *compiler) typoOf(k storage, fed bool) string {
+	var cands []string
+	for _, o := range c.storeOrder {
+		u := c.uses[o]
+		unfed, unread := len(u.producers) == 0, len(u.consumers) == 0
+		if o.p == k.p && unfed != unread && unfed == fed {
+			cands = append(cands, o.pend)
+		}
+	}
+	n := nearest(k.pend, cands)
+	switch {
+	case n == "":
+		return ""
+	case fed:
+		return fmt.Sprintf(" (did you mean %q, which has no producer?)", n)
+	}
+	return fmt.Sprintf(" (did you mean %q, which has no consumer?)", n)
 }
 
 // resolveHandles records the passive handles as producers and consumers.
@@ -107,7 +132,7 @@ func (c *compiler) resolveHandles() {
 	for _, k := range c.extKeys {
 		e := ext[k]
 		if _, ok := c.poolIdx[k.Pool]; !ok {
-			c.bad("passive handle on pend %q: unknown pool %q", k.Pend, k.Pool)
+			c.bad("passive handle on pend %q: unknown pool %q%s", k.Pend, k.Pool, didYouMean(k.Pool, c.poolKeys()))
 			continue
 		}
 		if k.Pend == "" {

@@ -30,7 +30,8 @@ const (
 	IO                // the IO pool: holds nothing
 )
 
-// String returns "count", "bytes" or "io".
+// String returns "count", "bytes", "io" or "logical", or "Kind(n)" for a
+// value that is none of them.
 func (k Kind) String() string {
 	switch k {
 	case Count:
