@@ -375,8 +375,8 @@ func (r *Runlet) chipState(sl *slot) string {
 }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh
-// as [Runlet.Snapshot] and, like it, never waiting for the scheduler. One
-// line per chip, pool and pend, in the reference runlet's format plus the always-on counters:
+// as [Runlet.Snapshot] and, like it, never waiting for the scheduler: the
+// always-on counters, then one line per chip, pool and pend:
 //
 //	[DETACHED] | [FAILED] <error> | [ENDED]        (only when stopped)
 //	[PAUSED]                                       (only while paused)
