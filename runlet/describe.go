@@ -129,8 +129,9 @@ func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh
 // as [Runlet.Snapshot] and, like it, never waiting for the scheduler. The
-// format (the always-on counters, then one line per chip, pool and pend) (parts in brackets <...> are fields; [x] parts are
-// printed only when they apply):
+// format is the always-on counters, then one line per chip, pool and pend
+// (parts in brackets <...> are fields; [x] parts are printed only when they
+// apply):
 //
 //	[DETACHED] | [FAILED] <error> | [ENDED]
 //	[PAUSED]
