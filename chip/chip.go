@@ -6,9 +6,10 @@ import (
 )
 
 // PendRef names the pend a chip pulls from or pushes to, and optionally sizes
-// it: a pool key, a pend key, a private size (reserved, counted toward the
-// pool from Attach on; zero reserves nothing) and a pend limit (zero means
-// none; see "Accounting" in package pool). Its Sized method returns a copy
+// it. Its fields are Pool (a pool key), Pend (a pend key), SizePrivate (a
+// private size (reserved, counted toward the
+// pool from Attach on; zero reserves nothing) and SizeLimit (a pend limit;
+// zero means none; see "Accounting" in package pool). Its Sized method returns a copy
 // with the given sizes; String returns "pend@pool", as Describe
 // prints it. It is the engine's pend reference (an alias), so the scheduler
 // reads it as it is.

@@ -119,7 +119,8 @@ func (f *Func[In, Out, S]) Spec() Spec {
 // reports only what the chip alone knows (a nil process, a Timer on an async
 // chip, a constructor's own settings, an element type that does not match
 // the pend's); what Spec tells (key, pends, sizes, concurrency) is checked
-// by the runlet's Attach before it binds.
+// by the runlet's Attach before it binds. Bind is for the engine only: its
+// argument and result are types of the module's internal engine.
 func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 	c := &f.cfg
 	step := &engine.Func[In, Out, S]{

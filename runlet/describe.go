@@ -77,8 +77,12 @@ type Snapshot struct {
 //
 // A plain value, safe to copy and read from any goroutine, like [Snapshot].
 //
-// Its fields are documented on the engine's type; State is one of the
-// Chip* constants below.
+// Its fields (JSON names in brackets): Key (key); Prev and Next (prev, next),
+// "pend@pool"; PrevPool, PrevPend, NextPool, NextPend (prev_pool, ...), the
+// same names apart; Async (async) and Concurrency (concurrency, async chips
+// only); Ended (ended); State (state), one of the Chip* constants below;
+// Running (running), the held pack, "RUN xN" while N packs are in flight, or
+// "END"; Note (note), what the chip's Describe hook said.
 //
 // The zero value describes no chip.
 type ChipSnapshot = engine.ChipSnapshot
@@ -94,7 +98,12 @@ const (
 )
 
 // PoolSnapshot is one pool's state plus who waits on it and which of its
-// pends are fed or drained from outside.
+// pends are fed or drained from outside: the fields of [pool.Snapshot]
+// (embedded: Key, Kind, Size, Limit, High, Inner, Pends), then PullWake
+// (pull_wake), the chips waiting for room; PushWake (push_wake), per pend
+// key the chips waiting for data; PendInputs and PendOutputs (pend_inputs,
+// pend_outputs), the pends fed by a PendInput or drained by a PendOutput,
+// sorted.
 //
 // A plain value, safe to copy and read from any goroutine, like [Snapshot].
 //

@@ -42,7 +42,8 @@ var (
 type StallError = engine.StallError
 
 // ChipError is the error a chip returned or panicked with, named by the
-// chip's key. Run returns it for the first error; errors.Is and errors.As
+// chip's key: its fields are Chip (the key) and Err (the error). Run returns
+// it for the first error; errors.Is and errors.As
 // reach the original (and a [chip.PanicError] for a panic).
 //
 // It is immutable once made and safe to read from any goroutine; the zero
@@ -87,7 +88,12 @@ type Config struct {
 }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the
-// scheduler, so they cost nothing measurable. Read them through
+// scheduler, so they cost nothing measurable. Hits (JSON hits) counts
+// process calls (packs handed to workers, for async chips); StatMiss
+// (stat_miss) the times a chip could not run because it was paused, ended or
+// busy; PushMiss (push_miss) because its next pend was limited; PullMiss
+// (pull_miss) because its prev pend was empty. HitRate returns hits over all
+// attempts, and String prints them as Describe's stat line does. Read them through
 // [Runlet.Snapshot], which never waits for the scheduler.
 //
 // A Stats is a plain value, safe to copy and read from any goroutine; the
