@@ -7,12 +7,11 @@ import (
 
 // PendRef names the pend a chip pulls from or pushes to, and optionally sizes
 // it. Its fields are Pool (a pool key), Pend (a pend key), SizePrivate (a
-// private size (reserved, counted toward the
-// pool from Attach on; zero reserves nothing) and SizeLimit (a pend limit;
-// zero means none; see "Accounting" in package pool). Its Sized method returns a copy
-// with the given sizes; String returns "pend@pool", as Describe
-// prints it. It is the engine's pend reference (an alias), so the scheduler
-// reads it as it is.
+// private size, reserved and counted toward the pool from Attach on; zero
+// reserves nothing) and SizeLimit (a pend limit; zero means none; see
+// "Accounting" in package pool). Its Sized method returns a copy with the
+// given sizes; String returns "pend@pool", as Describe prints it. It is the
+// engine's pend reference (an alias), so the scheduler reads it as it is.
 //
 // A PendRef is a plain comparable value, safe to copy and use from any
 // goroutine; its zero value names no pend, which Attach refuses.
