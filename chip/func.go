@@ -80,8 +80,10 @@ type Config[In, Out, S any] struct {
 	// in state.
 	Close func(state *S)
 	// Describe, if set, adds a note to the chip's line in Describe. For an
-	// async chip it is called only while no work is in flight. A panic in it
-	// shows in the note and fails the runlet with a [PanicError].
+	// async chip it is called only while no work is in flight. It is called
+	// once more as the runlet settles, just before Close, and never after
+	// Close. A panic in it shows in the note and fails the runlet with a
+	// [PanicError].
 	Describe func(state *S) string
 }
 

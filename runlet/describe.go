@@ -133,7 +133,9 @@ type PoolSnapshot = engine.RunletPoolSnapshot
 //
 // The chips' Describe hooks run while the copy is made, under the
 // scheduler's lock; a hook may make control calls (Abort, Trigger, Resume,
-// Detach), which take effect once the copy is made.
+// Detach), which take effect once the copy is made. Once the runlet has
+// settled, the copy shows the notes the hooks gave just before the chips'
+// Close: no hook runs on a closed chip's state.
 func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 
 // Describe returns the runlet's state as text: Snapshot().String(), as fresh

@@ -108,7 +108,9 @@ const observeWait = 2 * time.Millisecond
 //
 // The chips' Describe hooks run while the copy is made, under the
 // scheduler's lock; a hook may make control calls (Abort, Trigger, Resume,
-// Detach), which take effect once the copy is made.
+// Detach), which take effect once the copy is made. Once the runlet has
+// settled, the copy shows the notes the hooks gave just before the chips'
+// Close: no hook runs on a closed chip's state.
 func (r *Runlet) Snapshot() RunletSnapshot {
 	if s, ok := r.freshSnapshot(); ok {
 		return s
@@ -303,7 +305,10 @@ func (r *Runlet) snapshot() RunletSnapshot {
 	}
 	for i := range r.slots {
 		sl := &r.slots[i]
-		running, note := sl.run.Describe()
+		running, note := sl.lastRunning, sl.lastNote
+		if !r.settled {
+			running, note = sl.run.Describe()
+		}
 		if sl.ended {
 			running = "END"
 		}

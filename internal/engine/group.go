@@ -319,6 +319,45 @@ func (r *Runlet) emptyPends() {
 	}
 }
 
+// emptiesSomething reports whether emptyPends would drop packs or reserved
+// units, so that a snapshot taken after it would differ. Only the holder of
+// mu calls it.
+func (r *Runlet) emptiesSomething() bool {
+	for i := range r.pends {
+		ps := &r.pends[i]
+		if r.handsOver(ps) || r.usedByOthers(ps.home) {
+			continue
+		}
+		for _, k := range ps.members {
+			if i, ok := r.poolIdx[k.Pool]; ok && holdsAny(r.pools[i], k.Pend) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holdsAny reports whether pend of p, resolved as storesIn does, holds packs
+// or reserved units.
+func holdsAny(p *Pool, pend string) bool {
+	switch {
+	case p == nil || p.Kind() == IO:
+		return false
+	case p.Kind() != Logical:
+		a := p.pends[pend]
+		return a != nil && (a.packs > 0 || a.size > 0)
+	}
+	if viewees, _, _, ok := p.ViewOf(pend); ok {
+		for _, v := range viewees {
+			if holdsAny(p.Inner(), v) {
+				return true
+			}
+		}
+		return false
+	}
+	return holdsAny(p.Inner(), pend)
+}
+
 // handsOver reports whether a PendOutput drains pend ps.
 func (r *Runlet) handsOver(ps *pendSlot) bool {
 	for _, k := range ps.members {

@@ -26,6 +26,10 @@ type slot struct {
 	idle     bool        // Halt reported nothing in flight
 	timer    *time.Timer // wakes a Timer chip; each pending firing is counted in Runlet.wg
 	armed    bool        // timer is set and has not fired
+	// lastRunning and lastNote are what Describe showed as the runlet
+	// settled, before Close: snapshots show them from then on, so that no
+	// Describe hook runs on a closed chip's state.
+	lastRunning, lastNote string
 }
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
@@ -436,15 +440,21 @@ func (r *Runlet) settle() {
 		}
 	}
 	for i := range r.slots {
-		if err := r.slots[i].run.Close(); err != nil {
-			r.closeFailed(&ChipError{Chip: r.slots[i].key, Err: err})
+		s := &r.slots[i]
+		// Before Close, which reports a panic of the hook here.
+		s.lastRunning, s.lastNote = s.run.Describe()
+		if err := s.run.Close(); err != nil {
+			r.closeFailed(&ChipError{Chip: s.key, Err: err})
 		}
 	}
 	r.restoreAbandoned()
 	// Detach shows what the pools held, also one that comes while or after
-	// the runlet settles.
-	s := r.snapshot()
-	r.detachSnap.Store(&s)
+	// the runlet settles: when emptying them changes what a snapshot shows,
+	// the state before it is kept for Detach.
+	if r.emptiesSomething() {
+		s := r.snapshot()
+		r.detachSnap.Store(&s)
+	}
 	r.emptyPends()
 	r.leave()
 	close(r.done)
