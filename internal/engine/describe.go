@@ -134,8 +134,7 @@ func (r *Runlet) freshSnapshot() (RunletSnapshot, bool) {
 		g.observers.Add(-1)
 		return RunletSnapshot{}, false
 	}
-	defer g.observed() // after Unlock: see group.kick
-	defer g.mu.Unlock()
+	defer g.observed(nil) // unlocks, and hands on mail posted meanwhile
 	s := r.snapshot()
 	r.store(s.clone())
 	return s, true
@@ -208,19 +207,6 @@ var loopFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).loop).Pointer()).Name
 // Go has no goroutine identity, so it looks for the loop on the stack; an
 // observer calls it only when the scheduler is busy.
 func onScheduler() bool { return onStack(loopFunc) }
-
-// observeFunc is the name of the function in which an observer holds the
-// group's lock. It is set by init: freshSnapshot leads to kick, which reads
-// it, so a variable initializer would be a cycle.
-var observeFunc string
-
-func init() {
-	observeFunc = runtime.FuncForPC(reflect.ValueOf((*Runlet).freshSnapshot).Pointer()).Name()
-}
-
-// inObserver reports whether the caller runs inside an observer's critical
-// section: a chip's Describe hook called while it builds a snapshot.
-func inObserver() bool { return onStack(observeFunc) }
 
 // onStack reports whether function fn is on the caller's stack.
 func onStack(fn string) bool {

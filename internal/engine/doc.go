@@ -31,9 +31,10 @@
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published
 //     [RunletSnapshot] and the stop note (describe.go). The loop is found on
-//     a goroutine's stack by the name of (*Runlet).loop, and an observer
-//     holding the lock by that of (*Runlet).freshSnapshot, so they must stay
-//     methods of those names.
+//     a goroutine's stack by the name of (*Runlet).loop, so it must stay a
+//     method of that name. An observer holding the lock never runs the loop:
+//     mail posted meanwhile is handed on, as it lets go, to a goroutine
+//     counted by the runlet's Run that runs that runlet's loop (group.go).
 //   - [PanicError], which every recovered panic of a user function becomes
 //     (package chip re-exports it as chip.PanicError).
 //

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -25,23 +24,22 @@ type group struct {
 	members atomic.Pointer[[]*Runlet] // copy on write, under memMu
 	memMu   sync.Mutex                // serialises changes to members; taken last
 
-	// observers counts observers between trying mu and letting it go: one
-	// that holds mu takes it for a moment and does not run the loop after
-	// (see kick).
+	// observers counts observers (snapshots, hand-on goroutines) between
+	// trying mu and letting it go: one that holds mu does not run every
+	// member's loop after (see kick).
 	observers atomic.Int32
 	// released counts observers' unlocks, each bumped after Unlock and
-	// before the observer stops counting: kick tells by it an observer that
-	// let go between its TryLock and its look at observers.
+	// before the observer stops counting: leaveMail tells by it an observer
+	// that let go between the poster's TryLock and its look at observers.
 	released atomic.Uint64
-	// handoff is set by a kick made from inside an observer's critical
-	// section (a chip's Describe hook making a control call): the observer
-	// hands the mail to a goroutine of its own once it lets go.
+	// handoff is set by a poster that may have found an observer holding
+	// mu: the observer hands the mail on as it lets go (see observed).
 	handoff atomic.Bool
 	want    atomic.Bool // a member's observer asked for a fresh snapshot
 }
 
-// kickGap, when set, is called in kick between a failed TryLock and the look
-// at the observers, to widen that window. Only tests set it (SetKickGap);
+// kickGap, when set, is called in leaveMail, between a failed TryLock and
+// the look at the observers, to widen that window. Only tests set it (SetKickGap);
 // otherwise it is nil and costs one atomic load on kick's slow path.
 var kickGap atomic.Pointer[func()]
 
@@ -165,20 +163,18 @@ func (r *Runlet) leave() {
 // another goroutine holds the lock.
 //
 // High level idea: the loop's owner holds mu. Anyone with mail posts it and
-// then tries to become the owner; if mu is held, the owner will see the mail,
-// because every owner checks for mail again after it unlocks. So no post is
-// lost and nobody ever waits for the scheduler to pick up a message: async
-// completions never block on it.
+// then tries to become the owner; if mu is held, the holder will see the
+// mail, because every holder checks for mail again after it unlocks. So no
+// post is lost and nobody ever waits for the scheduler to pick up a message:
+// async completions never block on it.
 //
-// The one holder that does not look at the mail after it unlocks is an
-// observer building a snapshot (it must never run the loop, which may run
-// for ever): while one may hold mu, the poster tries again instead of
-// leaving its mail to it. An observer holds mu only while it copies the
-// state, so the retry is short. An observer that let go between the failed
-// TryLock and the look at observers has bumped released by then, so the
-// poster tries again then too. A poster that is itself inside an observer's
-// critical section (a Describe hook) cannot wait for it: it leaves the mail
-// to the observer, which hands it on (see observed).
+// Holders come in two kinds. One that runs the loop (kick's drain, release)
+// looks at every member's mail after it unlocks. One that holds mu only
+// briefly or only for one runlet (an observer building a snapshot, which
+// must never run the loop, and a hand-on goroutine, see observed) counts in
+// observers meanwhile: a poster that may have met one leaves it the mail
+// (handoff) and returns at once, and the observer hands the mail on as it
+// lets go. See leaveMail for how the poster tells the two apart.
 func (g *group) kick() {
 	for g.hasWork() {
 		seq := g.released.Load()
@@ -187,28 +183,89 @@ func (g *group) kick() {
 			g.mu.Unlock()
 			continue
 		}
-		if f := kickGap.Load(); f != nil {
-			(*f)()
-		}
-		if g.observers.Load() == 0 && g.released.Load() == seq {
-			return // the holder runs the loop before it lets go
-		}
-		if inObserver() {
-			g.handoff.Store(true)
+		if !g.leaveMail(seq) {
 			return
 		}
-		runtime.Gosched()
 	}
 }
 
-// observed ends an observer's turn, after its Unlock: it bumps released
-// before it stops counting (see kick), and hands mail posted from inside its
-// critical section to a new goroutine, since an observer never runs the loop.
-func (g *group) observed() {
-	g.released.Add(1)
-	g.observers.Add(-1)
-	if g.handoff.Swap(false) {
-		go g.kick()
+// leaveMail leaves the caller's mail to the holder of mu, after a failed
+// TryLock; seq is released as read before that TryLock. It reports whether
+// the caller must try again.
+//
+// With no observer counted and none let go since seq, the holder runs the
+// loop and looks at the mail after it unlocks. Otherwise an observer may
+// hold mu: the caller sets handoff, which the observer reads after its last
+// unlock (see observed). An observer that let go before that read had
+// bumped released by then, so the caller, seeing released moved, tries
+// again.
+func (g *group) leaveMail(seq uint64) bool {
+	if f := kickGap.Load(); f != nil {
+		(*f)()
+	}
+	if g.observers.Load() == 0 && g.released.Load() == seq {
+		return false // a loop runner holds mu
+	}
+	g.handoff.Store(true)
+	return g.released.Load() != seq
+}
+
+// observed ends an observer's hold of mu (own is nil) or a hand-on
+// goroutine's (own is its runlet); the caller holds mu and counts in
+// observers. It hands on the mail left to it (handoff; for a hand-on
+// goroutine, all other members' mail, which its loop may have made by
+// waking them), unlocks, and bumps released before it stops counting (see
+// leaveMail). Mail left after its look at handoff and before its unlock is
+// seen by the look after it, which takes mu again for it if it can; a
+// holder that has it then is one that will see the mail itself.
+func (g *group) observed(own *Runlet) {
+	for {
+		if g.handoff.Swap(false) || own != nil {
+			g.handOn(own)
+		}
+		g.mu.Unlock()
+		g.released.Add(1)
+		if !g.handoff.Load() || !g.mu.TryLock() {
+			g.observers.Add(-1)
+			return
+		}
+	}
+}
+
+// handOn starts, for the first member but own with mail, a goroutine that
+// runs that member's loop (runHandedOn), counted in the member's wg. That
+// goroutine hands on the next member's mail as it lets go, so that members
+// run in order, as drain runs them. Only the holder of mu calls it: a member
+// has not settled, so its Run is not yet waiting for wg.
+func (g *group) handOn(own *Runlet) {
+	for _, m := range *g.members.Load() {
+		if m != own && m.hasMail.Load() {
+			m.wg.Add(1)
+			go m.runHandedOn()
+			return
+		}
+	}
+}
+
+// runHandedOn runs r's loop for mail that an observer handed on (see
+// observed). It runs no other member's loop: like an observer, it hands
+// their mail on to goroutines of their own, so that it ends before r's Run
+// returns, which waits for it.
+func (r *Runlet) runHandedOn() {
+	defer r.wg.Done()
+	g := r.g
+	for r.hasMail.Load() && r.member.Load() != memberGone {
+		seq := g.released.Load()
+		g.observers.Add(1)
+		if g.mu.TryLock() {
+			r.loop()
+			g.observed(r)
+			continue
+		}
+		g.observers.Add(-1)
+		if !g.leaveMail(seq) {
+			return
+		}
 	}
 }
 
