@@ -28,6 +28,15 @@ type Func[In, Out, S any] struct {
 	Timer              func(state *S) (wait time.Duration, ok bool)
 	Close              func(state *S)
 	Describe           func(state *S) string
+	// Ready, if set, makes an async input chip hand over its values in
+	// batches. Called on the worker after a Process call, with more room in
+	// the batch, it reports whether the next call would produce without
+	// waiting on the world (the chip has input in hand). The batch is handed
+	// over as soon as it reports false, so a value never waits in a batch
+	// for a later one: a sparse source pushes each value at once, a fast one
+	// moves in batches. Without Ready each call of an input chip is its own
+	// batch, since the engine cannot tell whether the next call would wait.
+	Ready func(state *S) bool
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
 }
@@ -344,6 +353,10 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 			return
 		}
 		b.rest++
+		if b.rest < len(b.in) && r.cfg.Ready != nil && (r.async.stop.Load() || !r.cfg.Ready(&r.state)) {
+			b.short = true // hand over what is made before the chip waits
+			return
+		}
 	}
 }
 
