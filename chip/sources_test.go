@@ -1,9 +1,11 @@
 package chip_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -233,4 +235,52 @@ func TestSourcesBatch(t *testing.T) {
 	if misses > n/20 {
 		t.Errorf("FromChan: %d pull misses for %d values, want batches (at most %d)", misses, n, n/20)
 	}
+}
+
+// FromReader over memory and FromFile over a regular file hand their chunks
+// over in batches into a count pool.
+func TestFromReaderBatches(t *testing.T) {
+	const chunks, size = 200, 16
+	data := []byte(strings.Repeat("0123456789abcdef", chunks))
+	path := t.TempDir() + "/data"
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]chip.Chip{
+		"FromReader": chip.FromReader("read", adAt("a"), bytes.NewReader(data), pool.NewBuffers(size)),
+		"FromFile":   chip.FromFile("read", adAt("a"), path, pool.NewBuffers(size)),
+	} {
+		got, misses := srcPullMisses[[]byte](t, src)
+		if len(got) != chunks || !bytes.Equal(bytes.Join(got, nil), data) {
+			t.Errorf("%s: %d chunks, want %d of the data", name, len(got), chunks)
+		}
+		if misses > chunks/10 {
+			t.Errorf("%s: %d pull misses for %d chunks, want batches (at most %d)", name, misses, chunks, chunks/10)
+		}
+	}
+}
+
+// FromReader over a reader that may wait (a pipe) pushes each chunk as soon
+// as it is read.
+func TestFromReaderSparseNoLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			for i := range 4 {
+				if i > 0 {
+					time.Sleep(time.Second)
+				}
+				fmt.Fprintf(pw, "chunk%d", i)
+			}
+			pw.Close()
+		}()
+		vals, at := srcArrivals[[]byte](t, func(next chip.PendRef) chip.Chip {
+			return chip.FromReader("read", next, pr, pool.NewBuffers(6))
+		})
+		var s []string
+		for _, v := range vals {
+			s = append(s, string(v))
+		}
+		srcWantEverySecond(t, s, at, []string{"chunk0", "chunk1", "chunk2", "chunk3"})
+	})
 }
