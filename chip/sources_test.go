@@ -284,3 +284,32 @@ func TestFromReaderSparseNoLatency(t *testing.T) {
 		srcWantEverySecond(t, s, at, []string{"chunk0", "chunk1", "chunk2", "chunk3"})
 	})
 }
+
+// A source waiting on the world does not hold its pool's room from other
+// producers: while FromChan waits (on a channel that is closed only at the
+// end of another branch), a branch sharing its pool moves in bursts as large
+// as the pool allows, not one pack per scheduler round (push misses).
+func TestWaitingSourceLeavesPoolRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1000
+		ch := make(chan int)
+		seen := 0
+		r := runlet.New([]*pool.Pool{pool.New("default", 64)}, []chip.Chip{
+			chip.FromChan("in", adAt("a"), ch),
+			chip.Collect("out", adAt("a"), new([]int)),
+			chip.FromSlice("slice", adAt("b"), adInts(n)),
+			chip.ForEach("count", adAt("b"), func(int) error {
+				if seen++; seen == n {
+					close(ch)
+				}
+				return nil
+			}),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if m := r.Snapshot().Stats.PushMiss; m > n/10 {
+			t.Errorf("%d push misses for %d packs, want at most %d", m, n, n/10)
+		}
+	})
+}

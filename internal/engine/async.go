@@ -169,8 +169,14 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 		// says (Func.Ready) when its next call would wait and the batch
 		// is handed over then. Such a batch never waits with values in
 		// it, so its length need not be bounded by the work measured.
+		//
+		// A batch counts its size against the next pend's room (Expect)
+		// while out, so a chip that has nothing in hand gets one call, as
+		// before: a source waiting on the world does not hold the pool's
+		// room from other producers. The state is the scheduler's while no
+		// batch is out.
 		size = 1
-		if r.cfg.Ready != nil {
+		if r.cfg.Ready != nil && a.inflight == 0 && r.cfg.Ready(&r.state) {
 			size = MaxBatch
 		}
 	}

@@ -29,9 +29,12 @@ type Func[In, Out, S any] struct {
 	Close              func(state *S)
 	Describe           func(state *S) string
 	// Ready, if set, makes an async input chip hand over its values in
-	// batches. Called on the worker after a Process call, with more room in
-	// the batch, it reports whether the next call would produce without
-	// waiting on the world (the chip has input in hand). The batch is handed
+	// batches. It reports whether the next Process call would produce
+	// without waiting on the world (the chip has input in hand), and must
+	// not block: it is called on the worker after a Process call while the
+	// batch has room, and on the scheduler's goroutine before a batch is
+	// handed out while none is out (a chip with nothing in hand gets a batch
+	// of one call). The batch is handed
 	// over as soon as it reports false, so a value never waits in a batch
 	// for a later one: a sparse source pushes each value at once, a fast one
 	// moves in batches. Without Ready each call of an input chip is its own
