@@ -238,6 +238,9 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 	s.arrived, s.room = make(chan struct{}, 1), make(chan struct{}, 1)
 	s.queue, s.taken = make([]T, 0, genAhead), make([]T, 0, genAhead)
 	yield := func(v T) bool {
+		if gctx.Err() != nil {
+			return false
+		}
 		s.mu.Lock()
 		for len(s.queue) >= genAhead {
 			s.full = true
@@ -287,6 +290,9 @@ func (s *genState[T]) swap() bool {
 // refill waits for values from gen. It reports end once gen has returned
 // and every value it yielded was taken (s.err then says how gen ended).
 func (s *genState[T]) refill(ctx context.Context) (end bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
 	for {
 		s.mu.Lock()
 		if s.swap() {
