@@ -451,7 +451,11 @@ func (r *runner[In, Out, S]) work() {
 	for b := range a.jobs {
 		if !a.stop.Load() {
 			start := time.Now()
-			r.process(b)
+			if r.cfg.Ready != nil {
+				r.processReady(b)
+			} else {
+				r.process(b, len(b.in))
+			}
 			b.took = time.Since(start)
 		}
 		a.mu.Lock()

@@ -321,14 +321,15 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	return false, 0
 }
 
-// process runs Process over a batch on a worker goroutine.
-func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
+// process runs Process over the inputs of a batch before end, on a worker
+// goroutine.
+func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 	defer func() {
 		if v := recover(); v != nil {
 			b.err = panicError(v)
 		}
 	}()
-	for b.rest < len(b.in) {
+	for b.rest < end {
 		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
 		if err != nil {
 			b.err = err
@@ -356,11 +357,33 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 			return
 		}
 		b.rest++
-		if b.rest < len(b.in) && r.cfg.Ready != nil && (r.async.stop.Load() || !r.cfg.Ready(&r.state)) {
+	}
+}
+
+// processReady runs Process over a batch of an input chip with Ready, one
+// input at a time: after each, while the batch has inputs left, it asks
+// Ready and hands the batch over as soon as the next call would wait.
+func (r *runner[In, Out, S]) processReady(b *batch[In, Out]) {
+	for b.rest < len(b.in) {
+		r.process(b, b.rest+1)
+		if b.err != nil || b.ended || b.redo || b.rest == len(b.in) {
+			return
+		}
+		if r.async.stop.Load() || !r.readyGuarded(b) {
 			b.short = true // hand over what is made before the chip waits
 			return
 		}
 	}
+}
+
+// readyGuarded calls Ready; a panic there is the batch's error.
+func (r *runner[In, Out, S]) readyGuarded(b *batch[In, Out]) (ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.err = panicError(v)
+		}
+	}()
+	return r.cfg.Ready(&r.state)
 }
 
 // timeUp is called when a Timer chip finds no input. It asks the Timer: time
