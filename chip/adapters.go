@@ -127,16 +127,16 @@ func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, c
 			}
 		},
 	})
-	f.ready = func(s *chanState[T]) bool {
-		if s.closed {
-			return true
+	f.ready = func(s *chanState[T]) int {
+		if s.have || s.closed {
+			return 1
 		}
 		select {
 		case v, ok := <-ch:
 			s.v, s.have, s.closed = v, ok, !ok
-			return true
+			return 1
 		default:
-			return false
+			return 0
 		}
 	}
 	return refuse(f, nilArg("ch", ch == nil))
@@ -227,7 +227,7 @@ func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yie
 			}
 		},
 	})
-	f.ready = func(sp **genState[T]) bool { return (*sp).ready() }
+	f.ready = func(sp **genState[T]) int { return (*sp).ready() }
 	return refuse(f, nilArg("gen", gen == nil))
 }
 
@@ -317,23 +317,23 @@ func (s *genState[T]) refill(ctx context.Context) (end bool, err error) {
 	}
 }
 
-// ready reports whether the next call has a value (or the end) without
+// ready returns how many next calls have a value (or the end) without
 // waiting for gen.
-func (s *genState[T]) ready() bool {
-	if s.pos < len(s.taken) {
-		return true
+func (s *genState[T]) ready() int {
+	if n := len(s.taken) - s.pos; n > 0 {
+		return n
 	}
 	s.mu.Lock()
 	n := len(s.queue)
 	s.mu.Unlock()
 	if n > 0 {
-		return true
+		return n
 	}
 	select {
 	case <-s.done:
-		return true
+		return 1
 	default:
-		return false
+		return 0
 	}
 }
 
@@ -409,14 +409,16 @@ func (s *lineState) line(ctx context.Context) (hints.Pack[string], error) {
 	return s.line(ctx)
 }
 
-// ready reports whether the next line (or the end) is at hand without a Read.
-func (s *lineState) ready() bool {
-	if s.err != nil || s.nl >= 0 {
-		return true
+// ready returns 1 if the next line (or the end) is at hand without a Read,
+// else 0.
+func (s *lineState) ready() int {
+	if s.err == nil && s.nl < 0 {
+		buf, _ := s.br.Peek(s.br.Buffered())
+		if s.nl = bytes.IndexByte(buf, '\n'); s.nl < 0 {
+			return 0
+		}
 	}
-	buf, _ := s.br.Peek(s.br.Buffered())
-	s.nl = bytes.IndexByte(buf, '\n')
-	return s.nl >= 0
+	return 1
 }
 
 // dropCR drops a terminal \r from line, as [bufio.ScanLines] does.

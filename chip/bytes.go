@@ -118,7 +118,15 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 		},
 	})
 	f.check = needBuffers(bufs)
-	f.ready = func(s *readState) bool { return s.eof || s.local }
+	f.ready = func(s *readState) int {
+		switch {
+		case s.local:
+			return MaxBatch // every read of this batch
+		case s.eof:
+			return 1 // END
+		}
+		return 0
+	}
 	return f
 }
 

@@ -94,9 +94,9 @@ type Config[In, Out, S any] struct {
 type Func[In, Out, S any] struct {
 	cfg   Config[In, Out, S]
 	check func() error // extra validation by a constructor, run at Bind
-	// ready, set by the input adapters, says whether the next Process call
+	// ready, set by the input adapters, says how many next Process calls
 	// would produce without waiting (engine.Func.Ready).
-	ready func(state *S) bool
+	ready func(state *S) int
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the

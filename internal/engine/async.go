@@ -176,7 +176,7 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 		// room from other producers. The state is the scheduler's while no
 		// batch is out.
 		size = 1
-		if r.cfg.Ready != nil && a.inflight == 0 && r.cfg.Ready(&r.state) {
+		if r.cfg.Ready != nil && a.inflight == 0 && r.cfg.Ready(&r.state) > 0 {
 			size = MaxBatch
 		}
 	}

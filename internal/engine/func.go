@@ -29,17 +29,17 @@ type Func[In, Out, S any] struct {
 	Close              func(state *S)
 	Describe           func(state *S) string
 	// Ready, if set, makes an async input chip hand over its values in
-	// batches. It reports whether the next Process call would produce
-	// without waiting on the world (the chip has input in hand), and must
-	// not block: it is called on the worker after a Process call while the
-	// batch has room, and on the scheduler's goroutine before a batch is
-	// handed out while none is out (a chip with nothing in hand gets a batch
-	// of one call). The batch is handed
+	// batches. It reports how many next Process calls, at least, would
+	// produce without waiting on the world (the chip has input in hand), 0
+	// when the next would wait, and must not block: it is called on the
+	// worker after those calls while the batch has room, and on the
+	// scheduler's goroutine before a batch is handed out while none is out
+	// (a chip with nothing in hand gets a batch of one call). The batch is handed
 	// over as soon as it reports false, so a value never waits in a batch
 	// for a later one: a sparse source pushes each value at once, a fast one
 	// moves in batches. Without Ready each call of an input chip is its own
 	// batch, since the engine cannot tell whether the next call would wait.
-	Ready func(state *S) bool
+	Ready func(state *S) int
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
 }
@@ -360,24 +360,30 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 	}
 }
 
-// processReady runs Process over a batch of an input chip with Ready, one
-// input at a time: after each, while the batch has inputs left, it asks
-// Ready and hands the batch over as soon as the next call would wait.
+// processReady runs Process over a batch of an input chip with Ready: the
+// first call (the batch was handed out for it), then as many as Ready says
+// are in hand, and hands the batch over as soon as the next call would wait.
 func (r *runner[In, Out, S]) processReady(b *batch[In, Out]) {
-	for b.rest < len(b.in) {
-		r.process(b, b.rest+1)
+	end := b.rest + 1
+	for {
+		r.process(b, end)
 		if b.err != nil || b.ended || b.redo || b.rest == len(b.in) {
 			return
 		}
-		if r.async.stop.Load() || !r.readyGuarded(b) {
+		n := 0
+		if !r.async.stop.Load() {
+			n = r.readyGuarded(b)
+		}
+		if n <= 0 {
 			b.short = true // hand over what is made before the chip waits
 			return
 		}
+		end = b.rest + min(n, len(b.in)-b.rest)
 	}
 }
 
 // readyGuarded calls Ready; a panic there is the batch's error.
-func (r *runner[In, Out, S]) readyGuarded(b *batch[In, Out]) (ok bool) {
+func (r *runner[In, Out, S]) readyGuarded(b *batch[In, Out]) (n int) {
 	defer func() {
 		if v := recover(); v != nil {
 			b.err = panicError(v)
