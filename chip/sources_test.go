@@ -13,6 +13,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
@@ -312,4 +313,72 @@ func TestWaitingSourceLeavesPoolRoom(t *testing.T) {
 			t.Errorf("%d push misses for %d packs, want at most %d", m, n, n/10)
 		}
 	})
+}
+
+// A source moving in batches keeps to its next pend's bound like any async
+// chip of one worker: a batch counts against the pend's room, so the pend
+// holds at most max(private, limit) + 1 + the END, while a slow consumer
+// lets it fill.
+func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
+	const n = 300
+	next := chip.At("P", "b").Sized(1, 5)
+	sources := map[string]func() chip.Chip{
+		"Lines": func() chip.Chip {
+			return chip.Lines("src", next, strings.NewReader(strings.Repeat("x\n", n)))
+		},
+		"FromChan": func() chip.Chip {
+			ch := make(chan string, n)
+			for range n {
+				ch <- "x"
+			}
+			close(ch)
+			return chip.FromChan("src", next, ch)
+		},
+		"Generate": func() chip.Chip {
+			return chip.Generate("src", next, func(_ context.Context, yield func(string) bool) error {
+				for range n {
+					if !yield("x") {
+						return nil
+					}
+				}
+				return nil
+			})
+		},
+	}
+	for name, src := range sources {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New("P", 64)
+			var b *engine.Pend[string]
+			high, got := 0, 0
+			out := chip.New(chip.Config[string, struct{}, struct{}]{
+				Key: "out", Prev: next, Next: chip.Output, Async: true,
+				Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[struct{}], error) {
+					if in.Hint == hints.End {
+						return hints.EndOf[struct{}](1), nil
+					}
+					got++
+					time.Sleep(time.Millisecond)
+					return hints.SkipOf[struct{}](), nil
+				},
+			})
+			r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+				&probe{Chip: src(), after: func() {
+					if b == nil {
+						b, _ = engine.Get[string]((*engine.Pool)(p), "b")
+					}
+					high = max(high, b.Size())
+				}},
+				out,
+			}, runlet.Config{})
+			if err := r.Run(context.Background()); err != nil {
+				t.Fatalf("%s: Run: %v", name, err)
+			}
+			if got != n {
+				t.Errorf("%s: %d values reached the output, want %d", name, got, n)
+			}
+			if bound := 5 + 1 + 1; high > bound || high < 5 {
+				t.Errorf("%s: pend b held at most %d packs, want it filled to 5..%d", name, high, bound)
+			}
+		})
+	}
 }
