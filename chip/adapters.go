@@ -2,7 +2,9 @@ package chip
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"iter"
 	"sync"
@@ -15,8 +17,9 @@ import (
 // channel. Their doc comments say whether each is sync or async and who owns
 // and closes what.
 //
-// Async input adapters (FromChan, Generate, Lines) push each value as soon
-// as it is produced.
+// Async input adapters (FromChan, Generate, Lines) hand what they have
+// produced over in batches, and a batch as soon as the next value would have
+// to be waited for: each value is pushed as soon as it is produced.
 
 // FromSlice returns a sync input chip that pushes the items of items, in
 // order, to next, then END.
@@ -97,13 +100,22 @@ func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T
 // closed. Values already received but not yet pushed are then dropped, like
 // every pack in flight when a runlet stops.
 //
-// Like every async input chip, it makes one call per batch, so each value is
-// pushed as soon as it is produced: a source may wait for its earlier values
-// to come out of the runlet before it produces more.
-func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, struct{}] {
-	return refuse(New(Config[struct{}, T, struct{}]{
+// The chip receives what ch has ready without waiting and hands it over in
+// one batch, as soon as ch is empty: so each value is pushed as soon as it is
+// produced, and a source may wait for its earlier values to come out of the
+// runlet before it produces more.
+func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, chanState[T]] {
+	f := New(Config[struct{}, T, chanState[T]]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], _ *struct{}) (hints.Pack[T], error) {
+		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *chanState[T]) (hints.Pack[T], error) {
+			switch {
+			case s.have:
+				v := s.v
+				s.v, s.have = *new(T), false
+				return hints.Data(v), nil
+			case s.closed:
+				return hints.EndOf[T](1), nil
+			}
 			select {
 			case v, ok := <-ch:
 				if !ok {
@@ -114,13 +126,48 @@ func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, s
 				return hints.Pack[T]{}, ctx.Err()
 			}
 		},
-	}), nilArg("ch", ch == nil))
+	})
+	f.ready = func(s *chanState[T]) int {
+		if s.have || s.closed {
+			return 1
+		}
+		select {
+		case v, ok := <-ch:
+			s.v, s.have, s.closed = v, ok, !ok
+			return 1
+		default:
+			return 0
+		}
+	}
+	return refuse(f, nilArg("ch", ch == nil))
 }
 
+// chanState is the state of a FromChan chip: a value (or the close) received
+// without waiting, to be pushed by the next call.
+type chanState[T any] struct {
+	v      T
+	have   bool // v is a received value not yet pushed
+	closed bool // ch was seen closed: the next call ends the flow
+}
+
+// genAhead is how many values a Generate's gen may yield before the chip
+// has taken them: one batch queued while the chip hands the previous one
+// over.
+const genAhead = 256
+
 // genState is the state of a Generate chip: the generator's goroutine and
-// the channel it hands values over on.
+// the queue it hands values over in.
 type genState[T any] struct {
-	values chan T
+	mu      sync.Mutex
+	queue   []T           // yielded, not yet taken; protected by mu
+	waiting bool          // the chip waits for a value; protected by mu
+	full    bool          // gen waits for room in queue; protected by mu
+	arrived chan struct{} // a value was queued for a waiting chip (capacity 1)
+	room    chan struct{} // queue was emptied for a waiting gen (capacity 1)
+
+	taken []T // the chip's batch of values, swapped with queue; owned by the chip
+	pos   int // the next value of taken
+
 	done   chan struct{} // closed when gen has returned; err is then set
 	err    error
 	cancel context.CancelFunc
@@ -130,8 +177,9 @@ type genState[T any] struct {
 // values gen yields, in order, to next.
 //
 // gen runs on a goroutine of its own, started on the chip's first call (each
-// Bind starts it anew), and hands each value over to the chip: yield blocks
-// until the chip has taken the value and returns true, or returns false once
+// Bind starts it anew), and hands its values over to the chip through a
+// queue: yield returns true once the value is queued, and blocks while a
+// batch of values (about 256) waits for the chip, or returns false once
 // the runlet has stopped, when gen should return. gen returning nil ends the
 // flow (END); gen returning an error, or panicking (a [PanicError]), fails the
 // runlet with it. ctx is cancelled when the runlet stops, for whatever gen
@@ -140,53 +188,78 @@ type genState[T any] struct {
 // No goroutine outlives Run: when the runlet stops, the chip's Close hook
 // cancels ctx and waits for gen to return. gen must therefore return soon
 // after ctx is done or yield has returned false; a gen that ignores both
-// keeps Run from returning. What gen returns after the runlet stopped is
-// dropped.
+// keeps Run from returning. What gen yields or returns after the runlet
+// stopped, and values queued but not yet pushed then, are dropped.
 //
-// Like every async input chip, it makes one call per batch, so each value is
-// pushed as soon as it is produced: a source may wait for its earlier values
-// to come out of the runlet before it produces more.
-func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yield func(T) bool) error) *Func[struct{}, T, genState[T]] {
-	return refuse(New(Config[struct{}, T, genState[T]]{
+// The chip hands over what gen has yielded in batches, as soon as the
+// queue is empty: so each value is pushed as soon as it is yielded, and gen
+// may wait for its earlier values to come out of the runlet before it
+// yields more, while a fast gen moves in batches.
+func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yield func(T) bool) error) *Func[struct{}, T, *genState[T]] {
+	f := New(Config[struct{}, T, *genState[T]]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *genState[T]) (hints.Pack[T], error) {
+		State: func() *genState[T] { return &genState[T]{} },
+		Process: func(ctx context.Context, _ hints.Pack[struct{}], sp **genState[T]) (hints.Pack[T], error) {
+			s := *sp
 			if s.done == nil {
 				s.start(ctx, gen)
 			}
-			select {
-			case v := <-s.values:
-				return hints.Data(v), nil
-			case <-s.done:
-				// values is unbuffered and gen returns only after its
-				// last yield returned, so no value is left behind.
-				if s.err != nil {
-					return hints.Pack[T]{}, s.err
+			if s.pos == len(s.taken) {
+				if end, err := s.refill(ctx); end || err != nil {
+					if err == nil {
+						err = s.err
+					}
+					if err != nil {
+						return hints.Pack[T]{}, err
+					}
+					return hints.EndOf[T](1), nil
 				}
-				return hints.EndOf[T](1), nil
-			case <-ctx.Done():
-				return hints.Pack[T]{}, ctx.Err()
 			}
+			v := s.taken[s.pos]
+			s.taken[s.pos] = *new(T)
+			s.pos++
+			return hints.Data(v), nil
 		},
-		Close: func(s *genState[T]) {
-			if s.done != nil {
+		Close: func(sp **genState[T]) {
+			if s := *sp; s.done != nil {
 				s.cancel()
 				<-s.done
 			}
 		},
-	}), nilArg("gen", gen == nil))
+	})
+	f.ready = func(sp **genState[T]) int { return (*sp).ready() }
+	return refuse(f, nilArg("gen", gen == nil))
 }
 
 // start runs gen on its own goroutine.
 func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(T) bool) error) {
 	gctx, cancel := context.WithCancel(ctx)
-	s.values, s.done, s.cancel = make(chan T), make(chan struct{}), cancel
+	s.done, s.cancel = make(chan struct{}), cancel
+	s.arrived, s.room = make(chan struct{}, 1), make(chan struct{}, 1)
+	s.queue, s.taken = make([]T, 0, genAhead), make([]T, 0, genAhead)
 	yield := func(v T) bool {
-		select {
-		case s.values <- v:
-			return true
-		case <-gctx.Done():
+		if gctx.Err() != nil {
 			return false
 		}
+		s.mu.Lock()
+		for len(s.queue) >= genAhead {
+			s.full = true
+			s.mu.Unlock()
+			select {
+			case <-s.room:
+			case <-gctx.Done():
+				return false
+			}
+			s.mu.Lock()
+		}
+		s.queue = append(s.queue, v)
+		wake := s.waiting
+		s.waiting = false
+		s.mu.Unlock()
+		if wake {
+			s.arrived <- struct{}{} // never blocks: one wait, one token
+		}
+		return true
 	}
 	go func() {
 		defer close(s.done)
@@ -199,41 +272,161 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 	}()
 }
 
+// swap takes the queued values as the chip's next batch, if any, and wakes
+// gen if it waits for room. The caller holds mu.
+func (s *genState[T]) swap() bool {
+	if len(s.queue) == 0 {
+		return false
+	}
+	clear(s.taken)
+	s.taken, s.queue, s.pos = s.queue, s.taken[:0], 0
+	if s.full {
+		s.full = false
+		s.room <- struct{}{} // never blocks: one wait, one token
+	}
+	return true
+}
+
+// refill waits for values from gen. It reports end once gen has returned
+// and every value it yielded was taken (s.err then says how gen ended).
+func (s *genState[T]) refill(ctx context.Context) (end bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	for {
+		s.mu.Lock()
+		if s.swap() {
+			s.mu.Unlock()
+			return false, nil
+		}
+		s.waiting = true
+		s.mu.Unlock()
+		select {
+		case <-s.arrived:
+		case <-s.done:
+			// gen returns only after its last yield returned: what it
+			// yielded is queued.
+			s.mu.Lock()
+			s.waiting = false
+			got := s.swap()
+			s.mu.Unlock()
+			return !got, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+}
+
+// ready returns how many next calls have a value (or the end) without
+// waiting for gen.
+func (s *genState[T]) ready() int {
+	if n := len(s.taken) - s.pos; n > 0 {
+		return n
+	}
+	s.mu.Lock()
+	n := len(s.queue)
+	s.mu.Unlock()
+	if n > 0 {
+		return n
+	}
+	select {
+	case <-s.done:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// lineState is the state of a Lines chip.
+type lineState struct {
+	br  *bufio.Reader
+	nl  int   // where the next line ends in br's buffer, as ready found it; -1 when not looked for
+	err error // what ended the input (io.EOF at its end), once read
+}
+
 // Lines returns an async input chip (Concurrency 1) that pushes each line
 // read from r to next, without its line ending ("\n" or "\r\n"), then END at
 // io.EOF. A last line without a newline is pushed too.
 //
-// Lines reads r with a [bufio.Scanner] with its default buffer, so a line
-// longer than [bufio.MaxScanTokenSize] fails the runlet ([bufio.ErrTooLong]),
-// as does any read error other than io.EOF (errors.Is finds it).
+// Lines reads r through a [bufio.Reader] of [bufio.MaxScanTokenSize] bytes,
+// so a line longer than that (with its newline) fails the runlet
+// ([bufio.ErrTooLong]), as does any read error other than io.EOF (errors.Is
+// finds it), after the lines read before it.
 //
-// The chip never closes r: the caller owns it. The ctx is checked between
-// lines but a Read in progress cannot be interrupted, and Run waits for it to
-// return: if r can block indefinitely (a pipe, a network connection), close
-// it or set a deadline on it to stop the runlet promptly. A rebound chip goes
-// on reading r where the previous binding stopped (a partly scanned buffer is
-// lost).
+// The chip never closes r: the caller owns it. The ctx is checked before
+// each Read but a Read in progress cannot be interrupted, and Run waits for
+// it to return: if r can block indefinitely (a pipe, a network connection),
+// close it or set a deadline on it to stop the runlet promptly. A rebound
+// chip goes on reading r where the previous binding stopped (a partly read
+// buffer is lost).
 //
-// Like every async input chip, it makes one call per batch, so each value is
-// pushed as soon as it is produced: a source may wait for its earlier values
-// to come out of the runlet before it produces more.
-func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, *bufio.Scanner] {
-	return refuse(New(Config[struct{}, string, *bufio.Scanner]{
+// The chip hands over the lines it has in its buffer in batches, as soon as
+// the next line would need a Read: so each line is pushed as soon as it is
+// read, and a source may wait for its earlier lines to come out of the
+// runlet before it produces more.
+func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, lineState] {
+	f := New(Config[struct{}, string, lineState]{
 		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
-		State: func() *bufio.Scanner { return bufio.NewScanner(r) },
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], sc **bufio.Scanner) (hints.Pack[string], error) {
-			if err := ctx.Err(); err != nil {
-				return hints.Pack[string]{}, err
-			}
-			if (*sc).Scan() {
-				return hints.Data((*sc).Text()), nil
-			}
-			if err := (*sc).Err(); err != nil {
-				return hints.Pack[string]{}, err
-			}
-			return hints.EndOf[string](1), nil
+		State: func() lineState { return lineState{br: bufio.NewReaderSize(r, bufio.MaxScanTokenSize), nl: -1} },
+		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *lineState) (hints.Pack[string], error) {
+			return s.line(ctx)
 		},
-	}), nilArg("r", r == nil))
+	})
+	f.ready = (*lineState).ready
+	return refuse(f, nilArg("r", r == nil))
+}
+
+// line returns the next line, END, or the error that ended the input.
+func (s *lineState) line(ctx context.Context) (hints.Pack[string], error) {
+	if s.nl >= 0 { // in the buffer: no Read
+		buf, _ := s.br.Peek(s.nl + 1)
+		line := string(dropCR(buf[:s.nl]))
+		_, _ = s.br.Discard(s.nl + 1)
+		s.nl = -1
+		return hints.Data(line), nil
+	}
+	switch {
+	case s.err == io.EOF:
+		return hints.EndOf[string](1), nil
+	case s.err != nil:
+		return hints.Pack[string]{}, s.err
+	}
+	if err := ctx.Err(); err != nil {
+		return hints.Pack[string]{}, err
+	}
+	buf, err := s.br.ReadSlice('\n')
+	switch {
+	case err == nil:
+		return hints.Data(string(dropCR(buf[:len(buf)-1]))), nil
+	case errors.Is(err, bufio.ErrBufferFull):
+		s.err = bufio.ErrTooLong
+	default:
+		s.err = err
+	}
+	if len(buf) > 0 && s.err != bufio.ErrTooLong { // a last line without a newline
+		return hints.Data(string(dropCR(buf))), nil
+	}
+	return s.line(ctx)
+}
+
+// ready returns 1 if the next line (or the end) is at hand without a Read,
+// else 0.
+func (s *lineState) ready() int {
+	if s.err == nil && s.nl < 0 {
+		buf, _ := s.br.Peek(s.br.Buffered())
+		if s.nl = bytes.IndexByte(buf, '\n'); s.nl < 0 {
+			return 0
+		}
+	}
+	return 1
+}
+
+// dropCR drops a terminal \r from line, as [bufio.ScanLines] does.
+func dropCR(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		return line[:n-1]
+	}
+	return line
 }
 
 // Collect returns a sync output chip that appends every data value it

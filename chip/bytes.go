@@ -1,10 +1,12 @@
 package chip
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/pool"
@@ -15,6 +17,23 @@ type readState struct {
 	r    io.Reader
 	file *os.File // opened by FromFile, closed at END or by the Close hook
 	eof  bool
+	// local says that reading r never waits on the world (memory, a regular
+	// file), so the chip hands its chunks over in batches.
+	local bool
+}
+
+// neverWaits reports whether reading r never waits on the world: a reader
+// over memory, or a regular file. Any other reader (a pipe, a socket, a
+// reader of the caller's own) may, so each of its chunks is pushed at once.
+func neverWaits(r io.Reader) bool {
+	switch r := r.(type) {
+	case *bytes.Reader, *strings.Reader, *bytes.Buffer:
+		return true
+	case *os.File:
+		fi, err := r.Stat()
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
 }
 
 // FromReader returns an async input chip that reads r into chunks of
@@ -27,8 +46,14 @@ type readState struct {
 // does not read the stream again (use [FromFile] for that). A Read that
 // blocks is waited for when the runlet stops; if r may block for long, close
 // it when the runlet's ctx is done.
+//
+// Chunks of a reader over memory (*bytes.Reader, *strings.Reader,
+// *bytes.Buffer) or of a regular *os.File are handed over in batches, as far
+// as the next pend has room (a byte pool's room is one chunk); those of any
+// other reader, which may wait, are pushed one at a time as they are read.
 func FromReader(key string, next PendRef, r io.Reader, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
-	return refuse(fromReader(key, next, bufs, func() readState { return readState{r: r} }, nil), nilArg("r", r == nil))
+	state := func() readState { return readState{r: r, local: neverWaits(r)} }
+	return refuse(fromReader(key, next, bufs, state, nil), nilArg("r", r == nil))
 }
 
 // FromFile is [FromReader] over the file at path, opened on the chip's first
@@ -41,7 +66,7 @@ func FromFile(key string, next PendRef, path string, bufs *pool.Buffers) *Func[s
 		if err != nil {
 			return err
 		}
-		s.r, s.file = f, f
+		s.r, s.file, s.local = f, f, neverWaits(f)
 		return nil
 	}
 	return fromReader(key, next, bufs, nil, open)
@@ -93,6 +118,15 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 		},
 	})
 	f.check = needBuffers(bufs)
+	f.ready = func(s *readState) int {
+		switch {
+		case s.local:
+			return MaxBatch // every read of this batch
+		case s.eof:
+			return 1 // END
+		}
+		return 0
+	}
 	return f
 }
 

@@ -63,7 +63,12 @@
 // pend has room for, and about 100µs of work as measured on earlier batches:
 // blocking work (I/O) goes one pack per worker, tiny work in full batches.
 // An async input chip (prev [Input]) gets one call per batch, so a value is
-// pushed as soon as it is produced. A REDO run keeps calling
+// pushed as soon as it is produced, except the input adapters of this
+// package, which know when their next call would wait ([FromChan],
+// [Generate], [Lines], and [FromReader]/[FromFile] over memory or a regular
+// file): while they have input in hand their batches grow to [MaxBatch]
+// calls (within the next pend's room), and a batch is handed over as soon as
+// the next call would wait. A REDO run keeps calling
 // process on the worker; if it produces more than a batch can hold, the rest
 // continues in a later batch after the limit is checked again.
 //
@@ -122,8 +127,11 @@
 // [Collect], [ForEach], [ToChan] (closed at END), [ToWriter]/[ToFile]. The
 // runlet package adds runlet.Seq, an iter.Seq2 over a running runlet, and
 // runlet.Linear, which builds and runs input -> stages -> output in one call.
-// Async input chips make one call per batch, so each value is pushed as soon
-// as it is produced.
+// The async input adapters hand over what they have produced in batches,
+// and a batch as soon as their next value would have to be waited for: a
+// fast source moves in batches, and each value of a sparse one (or of one
+// that waits for its own output, request/reply) is pushed as soon as it is
+// produced.
 //
 // # Byte streams
 //

@@ -96,6 +96,9 @@ type Config[In, Out, S any] struct {
 type Func[In, Out, S any] struct {
 	cfg   Config[In, Out, S]
 	check func() error // extra validation by a constructor, run at Bind
+	// ready, set by the input adapters, says how many next Process calls
+	// would produce without waiting (engine.Func.Ready).
+	ready func(state *S) int
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the
@@ -129,7 +132,7 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 		PrevPend: c.Prev.Pend, NextPend: c.Next.Pend,
 		State: c.State, Async: c.Async, Concurrency: c.Concurrency, Ordered: c.Ordered,
 		Process: c.Process, OnError: c.OnError, Timer: c.Timer, Close: c.Close, Describe: c.Describe,
-		Check: f.check,
+		Check: f.check, Ready: f.ready,
 	}
 	return step.Bind(b)
 }

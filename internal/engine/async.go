@@ -42,6 +42,7 @@ type batch[In, Out any] struct {
 	outMax int
 	expect int   // packs counted with Pend.Expect for this batch
 	ended  bool  // the last output is END
+	short  bool  // an input chip's Ready said it would wait: inputs from rest on are unused placeholders
 	err    error // the first error, if any
 }
 
@@ -163,9 +164,21 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 	size = min(a.maxBatch(), (avail+a.n-1)/a.n)
 	if r.prev.Len() == Unlimited {
 		// An async input chip waits on the world (a channel, a reader)
-		// for each value: a batch would hold early values back until the
-		// batch is full, so each call is its own batch.
+		// for its values: a batch would hold early values back until the
+		// batch is full, so each call is its own batch, unless the chip
+		// says (Func.Ready) when its next call would wait and the batch
+		// is handed over then. Such a batch never waits with values in
+		// it, so its length need not be bounded by the work measured.
+		//
+		// A batch counts its size against the next pend's room (Expect)
+		// while out, so a chip that has nothing in hand gets one call, as
+		// before: a source waiting on the world does not hold the pool's
+		// room from other producers. The state is the scheduler's while no
+		// batch is out.
 		size = 1
+		if r.cfg.Ready != nil && a.inflight == 0 && r.cfg.Ready(&r.state) > 0 {
+			size = MaxBatch
+		}
 	}
 	// Batches grow past one pack only as far as the next pend has room
 	// left after the work in flight, shared among the idle workers so
@@ -421,7 +434,7 @@ func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 	}
 	rest := b.in[b.rest:]
 	switch {
-	case len(rest) == 0:
+	case len(rest) == 0, b.short:
 	case b.ended:
 		// The chip ended before using these; they go back at the END.
 		a.giveBack = append(a.giveBack, rest...)
@@ -438,7 +451,11 @@ func (r *runner[In, Out, S]) work() {
 	for b := range a.jobs {
 		if !a.stop.Load() {
 			start := time.Now()
-			r.process(b)
+			if r.cfg.Ready != nil {
+				r.processReady(b)
+			} else {
+				r.process(b, len(b.in))
+			}
 			b.took = time.Since(start)
 		}
 		a.mu.Lock()

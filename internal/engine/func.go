@@ -28,6 +28,18 @@ type Func[In, Out, S any] struct {
 	Timer              func(state *S) (wait time.Duration, ok bool)
 	Close              func(state *S)
 	Describe           func(state *S) string
+	// Ready, if set, makes an async input chip hand over its values in
+	// batches. It reports how many next Process calls, at least, would
+	// produce without waiting on the world (the chip has input in hand), 0
+	// when the next would wait, and must not block: it is called on the
+	// worker after those calls while the batch has room, and on the
+	// scheduler's goroutine before a batch is handed out while none is out
+	// (a chip with nothing in hand gets a batch of one call). The batch is handed
+	// over as soon as it reports false, so a value never waits in a batch
+	// for a later one: a sparse source pushes each value at once, a fast one
+	// moves in batches. Without Ready each call of an input chip is its own
+	// batch, since the engine cannot tell whether the next call would wait.
+	Ready func(state *S) int
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
 }
@@ -309,14 +321,15 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	return false, 0
 }
 
-// process runs Process over a batch on a worker goroutine.
-func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
+// process runs Process over the inputs of a batch before end, on a worker
+// goroutine.
+func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 	defer func() {
 		if v := recover(); v != nil {
 			b.err = panicError(v)
 		}
 	}()
-	for b.rest < len(b.in) {
+	for b.rest < end {
 		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
 		if err != nil {
 			b.err = err
@@ -345,6 +358,38 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out]) {
 		}
 		b.rest++
 	}
+}
+
+// processReady runs Process over a batch of an input chip with Ready: the
+// first call (the batch was handed out for it), then as many as Ready says
+// are in hand, and hands the batch over as soon as the next call would wait.
+func (r *runner[In, Out, S]) processReady(b *batch[In, Out]) {
+	end := b.rest + 1
+	for {
+		r.process(b, end)
+		if b.err != nil || b.ended || b.redo || b.rest == len(b.in) {
+			return
+		}
+		n := 0
+		if !r.async.stop.Load() {
+			n = r.readyGuarded(b)
+		}
+		if n <= 0 {
+			b.short = true // hand over what is made before the chip waits
+			return
+		}
+		end = b.rest + min(n, len(b.in)-b.rest)
+	}
+}
+
+// readyGuarded calls Ready; a panic there is the batch's error.
+func (r *runner[In, Out, S]) readyGuarded(b *batch[In, Out]) (n int) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.err = panicError(v)
+		}
+	}()
+	return r.cfg.Ready(&r.state)
 }
 
 // timeUp is called when a Timer chip finds no input. It asks the Timer: time

@@ -299,6 +299,11 @@ func (r *Runlet) Run(ctx context.Context) error {
 	// is idle. Both work also when the loop runs right here, inside Trigger,
 	// for a graph of sync chips that never waits.
 	r.runCtx.Store(&ctx)
+	if err := ctx.Err(); err != nil {
+		// Ended already: stop before the first burst rather than race the
+		// callback's goroutine (a small flow could end first, with nil).
+		r.stop(err)
+	}
 	fired := make(chan struct{})
 	stopAfter := context.AfterFunc(ctx, func() {
 		defer close(fired)

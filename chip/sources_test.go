@@ -1,0 +1,384 @@
+package chip_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
+	"github.com/runlet/runlet/runlet"
+)
+
+// The input adapters hand over what they have in batches, but never hold a
+// value back for a later one: these tests run sources that wait on the world
+// (fake time under synctest) or on their own output (ping-pong), where a
+// value kept in a batch shows as a late arrival or as a deadlock, which
+// synctest reports.
+
+// srcArrivals runs src into a ForEach and returns when each value arrived,
+// in fake time since the start.
+func srcArrivals[T any](t *testing.T, src func(next chip.PendRef) chip.Chip) (vals []T, at []time.Duration) {
+	t.Helper()
+	start := time.Now()
+	err := adRun(context.Background(), 64, src(adAt("a")), chip.ForEach("out", adAt("a"), func(v T) error {
+		vals = append(vals, v)
+		at = append(at, time.Since(start))
+		return nil
+	}))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return vals, at
+}
+
+// srcWantEverySecond checks that value i arrived at i seconds.
+func srcWantEverySecond[T comparable](t *testing.T, vals []T, at []time.Duration, want []T) {
+	t.Helper()
+	adEqual(t, "values", vals, want)
+	for i, d := range at {
+		if d != time.Duration(i)*time.Second {
+			t.Errorf("value %d arrived at %v, want %v (held back in a batch?)", i, d, time.Duration(i)*time.Second)
+		}
+	}
+}
+
+func TestGenerateSparseNoLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		vals, at := srcArrivals[int](t, func(next chip.PendRef) chip.Chip {
+			return chip.Generate("gen", next, func(ctx context.Context, yield func(int) bool) error {
+				for i := range 5 {
+					if i > 0 {
+						time.Sleep(time.Second)
+					}
+					if !yield(i) {
+						return nil
+					}
+				}
+				return nil
+			})
+		})
+		srcWantEverySecond(t, vals, at, []int{0, 1, 2, 3, 4})
+	})
+}
+
+func TestFromChanSparseNoLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int, 16)
+		go func() {
+			for i := range 5 {
+				if i > 0 {
+					time.Sleep(time.Second)
+				}
+				ch <- i
+			}
+			close(ch)
+		}()
+		vals, at := srcArrivals[int](t, func(next chip.PendRef) chip.Chip { return chip.FromChan("in", next, ch) })
+		srcWantEverySecond(t, vals, at, []int{0, 1, 2, 3, 4})
+	})
+}
+
+// Lines pushes each line as soon as its newline is read, also when a line
+// comes in two writes and when several come in one.
+func TestLinesSparseNoLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			for _, w := range []string{"a\n", "b\nc", "\n", "d\n"} {
+				_, _ = io.WriteString(pw, w)
+				time.Sleep(time.Second)
+			}
+			_, _ = io.WriteString(pw, "last")
+			pw.Close()
+		}()
+		vals, at := srcArrivals[string](t, func(next chip.PendRef) chip.Chip { return chip.Lines("lines", next, pr) })
+		adEqual(t, "lines", vals, []string{"a", "b", "c", "d", "last"})
+		want := []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}
+		adEqual(t, "arrivals", at, want)
+	})
+}
+
+// srcPingPong runs src into a x10 chip and a ToChan on out, with a 1-minute
+// ctx: a stall is a deadlock (synctest) or that ctx's error.
+func srcPingPong(t *testing.T, src chip.Chip, out chan int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := adRun(ctx, 64, src,
+		chip.New(chip.Config[int, int, struct{}]{
+			Key: "x10", Prev: adAt("a"), Next: adAt("b"),
+			Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+				p.Value *= 10
+				return p, nil
+			},
+		}),
+		chip.ToChan("out", adAt("b"), out))
+	if err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+}
+
+// A generator that waits for the reply to each value before it yields the
+// next (request/reply) flows, with no time passing.
+func TestGeneratePingPong(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		out := make(chan int)
+		start := time.Now()
+		gen := chip.Generate("gen", adAt("a"), func(ctx context.Context, yield func(int) bool) error {
+			for v := range 50 {
+				if !yield(v) {
+					return nil
+				}
+				if got := <-out; got != v*10 {
+					return fmt.Errorf("reply %d, want %d", got, v*10)
+				}
+			}
+			return nil
+		})
+		srcPingPong(t, gen, out)
+		if d := time.Since(start); d != 0 {
+			t.Errorf("ping-pong took %v of fake time, want 0", d)
+		}
+	})
+}
+
+// A writer that waits for the reply to each line before it writes the next
+// flows through Lines.
+func TestLinesPingPong(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		out, ints := make(chan int), make(chan int)
+		go func() {
+			defer pw.Close()
+			for v := range 50 {
+				fmt.Fprintf(pw, "%d\n", v)
+				if got := <-ints; got != v*10 {
+					t.Errorf("reply %d, want %d", got, v*10)
+				}
+			}
+		}()
+		go func() {
+			for v := range out {
+				ints <- v
+			}
+		}()
+		parse := chip.New(chip.Config[string, int, struct{}]{
+			Key: "parse", Prev: adAt("s"), Next: adAt("a"),
+			Process: func(_ context.Context, p hints.Pack[string], _ *struct{}) (hints.Pack[int], error) {
+				var v int
+				if p.Hint == hints.End {
+					return hints.EndOf[int](1), nil
+				}
+				_, err := fmt.Sscan(p.Value, &v)
+				return hints.Data(v), err
+			},
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err := adRun(ctx, 64, chip.Lines("lines", adAt("s"), pr), parse,
+			chip.New(chip.Config[int, int, struct{}]{
+				Key: "x10", Prev: adAt("a"), Next: adAt("b"),
+				Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+					p.Value *= 10
+					return p, nil
+				},
+			}),
+			chip.ToChan("out", adAt("b"), out))
+		if err != nil {
+			t.Fatalf("Run = %v, want nil", err)
+		}
+	})
+}
+
+// srcPullMisses runs src into a Collect over a pool of 1024 and returns the
+// values and the runlet's pull misses: about one per batch handed over.
+func srcPullMisses[T any](t *testing.T, src chip.Chip) ([]T, uint64) {
+	t.Helper()
+	var got []T
+	r := runlet.New([]*pool.Pool{pool.New("default", 1024)}, []chip.Chip{src, chip.Collect("out", adAt("a"), &got)}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return got, r.Snapshot().Stats.PullMiss
+}
+
+// A source with its input at hand moves in batches: far fewer scheduler
+// round trips (pull misses) than values.
+func TestSourcesBatch(t *testing.T) {
+	const n = 10000
+	var text strings.Builder
+	ch := make(chan int, n)
+	for i := range n {
+		fmt.Fprintf(&text, "line %d\n", i)
+		ch <- i
+	}
+	close(ch)
+	lines, misses := srcPullMisses[string](t, chip.Lines("lines", adAt("a"), strings.NewReader(text.String())))
+	if len(lines) != n || lines[n-1] != fmt.Sprint("line ", n-1) {
+		t.Fatalf("Lines: %d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	if misses > n/20 {
+		t.Errorf("Lines: %d pull misses for %d lines, want batches (at most %d)", misses, n, n/20)
+	}
+	ints, misses := srcPullMisses[int](t, chip.FromChan("in", adAt("a"), ch))
+	if len(ints) != n || ints[n-1] != n-1 {
+		t.Fatalf("FromChan: %d values, want %d", len(ints), n)
+	}
+	if misses > n/20 {
+		t.Errorf("FromChan: %d pull misses for %d values, want batches (at most %d)", misses, n, n/20)
+	}
+}
+
+// FromReader over memory and FromFile over a regular file hand their chunks
+// over in batches into a count pool.
+func TestFromReaderBatches(t *testing.T) {
+	const chunks, size = 200, 16
+	data := []byte(strings.Repeat("0123456789abcdef", chunks))
+	path := t.TempDir() + "/data"
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range map[string]chip.Chip{
+		"FromReader": chip.FromReader("read", adAt("a"), bytes.NewReader(data), pool.NewBuffers(size)),
+		"FromFile":   chip.FromFile("read", adAt("a"), path, pool.NewBuffers(size)),
+	} {
+		got, misses := srcPullMisses[[]byte](t, src)
+		if len(got) != chunks || !bytes.Equal(bytes.Join(got, nil), data) {
+			t.Errorf("%s: %d chunks, want %d of the data", name, len(got), chunks)
+		}
+		if misses > chunks/10 {
+			t.Errorf("%s: %d pull misses for %d chunks, want batches (at most %d)", name, misses, chunks, chunks/10)
+		}
+	}
+}
+
+// FromReader over a reader that may wait (a pipe) pushes each chunk as soon
+// as it is read.
+func TestFromReaderSparseNoLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			for i := range 4 {
+				if i > 0 {
+					time.Sleep(time.Second)
+				}
+				fmt.Fprintf(pw, "chunk%d", i)
+			}
+			pw.Close()
+		}()
+		vals, at := srcArrivals[[]byte](t, func(next chip.PendRef) chip.Chip {
+			return chip.FromReader("read", next, pr, pool.NewBuffers(6))
+		})
+		var s []string
+		for _, v := range vals {
+			s = append(s, string(v))
+		}
+		srcWantEverySecond(t, s, at, []string{"chunk0", "chunk1", "chunk2", "chunk3"})
+	})
+}
+
+// A source waiting on the world does not hold its pool's room from other
+// producers: while FromChan waits (on a channel that is closed only at the
+// end of another branch), a branch sharing its pool moves in bursts as large
+// as the pool allows, not one pack per scheduler round (push misses).
+func TestWaitingSourceLeavesPoolRoom(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 1000
+		ch := make(chan int)
+		seen := 0
+		r := runlet.New([]*pool.Pool{pool.New("default", 64)}, []chip.Chip{
+			chip.FromChan("in", adAt("a"), ch),
+			chip.Collect("out", adAt("a"), new([]int)),
+			chip.FromSlice("slice", adAt("b"), adInts(n)),
+			chip.ForEach("count", adAt("b"), func(int) error {
+				if seen++; seen == n {
+					close(ch)
+				}
+				return nil
+			}),
+		}, runlet.Config{})
+		if err := r.Run(context.Background()); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if m := r.Snapshot().Stats.PushMiss; m > n/10 {
+			t.Errorf("%d push misses for %d packs, want at most %d", m, n, n/10)
+		}
+	})
+}
+
+// A source moving in batches keeps to its next pend's bound like any async
+// chip of one worker: a batch counts against the pend's room, so the pend
+// holds at most max(private, limit) + 1 + the END, while a slow consumer
+// lets it fill.
+func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
+	const n = 300
+	next := chip.At("P", "b").Sized(1, 5)
+	sources := map[string]func() chip.Chip{
+		"Lines": func() chip.Chip {
+			return chip.Lines("src", next, strings.NewReader(strings.Repeat("x\n", n)))
+		},
+		"FromChan": func() chip.Chip {
+			ch := make(chan string, n)
+			for range n {
+				ch <- "x"
+			}
+			close(ch)
+			return chip.FromChan("src", next, ch)
+		},
+		"Generate": func() chip.Chip {
+			return chip.Generate("src", next, func(_ context.Context, yield func(string) bool) error {
+				for range n {
+					if !yield("x") {
+						return nil
+					}
+				}
+				return nil
+			})
+		},
+	}
+	for name, src := range sources {
+		synctest.Test(t, func(t *testing.T) {
+			p := pool.New("P", 64)
+			var b *engine.Pend[string]
+			high, got := 0, 0
+			out := chip.New(chip.Config[string, struct{}, struct{}]{
+				Key: "out", Prev: next, Next: chip.Output, Async: true,
+				Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[struct{}], error) {
+					if in.Hint == hints.End {
+						return hints.EndOf[struct{}](1), nil
+					}
+					got++
+					time.Sleep(time.Millisecond)
+					return hints.SkipOf[struct{}](), nil
+				},
+			})
+			r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+				&probe{Chip: src(), after: func() {
+					if b == nil {
+						b, _ = engine.Get[string]((*engine.Pool)(p), "b")
+					}
+					high = max(high, b.Size())
+				}},
+				out,
+			}, runlet.Config{})
+			if err := r.Run(context.Background()); err != nil {
+				t.Fatalf("%s: Run: %v", name, err)
+			}
+			if got != n {
+				t.Errorf("%s: %d values reached the output, want %d", name, got, n)
+			}
+			if bound := 5 + 1 + 1; high > bound || high < 5 {
+				t.Errorf("%s: pend b held at most %d packs, want it filled to 5..%d", name, high, bound)
+			}
+		})
+	}
+}
