@@ -171,7 +171,7 @@ func LoadBalanceWeighted[T any](lp *pool.Pool, view string, viewees []string, we
 	}
 	ws := slices.Clone(weights)
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] {
-		return &lbView[T]{pends: ps, weights: ws, current: make([]int, len(ps))}
+		return &wlbView[T]{lbView: &lbView[T]{pends: ps, weights: ws}, current: make([]int, len(ps))}
 	})
 }
 
@@ -198,9 +198,7 @@ type lbView[T any] struct {
 	name     string // the view, for errors of key
 	turn     int    // round robin: the next viewee to try
 
-	// Weighted: each viewee's weight (nil when not weighted), and its
-	// running total, as smooth weighted round robin keeps them.
-	weights, current []int
+	weights []int // a weighted view's weights (see wlbView); nil otherwise
 }
 
 // idle reports whether viewee i takes no data at all: its consumer ended
@@ -211,8 +209,8 @@ func (v *lbView[T]) idle(i int) bool {
 
 func (v *lbView[T]) Limited() bool {
 	any, all := false, true
-	for i, p := range v.pends {
-		if v.idle(i) {
+	for _, p := range v.pends {
+		if p.Abandoned() {
 			continue // never limited, and never picked while another is open
 		}
 		l := p.Limited()
@@ -242,17 +240,39 @@ func (v *lbView[T]) Push(pk hints.Pack[T]) error {
 		}
 		return v.pends[k%uint64(len(v.pends))].Push(pk)
 	}
-	if v.weights != nil {
-		return v.pends[v.pickWeighted()].Push(pk)
-	}
 	return v.pends[v.pick()].Push(pk)
+}
+
+// wlbView is a weighted load-balancing view ([LoadBalanceWeighted]): an
+// lbView whose data packs are picked by weight. It is a type of its own so
+// that the unweighted views' per-pack checks stay as they are.
+type wlbView[T any] struct {
+	*lbView[T]
+	current []int // each viewee's running total, as smooth weighted round robin keeps them
+}
+
+// Limited is lbView's, over the viewees that take data (weight above 0).
+func (v *wlbView[T]) Limited() bool {
+	for i, p := range v.pends {
+		if !v.idle(i) && !p.Limited() {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *wlbView[T]) Push(pk hints.Pack[T]) error {
+	if pk.Hint == hints.End {
+		return v.lbView.Push(pk)
+	}
+	return v.pends[v.pickWeighted()].Push(pk)
 }
 
 // pickWeighted chooses the viewee for a data value by smooth weighted round
 // robin over the viewees that are not limited: each adds its weight to its
 // running total, the highest total wins and gives back the sum of the
 // weights that took part.
-func (v *lbView[T]) pickWeighted() int {
+func (v *wlbView[T]) pickWeighted() int {
 	best, sum := -1, 0
 	for i, p := range v.pends {
 		if v.idle(i) || p.Limited() {
