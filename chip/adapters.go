@@ -150,9 +150,9 @@ type chanState[T any] struct {
 	closed bool // ch was seen closed: the next call ends the flow
 }
 
-// genAhead is how many values a Generate's gen may yield before the chip
-// has taken them: one batch queued while the chip hands the previous one
-// over.
+// genAhead is how many values a Generate's gen may have yielded that the
+// chip has not yet pushed: those queued plus those of the batch the chip
+// has taken.
 const genAhead = 256
 
 // genState is the state of a Generate chip: the generator's goroutine and
@@ -160,10 +160,11 @@ const genAhead = 256
 type genState[T any] struct {
 	mu      sync.Mutex
 	queue   []T           // yielded, not yet taken; protected by mu
+	lent    int           // values of the chip's last swap; protected by mu
 	waiting bool          // the chip waits for a value; protected by mu
-	full    bool          // gen waits for room in queue; protected by mu
+	full    bool          // gen waits for room; protected by mu
 	arrived chan struct{} // a value was queued for a waiting chip (capacity 1)
-	room    chan struct{} // queue was emptied for a waiting gen (capacity 1)
+	room    chan struct{} // closed (and replaced) when a waiting gen has room; protected by mu
 
 	taken []T // the chip's batch of values, swapped with queue; owned by the chip
 	pos   int // the next value of taken
@@ -178,9 +179,11 @@ type genState[T any] struct {
 //
 // gen runs on a goroutine of its own, started on the chip's first call (each
 // Bind starts it anew), and hands its values over to the chip through a
-// queue: yield returns true once the value is queued, and blocks while a
-// batch of values (about 256) waits for the chip, or returns false once
-// the runlet has stopped, when gen should return. gen returning nil ends the
+// queue: yield returns true once the value is queued, or returns false once
+// the runlet has stopped, when gen should return. yield blocks while 256
+// values gen yielded are queued or taken by the chip and not yet pushed:
+// so at most 256 values are held outside the pool, plus one per goroutine
+// blocked in yield. yield may be called from several goroutines. gen returning nil ends the
 // flow (END); gen returning an error, or panicking (a [PanicError]), fails the
 // runlet with it. ctx is cancelled when the runlet stops, for whatever gen
 // waits on besides yield.
@@ -235,18 +238,22 @@ func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yie
 func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(T) bool) error) {
 	gctx, cancel := context.WithCancel(ctx)
 	s.done, s.cancel = make(chan struct{}), cancel
-	s.arrived, s.room = make(chan struct{}, 1), make(chan struct{}, 1)
+	s.arrived, s.room = make(chan struct{}, 1), make(chan struct{})
 	s.queue, s.taken = make([]T, 0, genAhead), make([]T, 0, genAhead)
 	yield := func(v T) bool {
 		if gctx.Err() != nil {
 			return false
 		}
 		s.mu.Lock()
-		for len(s.queue) >= genAhead {
+		// The chip's batch counts until it swaps again (it has then
+		// pushed it all), so gen holds at most genAhead values outside
+		// the pool.
+		for len(s.queue)+s.lent >= genAhead {
 			s.full = true
+			room := s.room
 			s.mu.Unlock()
 			select {
-			case <-s.room:
+			case <-room:
 			case <-gctx.Done():
 				return false
 			}
@@ -272,19 +279,22 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 	}()
 }
 
-// swap takes the queued values as the chip's next batch, if any, and wakes
-// gen if it waits for room. The caller holds mu.
+// swap takes the queued values as the chip's next batch, if any, once the
+// chip has used up its previous batch, and wakes every yield that waits for
+// room (gen may yield from several goroutines). The caller holds mu.
 func (s *genState[T]) swap() bool {
-	if len(s.queue) == 0 {
-		return false
+	got := len(s.queue) > 0
+	if got {
+		clear(s.taken)
+		s.taken, s.queue, s.pos = s.queue, s.taken[:0], 0
 	}
-	clear(s.taken)
-	s.taken, s.queue, s.pos = s.queue, s.taken[:0], 0
-	if s.full {
+	s.lent = len(s.taken) - s.pos
+	if s.full && s.lent < genAhead {
 		s.full = false
-		s.room <- struct{}{} // never blocks: one wait, one token
+		close(s.room)
+		s.room = make(chan struct{})
 	}
-	return true
+	return got
 }
 
 // refill waits for values from gen. It reports end once gen has returned
@@ -331,6 +341,9 @@ func (s *genState[T]) ready() int {
 	}
 	select {
 	case <-s.done:
+		if s.err != nil {
+			return 0 // the error in a batch of its own, after the values
+		}
 		return 1
 	default:
 		return 0
