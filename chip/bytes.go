@@ -17,6 +17,7 @@ type readState struct {
 	r    io.Reader
 	file *os.File // opened by FromFile, closed at END or by the Close hook
 	eof  bool
+	err  error // a local reader's error, returned by the next batch's call
 	// local says that reading r never waits on the world (memory, a regular
 	// file), so the chip hands its chunks over in batches.
 	local bool
@@ -79,6 +80,10 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 			if s.eof {
 				return hints.Pack[[]byte]{Hint: hints.End}, nil
 			}
+			if err := s.err; err != nil {
+				s.err = nil
+				return hints.Pack[[]byte]{}, err
+			}
 			if err := ctx.Err(); err != nil {
 				return hints.Pack[[]byte]{}, err
 			}
@@ -89,20 +94,17 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 			}
 			buf := bufs.Get()
 			n, err := readFull(s.r, buf)
+			if err == io.EOF && s.file != nil {
+				err = s.file.Close()
+				s.file = nil
+				s.eof = err == nil
+			}
 			if err != nil && err != io.EOF {
 				bufs.Put(buf)
-				return hints.Pack[[]byte]{}, err
+				return s.fail(err)
 			}
 			if err == io.EOF {
 				s.eof = true
-				if s.file != nil {
-					cerr := s.file.Close()
-					s.file = nil
-					if cerr != nil {
-						bufs.Put(buf)
-						return hints.Pack[[]byte]{}, cerr
-					}
-				}
 			}
 			if n == 0 {
 				bufs.Put(buf)
@@ -120,6 +122,8 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 	f.check = needBuffers(bufs)
 	f.ready = func(s *readState) int {
 		switch {
+		case s.err != nil:
+			return 0 // the error in a batch of its own, after the chunks
 		case s.local:
 			return MaxBatch // every read of this batch
 		case s.eof:
@@ -128,6 +132,17 @@ func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readS
 		return 0
 	}
 	return f
+}
+
+// fail returns err, or for a local reader keeps it for the next call (the
+// chip's Ready then ends the batch), so that the chunks read before it in
+// the batch are pushed before the runlet fails.
+func (s *readState) fail(err error) (hints.Pack[[]byte], error) {
+	if !s.local {
+		return hints.Pack[[]byte]{}, err
+	}
+	s.err = err
+	return hints.Pack[[]byte]{Hint: hints.Skip}, nil
 }
 
 // maxEmptyReads is how many reads in a row may return nothing and no error
