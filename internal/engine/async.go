@@ -171,8 +171,8 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 		// it, so its length need not be bounded by the work measured.
 		//
 		// A batch counts its size against the next pend's room (Expect)
-		// while out, so a chip that has nothing in hand gets one call, as
-		// before: a source waiting on the world does not hold the pool's
+		// while out, so a chip that has nothing in hand gets one call: a
+		// source waiting on the world does not hold the pool's
 		// room from other producers. The state is the scheduler's while no
 		// batch is out.
 		size = 1

@@ -35,7 +35,7 @@ type Func[In, Out, S any] struct {
 	// worker after those calls while the batch has room, and on the
 	// scheduler's goroutine before a batch is handed out while none is out
 	// (a chip with nothing in hand gets a batch of one call). The batch is handed
-	// over as soon as it reports false, so a value never waits in a batch
+	// over as soon as it reports 0, so a value never waits in a batch
 	// for a later one: a sparse source pushes each value at once, a fast one
 	// moves in batches. Without Ready each call of an input chip is its own
 	// batch, since the engine cannot tell whether the next call would wait.
@@ -75,6 +75,11 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 		if r.next, err = Get[Out](b.Next, f.NextPend); err != nil {
 			errs = append(errs, fmt.Errorf("next: %w", err))
 		}
+	}
+	if f.Ready != nil && (!f.Async || r.prev == nil || r.prev.mode != modeInput) {
+		// Only an input chip's batches run over Ready (processReady): for
+		// another chip they would drop what it pulled.
+		errs = append(errs, fmt.Errorf("Ready is for async input chips only: prev %q is not the IO input pend", f.PrevPend))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
