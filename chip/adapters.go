@@ -361,10 +361,13 @@ type lineState struct {
 // read from r to next, without its line ending ("\n" or "\r\n"), then END at
 // io.EOF. A last line without a newline is pushed too.
 //
-// Lines reads r through a [bufio.Reader] of [bufio.MaxScanTokenSize] bytes,
-// so a line longer than that (with its newline) fails the runlet
-// ([bufio.ErrTooLong]), as does any read error other than io.EOF (errors.Is
-// finds it), after the lines read before it.
+// Lines reads r through a [bufio.Reader] of [bufio.MaxScanTokenSize] bytes
+// (a caller's own *bufio.Reader of at least that size is used as it is, and
+// its size is then the line limit), so a line longer than that (with its
+// newline) fails the runlet ([bufio.ErrTooLong]), as does any read error
+// other than io.EOF (errors.Is finds it). The lines read before the error
+// are pushed before it, but a consumer may not see them all: the first
+// error stops the flow.
 //
 // The chip never closes r: the caller owns it. The ctx is checked before
 // each Read but a Read in progress cannot be interrupted, and Run waits for

@@ -8,7 +8,13 @@
 //   - The run of a chip ([Func.Bind] makes a [Runner]): the sync burst and
 //     its in-place span over the pends' rings (func.go, runSync and span),
 //     and the async hand-off of batches to worker goroutines and the
-//     collection of their results (async.go).
+//     collection of their results (async.go). An async input chip with
+//     [Func.Ready] hands its values over in batches: processReady (func.go)
+//     runs a batch's calls on the worker for as long as Ready says the next
+//     call would not wait, and hands the batch over as soon as it says 0.
+//     Ready also runs on the scheduler's goroutine, before a batch is handed
+//     out while none is out, to size it; Bind allows it only on an async
+//     chip whose prev is the IO input pend.
 //   - What happens for each hint: func.go, "What each hint does", holds the
 //     table and the three functions that call a process function (runSync
 //     and span on the scheduler's goroutine, process on an async worker),
