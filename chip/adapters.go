@@ -453,12 +453,24 @@ func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struc
 // the runlet's methods other than Trigger, Pause, Resume and Abort. For work
 // that blocks, build an async chip with [New].
 func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}, struct{}] {
-	return refuse(NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
+	c := NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint == hints.End {
 			return nil
 		}
 		return f(in.Value)
-	}), nilArg("f", f == nil))
+	})
+	if f != nil {
+		c.run = func(in []hints.Pack[T], _ []hints.Pack[struct{}], n, _ *int, _ *struct{}) error {
+			for i := *n; i < len(in) && in[i].Hint == hints.None; i++ {
+				if err := f(in[i].Value); err != nil {
+					return err
+				}
+				*n = i + 1
+			}
+			return nil
+		}
+	}
+	return refuse(c, nilArg("f", f == nil))
 }
 
 // ToChan returns an async output chip (Concurrency 1) that sends every data

@@ -41,7 +41,24 @@ func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *
 			return hints.Pack[Out]{Value: v}, nil
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if f != nil {
+		ch.run = func(in []hints.Pack[In], out []hints.Pack[Out], n, m *int, _ *struct{}) error {
+			i, j := *n, *m
+			for i < len(in) && j < len(out) && in[i].Hint == hints.None {
+				v, err := f(in[i].Value)
+				if err != nil {
+					return err
+				}
+				out[j] = hints.Pack[Out]{Value: v}
+				i++
+				j++
+				*n, *m = i, j
+			}
+			return nil
+		}
+	}
+	return ch
 }
 
 // Filter returns a sync chip that pushes the data values for which keep

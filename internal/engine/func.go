@@ -42,6 +42,17 @@ type Func[In, Out, S any] struct {
 	Ready func(state *S) int
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
+	// Run, if set, is Process over a run of data packs for the sync hot
+	// path (span), with no function value call per pack but the user's own.
+	// It must do exactly what Process would do on in[*n], in[*n+1], ...:
+	// one call per input, each data input consumed and its output either a
+	// data pack, written to out[*m], or dropped (SKIP). It advances *n past
+	// each input and *m past each output it writes before it goes on, so
+	// that a panic leaves them exact. It returns at the first input or
+	// outcome it leaves to Process (any other hint), when out is full, or
+	// with the error of in[*n], which it leaves unconsumed. Constructors set
+	// it next to their Process; the engine ignores it on async chips.
+	Run func(in []hints.Pack[In], out []hints.Pack[Out], n, m *int, state *S) error
 }
 
 // Bind resolves the typed pends and makes the state. It reports only what
@@ -117,6 +128,8 @@ type runner[In, Out, S any] struct {
 	hasHeld  bool
 	ended    bool
 	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
+
+	runN, runM int // span's n and m while Run advances them (fields, so they do not escape)
 
 	async *async[In, Out] // nil for sync chips
 
@@ -256,8 +269,13 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		return false, calls
 	}
 	out := r.next.Slots(len(in))
-	n, m, hits := 0, 0, 0 // inputs used, outputs written, process calls
+	n, m, hits := 0, 0, 0         // inputs used, outputs written, process calls
+	run, runFrom := r.cfg.Run, -1 // runFrom: n when Run was called, while it runs
 	defer func() {
+		if runFrom >= 0 { // Run panicked: it made one call per input, and one more
+			n, m = r.runN, r.runM
+			hits += n - runFrom + 1
+		}
 		// Runs on a panic too, so the pends stay consistent for Describe.
 		r.prev.Drop(n)
 		if err := r.next.Commit(m); err != nil && res.Err == nil {
@@ -274,6 +292,24 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	}()
 	process, ctx, state := r.cfg.Process, r.ctx, &r.state
 	for hits < calls && n < len(in) && m < len(out) {
+		if run != nil {
+			runFrom, r.runN, r.runM = n, n, m
+			err := run(in[:n+min(calls-hits, len(in)-n)], out, &r.runN, &r.runM, state)
+			n, m = r.runN, r.runM
+			hits += n - runFrom
+			runFrom = -1
+			if err != nil {
+				hits++
+				*held, *hasHeld = in[n], true
+				n++
+				res.Err = err
+				return true, 0
+			}
+			if hits == calls || n == len(in) || m == len(out) {
+				break
+			}
+			// in[n] is for Process: one call below, then Run again.
+		}
 		hits++
 		o, err := process(ctx, in[n], state)
 		if err != nil {
