@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // The adapters below turn Go values, iterators, channels, generator functions
@@ -460,14 +461,14 @@ func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}
 		return f(in.Value)
 	})
 	if f != nil {
-		c.run = func(in []hints.Pack[T], _ []hints.Pack[struct{}], n, _ *int, _ *struct{}) error {
-			for i := *n; i < len(in) && in[i].Hint == hints.None; i++ {
+		c.run = func(_ context.Context, in []hints.Pack[T], _ []hints.Pack[struct{}], p *engine.RunPos, _ *struct{}) (hints.Pack[struct{}], bool, error) {
+			for i := p.N; p.Calls < p.Max && i < len(in) && in[i].Hint == hints.None; i++ {
 				if err := f(in[i].Value); err != nil {
-					return err
+					return hints.Pack[struct{}]{}, true, err
 				}
-				*n = i + 1
+				p.N, p.Calls = i+1, p.Calls+1
 			}
-			return nil
+			return hints.Pack[struct{}]{}, false, nil
 		}
 	}
 	return refuse(c, nilArg("f", f == nil))

@@ -99,9 +99,9 @@ type Func[In, Out, S any] struct {
 	// ready, set by the input adapters, says how many next Process calls
 	// would produce without waiting (engine.Func.Ready).
 	ready func(state *S) int
-	// run, set by the constructors that can, is Process over a run of data
-	// packs (engine.Func.Run).
-	run func(in []hints.Pack[In], out []hints.Pack[Out], n, m *int, state *S) error
+	// run, set by the constructors that can, is Process over a run of packs
+	// for the sync hot path (engine.RunFunc).
+	run engine.RunFunc[In, Out, S]
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the

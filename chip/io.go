@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // NewInput returns a sync input chip: it pulls from [Input] and pushes what
@@ -19,7 +20,21 @@ func NewInput[Out, S any](key string, next PendRef, state func() S, produce func
 			return produce(ctx, s)
 		}
 	}
-	return New(c)
+	f := New(c)
+	if produce != nil {
+		f.run = func(ctx context.Context, in []hints.Pack[struct{}], out []hints.Pack[Out], p *engine.RunPos, s *S) (hints.Pack[Out], bool, error) {
+			for p.Calls < p.Max && p.N < len(in) && p.M < len(out) {
+				pk, err := produce(ctx, s)
+				if err != nil || pk.Hint != hints.None {
+					return pk, true, err // span applies it
+				}
+				out[p.M] = pk
+				p.N, p.M, p.Calls = p.N+1, p.M+1, p.Calls+1
+			}
+			return hints.Pack[Out]{}, false, nil
+		}
+	}
+	return f
 }
 
 // NewOutput returns a sync output chip: it pulls from prev and calls consume

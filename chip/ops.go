@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // The operators below are typed sync chips built with [New]. They share one
@@ -43,19 +44,18 @@ func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *
 	}
 	ch := New(c)
 	if f != nil {
-		ch.run = func(in []hints.Pack[In], out []hints.Pack[Out], n, m *int, _ *struct{}) error {
-			i, j := *n, *m
-			for i < len(in) && j < len(out) && in[i].Hint == hints.None {
+		ch.run = func(_ context.Context, in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, _ *struct{}) (hints.Pack[Out], bool, error) {
+			i, j, calls := p.N, p.M, p.Calls
+			for calls < p.Max && i < len(in) && j < len(out) && in[i].Hint == hints.None {
 				v, err := f(in[i].Value)
 				if err != nil {
-					return err
+					return hints.Pack[Out]{}, true, err
 				}
 				out[j] = hints.Pack[Out]{Value: v}
-				i++
-				j++
-				*n, *m = i, j
+				i, j, calls = i+1, j+1, calls+1
+				p.N, p.M, p.Calls = i, j, calls
 			}
-			return nil
+			return hints.Pack[Out]{}, false, nil
 		}
 	}
 	return ch
@@ -126,7 +126,48 @@ func FlatMap[In, Out any](key string, prev, next PendRef, f func(In) ([]Out, err
 			return fmt.Sprintf("[%d of %d pushed]", s.i, len(s.pending))
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if f != nil {
+		ch.run = func(_ context.Context, in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, s *flatState[Out]) (hints.Pack[Out], bool, error) {
+			return flatRun(f, in, out, p, s)
+		}
+	}
+	return ch
+}
+
+// flatRun is FlatMap's process over a run of packs (engine.RunFunc): the
+// same calls of f and the same outputs, REDO after REDO, with the state
+// left as Process leaves it after each call.
+func flatRun[In, Out any](f func(In) ([]Out, error), in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, s *flatState[Out]) (hints.Pack[Out], bool, error) {
+	for p.Calls < p.Max && p.N < len(in) && p.M < len(out) && in[p.N].Hint == hints.None {
+		if len(s.pending) == 0 { // a new input
+			vs, err := f(in[p.N].Value)
+			if err != nil {
+				return hints.Pack[Out]{}, true, err
+			}
+			if len(vs) == 0 {
+				p.N, p.Calls = p.N+1, p.Calls+1
+				continue
+			}
+			s.pending, s.i = vs, 0
+		}
+		if s.i+1 < len(s.pending) && (p.M+1 == len(out) || p.Calls+1 == p.Max) {
+			return s.next(), true, nil // a REDO at the last slot or call: span holds the input
+		}
+		for p.Calls < p.Max && p.M < len(out) {
+			pk := s.next()
+			out[p.M] = hints.Pack[Out]{Value: pk.Value}
+			p.M, p.Calls = p.M+1, p.Calls+1
+			if pk.Hint != hints.Redo {
+				p.N++
+				break
+			}
+			if p.M+1 == len(out) || p.Calls+1 == p.Max {
+				break // the next call's REDO, if any, is for span to apply
+			}
+		}
+	}
+	return hints.Pack[Out]{}, false, nil
 }
 
 // next returns the next pending output: REDO while more follow, then DATA,

@@ -13,48 +13,98 @@ import (
 	"github.com/runlet/runlet/runlet"
 )
 
-// spanRunFlow is in -> m1 -> m2 -> sum, where m1 and m2 are chip.Map and sum
-// is chip.ForEach, or (plain) the same functions through chip.New and
-// chip.NewOutput, which have no run of their own: every process call goes
-// through the engine's per-pack path.
-func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), sum func(int) error) []chip.Chip {
+// spanRunFlow is in -> m1 -> fm -> m2 -> sum: chip.NewInput, chip.Map,
+// chip.FlatMap, chip.Map and chip.ForEach, which hand the engine a run of
+// their own for spans of packs, or (plain) the same functions through
+// chip.New, which has none: every process call then goes through the
+// engine's per-pack path.
+func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) ([]int, error), sum func(int) error) []chip.Chip {
+	in := source("in", at("p0"), ints(n))
+	flat := chip.Chip(chip.FlatMap("fm", at("p1"), at("p2"), fm))
+	out := chip.Chip(chip.ForEach("sum", at("p3"), sum))
 	mapChip := func(key string, prev, next chip.PendRef, f func(int) (int, error)) chip.Chip {
-		if !plain {
-			return chip.Map(key, prev, next, f)
-		}
-		return chip.New(chip.Config[int, int, struct{}]{
-			Key: key, Prev: prev, Next: next,
-			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-				if in.Hint == hints.End {
-					return hints.Pack[int]{Hint: hints.End}, nil
+		return chip.Map(key, prev, next, f)
+	}
+	if plain {
+		vals := ints(n)
+		in = chip.New(chip.Config[struct{}, int, int]{
+			Key: "in", Prev: chip.Input, Next: at("p0"),
+			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+				if *i == len(vals) {
+					return hints.EndOf[int](1), nil
 				}
-				v, err := f(in.Value)
-				if err != nil {
-					return hints.Pack[int]{}, err
-				}
-				return hints.Pack[int]{Value: v}, nil
+				*i++
+				return hints.Data(vals[*i-1]), nil
 			},
 		})
-	}
-	out := chip.Chip(chip.ForEach("sum", at("p2"), sum))
-	if plain {
-		out = chip.NewOutput("sum", at("p2"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+		mapChip = func(key string, prev, next chip.PendRef, f func(int) (int, error)) chip.Chip {
+			return chip.New(chip.Config[int, int, struct{}]{
+				Key: key, Prev: prev, Next: next,
+				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+					if in.Hint == hints.End {
+						return hints.Pack[int]{Hint: hints.End}, nil
+					}
+					v, err := f(in.Value)
+					if err != nil {
+						return hints.Pack[int]{}, err
+					}
+					return hints.Pack[int]{Value: v}, nil
+				},
+			})
+		}
+		flat = plainFlatMap("fm", at("p1"), at("p2"), fm)
+		out = chip.NewOutput("sum", at("p3"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint == hints.End {
 				return nil
 			}
 			return sum(in.Value)
 		})
 	}
-	return []chip.Chip{
-		source("in", at("p0"), ints(n)),
-		mapChip("m1", at("p0"), at("p1"), m1),
-		mapChip("m2", at("p1"), at("p2"), m2),
-		out,
+	return []chip.Chip{in, mapChip("m1", at("p0"), at("p1"), m1), flat, mapChip("m2", at("p2"), at("p3"), m2), out}
+}
+
+// plainFlatMap is chip.FlatMap's process through chip.New.
+func plainFlatMap(key string, prev, next chip.PendRef, f func(int) ([]int, error)) chip.Chip {
+	type state struct {
+		pending []int
+		i       int
 	}
+	return chip.New(chip.Config[int, int, state]{
+		Key: key, Prev: prev, Next: next,
+		Process: func(_ context.Context, in hints.Pack[int], s *state) (hints.Pack[int], error) {
+			if in.Hint == hints.End {
+				return hints.Pack[int]{Hint: hints.End}, nil
+			}
+			if len(s.pending) == 0 {
+				out, err := f(in.Value)
+				if err != nil {
+					return hints.Pack[int]{}, err
+				}
+				if len(out) == 0 {
+					return hints.Pack[int]{Hint: hints.Skip}, nil
+				}
+				s.pending, s.i = out, 0
+			}
+			v := s.pending[s.i]
+			s.i++
+			if s.i < len(s.pending) {
+				return hints.Pack[int]{Value: v, Hint: hints.Redo}, nil
+			}
+			s.pending, s.i = nil, 0
+			return hints.Pack[int]{Value: v}, nil
+		},
+		Describe: func(s *state) string {
+			if len(s.pending) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("[%d of %d pushed]", s.i, len(s.pending))
+		},
+	})
 }
 
 // spanRunResult is what one run of spanRunFlow shows: Run's error, the
-// Describe text after Run, and every user call in order.
+// Describe text after Run, and every user call in order with what an
+// observer saw at some of them.
 type spanRunResult struct {
 	err      string
 	describe string
@@ -62,34 +112,46 @@ type spanRunResult struct {
 }
 
 // runSpanFlow runs spanRunFlow with user functions that fail (error or
-// panic, by how) at the value failAt of the chip named failIn.
+// panic, by how) at their failAt-th call in the chip named failIn.
 func runSpanFlow(t *testing.T, plain bool, budget, limit int, failIn, how string, failAt int) spanRunResult {
 	t.Helper()
 	var res spanRunResult
 	var r *runlet.Runlet
-	fail := func(chip string, v int) (bool, error) {
+	count := map[string]int{}
+	fail := func(chip string, v int) error {
+		count[chip]++
 		res.calls = append(res.calls, fmt.Sprintf("%s(%d)", chip, v))
-		if v%7 == 0 || (chip == failIn && v == failAt) { // what an observer sees mid-span
+		if count[chip]%7 == 0 || (chip == failIn && count[chip] == failAt) { // what an observer sees mid-span
 			res.calls = append(res.calls, r.Describe())
 		}
-		if chip != failIn || v != failAt {
-			return false, nil
+		if chip != failIn || count[chip] != failAt {
+			return nil
 		}
 		if how == "panic" {
-			panic(fmt.Sprintf("%s panics at %d", chip, v))
+			panic(fmt.Sprintf("%s panics at call %d", chip, failAt))
 		}
-		return true, fmt.Errorf("%s fails at %d", chip, v)
+		return fmt.Errorf("%s fails at call %d", chip, failAt)
 	}
 	mapf := func(key string, k int) func(int) (int, error) {
 		return func(v int) (int, error) {
-			if _, err := fail(key, v); err != nil {
+			if err := fail(key, v); err != nil {
 				return 0, err
 			}
 			return v*k + 1, nil
 		}
 	}
-	sum := func(v int) error { _, err := fail("sum", v); return err }
-	r = runlet.New([]*pool.Pool{pool.New(pk, limit)}, spanRunFlow(plain, 50, mapf("m1", 2), mapf("m2", 3), sum),
+	fm := func(v int) ([]int, error) {
+		if err := fail("fm", v); err != nil {
+			return nil, err
+		}
+		out := make([]int, v%4) // 0 to 3 outputs: SKIP, DATA, REDOs
+		for i := range out {
+			out[i] = v + i
+		}
+		return out, nil
+	}
+	sum := func(v int) error { return fail("sum", v) }
+	r = runlet.New([]*pool.Pool{pool.New(pk, limit)}, spanRunFlow(plain, 50, mapf("m1", 2), mapf("m2", 3), fm, sum),
 		runlet.Config{Budget: budget})
 	if err := r.Run(context.Background()); err != nil {
 		res.err = err.Error()
@@ -98,25 +160,22 @@ func runSpanFlow(t *testing.T, plain bool, budget, limit int, failIn, how string
 	return res
 }
 
-// TestSpanRunMatchesProcess checks that the operators' own run over a span
-// of packs (chip.Map, chip.ForEach) does exactly what their process calls
-// one by one do: the same calls in the same order, the same error naming the
-// chip, and the same Describe afterwards (pend sizes, the held pack, pool
-// high-water marks), for errors and panics anywhere in the chain, under
-// small and large budgets and pool limits.
+// TestSpanRunMatchesProcess checks that the operators' own runs over spans
+// of packs (chip.NewInput, Map, FlatMap, ForEach) do exactly what their
+// process calls one by one do: the same calls in the same order, the same
+// error naming the chip, and the same Describe (pend sizes, held packs,
+// notes, counters, pool high-water marks) mid-span and afterwards, for
+// errors and panics anywhere in the chain, under small and large budgets
+// and pool limits.
 func TestSpanRunMatchesProcess(t *testing.T) {
 	type failure struct {
 		in, how string
 		at      int
 	}
 	failures := []failure{{"", "", 0}}
-	for _, in := range []string{"m1", "m2", "sum"} {
+	for _, in := range []string{"m1", "fm", "m2", "sum"} {
 		for _, how := range []string{"error", "panic"} {
-			first := map[string]int{"m1": 1, "m2": 3, "sum": 10}[in] // the first value each sees
-			for _, at := range []int{first, 17, 40} {
-				if in != "m1" { // m2 and sum see m1's outputs
-					at = map[string]int{"m2": 2*at + 1, "sum": 3*(2*at+1) + 1}[in]
-				}
+			for _, at := range []int{1, 2, 17, 40} {
 				failures = append(failures, failure{in, how, at})
 			}
 		}
@@ -128,7 +187,7 @@ func TestSpanRunMatchesProcess(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					want := runSpanFlow(t, true, budget, limit, f.in, f.how, f.at)
 					got := runSpanFlow(t, false, budget, limit, f.in, f.how, f.at)
-					if f.in != "" && !strings.Contains(got.err, f.in) {
+					if f.in != "" && !strings.Contains(got.err, `"`+f.in+`"`) {
 						t.Errorf("error %q does not name chip %q", got.err, f.in)
 					}
 					if f.in == "" && got.err != "" {
@@ -140,8 +199,8 @@ func TestSpanRunMatchesProcess(t *testing.T) {
 					if got.describe != want.describe {
 						t.Errorf("Describe:\n got %s\nwant %s", got.describe, want.describe)
 					}
-					if strings.Join(got.calls, " ") != strings.Join(want.calls, " ") {
-						t.Errorf("calls:\n got %v\nwant %v", got.calls, want.calls)
+					if g, w := strings.Join(got.calls, "\n"), strings.Join(want.calls, "\n"); g != w {
+						t.Errorf("calls:\n got %s\nwant %s", g, w)
 					}
 				})
 			}

@@ -42,18 +42,30 @@ type Func[In, Out, S any] struct {
 	Ready func(state *S) int
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
-	// Run, if set, is Process over a run of data packs for the sync hot
-	// path (span), with no function value call per pack but the user's own.
-	// It must do exactly what Process would do on in[*n], in[*n+1], ...:
-	// one call per input, each data input consumed and its output either a
-	// data pack, written to out[*m], or dropped (SKIP). It advances *n past
-	// each input and *m past each output it writes before it goes on, so
-	// that a panic leaves them exact. It returns at the first input or
-	// outcome it leaves to Process (any other hint), when out is full, or
-	// with the error of in[*n], which it leaves unconsumed. Constructors set
-	// it next to their Process; the engine ignores it on async chips.
-	Run func(in []hints.Pack[In], out []hints.Pack[Out], n, m *int, state *S) error
+	// Run, if set, is Process over a run of packs for the sync hot path
+	// (span), with no function value call per pack but the user's own. See
+	// [RunFunc]. Constructors set it next to their Process; the engine
+	// ignores it on async chips.
+	Run RunFunc[In, Out, S]
 }
+
+// RunFunc is a Func's Process over a run of packs: in[pos.N:] into
+// out[pos.M:]. It must make exactly the calls Process would make, in order,
+// with the same effects, and keep pos exact after each one it applies itself
+// (so that a panic leaves it exact): a DATA output written to out[pos.M]
+// (M+1) with its input consumed (N+1), a SKIP (N+1), or, for an operator
+// that tracks it, a REDO written to out (M+1) with its input kept while
+// another output slot and another call remain; each applied call adds one to
+// pos.Calls. It stops before a call when pos.Calls is pos.Max, pos.N is
+// len(in), pos.M is len(out) or in[pos.N] is one it leaves to Process
+// (made false). A call whose outcome it does not apply (an error, END, any
+// other hint, or a REDO at the last slot or call) it returns with made true,
+// uncounted in pos, and span applies it as if Process had returned it.
+type RunFunc[In, Out, S any] func(ctx context.Context, in []hints.Pack[In], out []hints.Pack[Out], pos *RunPos, state *S) (o hints.Pack[Out], made bool, err error)
+
+// RunPos is where a [RunFunc] stands in its span: inputs consumed, outputs
+// written, calls applied, and the most calls it may make.
+type RunPos struct{ N, M, Calls, Max int }
 
 // Bind resolves the typed pends and makes the state. It reports only what
 // the step alone knows (a nil process, a Timer on an async step, a
@@ -129,7 +141,7 @@ type runner[In, Out, S any] struct {
 	ended    bool
 	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
 
-	runN, runM int // span's n and m while Run advances them (fields, so they do not escape)
+	pos RunPos // where Run stands in span (a field, so that it does not escape)
 
 	async *async[In, Out] // nil for sync chips
 
@@ -269,12 +281,11 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		return false, calls
 	}
 	out := r.next.Slots(len(in))
-	n, m, hits := 0, 0, 0         // inputs used, outputs written, process calls
-	run, runFrom := r.cfg.Run, -1 // runFrom: n when Run was called, while it runs
+	n, m, hits := 0, 0, 0 // inputs used, outputs written, process calls
+	run, running := r.cfg.Run, false
 	defer func() {
-		if runFrom >= 0 { // Run panicked: it made one call per input, and one more
-			n, m = r.runN, r.runM
-			hits += n - runFrom + 1
+		if running { // Run panicked in a call it had not counted
+			n, m, hits = r.pos.N, r.pos.M, hits+r.pos.Calls+1
 		}
 		// Runs on a panic too, so the pends stay consistent for Describe.
 		r.prev.Drop(n)
@@ -292,26 +303,24 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	}()
 	process, ctx, state := r.cfg.Process, r.ctx, &r.state
 	for hits < calls && n < len(in) && m < len(out) {
+		var o hints.Pack[Out]
+		var err error
+		made := false
 		if run != nil {
-			runFrom, r.runN, r.runM = n, n, m
-			err := run(in[:n+min(calls-hits, len(in)-n)], out, &r.runN, &r.runM, state)
-			n, m = r.runN, r.runM
-			hits += n - runFrom
-			runFrom = -1
-			if err != nil {
-				hits++
-				*held, *hasHeld = in[n], true
-				n++
-				res.Err = err
-				return true, 0
-			}
-			if hits == calls || n == len(in) || m == len(out) {
+			r.pos, running = RunPos{N: n, M: m, Max: calls - hits}, true
+			o, made, err = run(ctx, in, out, &r.pos, state)
+			running = false
+			n, m, hits = r.pos.N, r.pos.M, hits+r.pos.Calls
+			if !made && (hits == calls || n == len(in) || m == len(out)) {
 				break
 			}
-			// in[n] is for Process: one call below, then Run again.
+			// Otherwise span applies the outcome of a call Run made, or in[n]
+			// is for Process: one call below, then Run again.
 		}
 		hits++
-		o, err := process(ctx, in[n], state)
+		if !made {
+			o, err = process(ctx, in[n], state)
+		}
 		if err != nil {
 			*held, *hasHeld = in[n], true
 			n++
