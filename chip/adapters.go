@@ -462,11 +462,13 @@ func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}
 	})
 	if f != nil {
 		c.run = func(_ context.Context, in []hints.Pack[T], _ []hints.Pack[struct{}], p *engine.RunPos, _ *struct{}) (hints.Pack[struct{}], bool, error) {
-			for i := p.N; p.Calls < p.Max && i < len(in) && in[i].Hint == hints.None; i++ {
-				if err := f(in[i].Value); err != nil {
+			in = in[p.N : p.N+min(len(in)-p.N, p.Max-p.Calls)]
+			k := 0
+			defer func() { p.N, p.Calls = p.N+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(in) && in[k].Hint == hints.None; k++ {
+				if err := f(in[k].Value); err != nil {
 					return hints.Pack[struct{}]{}, true, err
 				}
-				p.N, p.Calls = i+1, p.Calls+1
 			}
 			return hints.Pack[struct{}]{}, false, nil
 		}

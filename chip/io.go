@@ -23,13 +23,15 @@ func NewInput[Out, S any](key string, next PendRef, state func() S, produce func
 	f := New(c)
 	if produce != nil {
 		f.run = func(ctx context.Context, in []hints.Pack[struct{}], out []hints.Pack[Out], p *engine.RunPos, s *S) (hints.Pack[Out], bool, error) {
-			for p.Calls < p.Max && p.N < len(in) && p.M < len(out) {
+			out = out[p.M : p.M+min(len(in)-p.N, len(out)-p.M, p.Max-p.Calls)]
+			k := 0
+			defer func() { p.N, p.M, p.Calls = p.N+k, p.M+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(out); k++ {
 				pk, err := produce(ctx, s)
 				if err != nil || pk.Hint != hints.None {
 					return pk, true, err // span applies it
 				}
-				out[p.M] = pk
-				p.N, p.M, p.Calls = p.N+1, p.M+1, p.Calls+1
+				out[k] = pk
 			}
 			return hints.Pack[Out]{}, false, nil
 		}

@@ -45,15 +45,16 @@ func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *
 	ch := New(c)
 	if f != nil {
 		ch.run = func(_ context.Context, in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, _ *struct{}) (hints.Pack[Out], bool, error) {
-			i, j, calls := p.N, p.M, p.Calls
-			for calls < p.Max && i < len(in) && j < len(out) && in[i].Hint == hints.None {
-				v, err := f(in[i].Value)
+			k := min(len(in)-p.N, len(out)-p.M, p.Max-p.Calls)
+			in, out = in[p.N:p.N+k], out[p.M:p.M+k]
+			k = 0
+			defer func() { p.N, p.M, p.Calls = p.N+k, p.M+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(in) && k < len(out) && in[k].Hint == hints.None; k++ {
+				v, err := f(in[k].Value)
 				if err != nil {
 					return hints.Pack[Out]{}, true, err
 				}
-				out[j] = hints.Pack[Out]{Value: v}
-				i, j, calls = i+1, j+1, calls+1
-				p.N, p.M, p.Calls = i, j, calls
+				out[k] = hints.Pack[Out]{Value: v}
 			}
 			return hints.Pack[Out]{}, false, nil
 		}
