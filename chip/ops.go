@@ -83,7 +83,26 @@ func Filter[T any](key string, prev, next PendRef, keep func(T) (bool, error)) *
 			return hints.Pack[T]{Value: in.Value}, nil
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if keep != nil {
+		ch.run = func(_ context.Context, in, out []hints.Pack[T], p *engine.RunPos, _ *struct{}) (hints.Pack[T], bool, error) {
+			i, j := p.N, p.M
+			in = in[:i+min(len(in)-i, p.Max-p.Calls)]
+			defer func() { p.Calls += i - p.N; p.N, p.M = i, j }() // exact on a panic too
+			for ; i < len(in) && j < len(out) && in[i].Hint == hints.None; i++ {
+				ok, err := keep(in[i].Value)
+				if err != nil {
+					return hints.Pack[T]{}, true, err
+				}
+				if ok {
+					out[j] = hints.Pack[T]{Value: in[i].Value}
+					j++
+				}
+			}
+			return hints.Pack[T]{}, false, nil
+		}
+	}
+	return ch
 }
 
 // flatState is the state of a FlatMap chip: the outputs of the current input

@@ -73,7 +73,7 @@
 // process calls is the same as one chip run per pack would give.
 //
 // Sync chains cost close to plain calls through vectorised operators, not
-// through fusion: [chip.NewInput], [chip.Map], [chip.FlatMap] and
+// through fusion: [chip.NewInput], [chip.Map], [chip.FlatMap], [chip.Filter] and
 // [chip.ForEach] give the engine, next to their process function, a run of
 // their own over such a run of packs. It calls the user's function in a
 // loop, writes outputs straight into the next ring's slots and keeps the

@@ -13,13 +13,14 @@ import (
 	"github.com/runlet/runlet/runlet"
 )
 
-// spanRunFlow is in -> m1 -> fm -> m2 -> sum: chip.NewInput, chip.Map,
-// chip.FlatMap, chip.Map and chip.ForEach, which hand the engine a run of
+// spanRunFlow is in -> m1 -> fm -> fl -> m2 -> sum: chip.NewInput,
+// chip.Map, chip.FlatMap, chip.Filter, chip.Map and chip.ForEach, which hand the engine a run of
 // their own for spans of packs, or (plain) the same functions through
 // chip.New, which has none: every process call then goes through the
 // engine's per-pack path.
-func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) ([]int, error), sum func(int) error) []chip.Chip {
+func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) ([]int, error), fl func(int) (bool, error), sum func(int) error) []chip.Chip {
 	in := source("in", at("p0"), ints(n))
+	filter := chip.Chip(chip.Filter("fl", at("p2"), at("p4"), fl))
 	flat := chip.Chip(chip.FlatMap("fm", at("p1"), at("p2"), fm))
 	out := chip.Chip(chip.ForEach("sum", at("p3"), sum))
 	mapChip := func(key string, prev, next chip.PendRef, f func(int) (int, error)) chip.Chip {
@@ -53,6 +54,22 @@ func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) 
 			})
 		}
 		flat = plainFlatMap("fm", at("p1"), at("p2"), fm)
+		filter = chip.New(chip.Config[int, int, struct{}]{
+			Key: "fl", Prev: at("p2"), Next: at("p4"),
+			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+				if in.Hint == hints.End {
+					return hints.Pack[int]{Hint: hints.End}, nil
+				}
+				ok, err := fl(in.Value)
+				if err != nil {
+					return hints.Pack[int]{}, err
+				}
+				if !ok {
+					return hints.Pack[int]{Hint: hints.Skip}, nil
+				}
+				return hints.Pack[int]{Value: in.Value}, nil
+			},
+		})
 		out = chip.NewOutput("sum", at("p3"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint == hints.End {
 				return nil
@@ -60,7 +77,7 @@ func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) 
 			return sum(in.Value)
 		})
 	}
-	return []chip.Chip{in, mapChip("m1", at("p0"), at("p1"), m1), flat, mapChip("m2", at("p2"), at("p3"), m2), out}
+	return []chip.Chip{in, mapChip("m1", at("p0"), at("p1"), m1), flat, filter, mapChip("m2", at("p4"), at("p3"), m2), out}
 }
 
 // plainFlatMap is chip.FlatMap's process through chip.New.
@@ -150,8 +167,14 @@ func runSpanFlow(t *testing.T, plain bool, budget, limit int, failIn, how string
 		}
 		return out, nil
 	}
+	fl := func(v int) (bool, error) {
+		if err := fail("fl", v); err != nil {
+			return false, err
+		}
+		return v%3 != 0, nil
+	}
 	sum := func(v int) error { return fail("sum", v) }
-	r = runlet.New([]*pool.Pool{pool.New(pk, limit)}, spanRunFlow(plain, 50, mapf("m1", 2), mapf("m2", 3), fm, sum),
+	r = runlet.New([]*pool.Pool{pool.New(pk, limit)}, spanRunFlow(plain, 50, mapf("m1", 2), mapf("m2", 3), fm, fl, sum),
 		runlet.Config{Budget: budget})
 	if err := r.Run(context.Background()); err != nil {
 		res.err = err.Error()
@@ -161,7 +184,7 @@ func runSpanFlow(t *testing.T, plain bool, budget, limit int, failIn, how string
 }
 
 // TestSpanRunMatchesProcess checks that the operators' own runs over spans
-// of packs (chip.NewInput, Map, FlatMap, ForEach) do exactly what their
+// of packs (chip.NewInput, Map, FlatMap, Filter, ForEach) do exactly what their
 // process calls one by one do: the same calls in the same order, the same
 // error naming the chip, and the same Describe (pend sizes, held packs,
 // notes, counters, pool high-water marks) mid-span and afterwards, for
@@ -173,7 +196,7 @@ func TestSpanRunMatchesProcess(t *testing.T) {
 		at      int
 	}
 	failures := []failure{{"", "", 0}}
-	for _, in := range []string{"m1", "fm", "m2", "sum"} {
+	for _, in := range []string{"m1", "fm", "fl", "m2", "sum"} {
 		for _, how := range []string{"error", "panic"} {
 			for _, at := range []int{1, 2, 17, 40} {
 				failures = append(failures, failure{in, how, at})
