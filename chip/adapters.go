@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // The adapters below turn Go values, iterators, channels, generator functions
@@ -469,12 +470,26 @@ func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struc
 // the runlet's methods other than Trigger, Pause, Resume and Abort. For work
 // that blocks, build an async chip with [New].
 func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}, struct{}] {
-	return refuse(NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
+	c := NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint == hints.End {
 			return nil
 		}
 		return f(in.Value)
-	}), nilArg("f", f == nil))
+	})
+	if f != nil {
+		c.run = func(_ context.Context, in []hints.Pack[T], _ []hints.Pack[struct{}], p *engine.RunPos, _ *struct{}) (hints.Pack[struct{}], bool, error) {
+			in = in[p.N : p.N+min(len(in)-p.N, p.Max-p.Calls)]
+			k := 0
+			defer func() { p.N, p.Calls = p.N+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(in) && in[k].Hint == hints.None; k++ {
+				if err := f(in[k].Value); err != nil {
+					return hints.Pack[struct{}]{}, true, err
+				}
+			}
+			return hints.Pack[struct{}]{}, false, nil
+		}
+	}
+	return refuse(c, nilArg("f", f == nil))
 }
 
 // ToChan returns an async output chip (Concurrency 1) that sends every data

@@ -99,6 +99,9 @@ type Func[In, Out, S any] struct {
 	// ready, set by the input adapters, says how many next Process calls
 	// would produce without waiting (engine.Func.Ready).
 	ready func(state *S) int
+	// run, set by the constructors that can, is Process over a run of packs
+	// for the sync hot path (engine.RunFunc).
+	run engine.RunFunc[In, Out, S]
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the
@@ -132,7 +135,7 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 		PrevPend: c.Prev.Pend, NextPend: c.Next.Pend,
 		State: c.State, Async: c.Async, Concurrency: c.Concurrency, Ordered: c.Ordered,
 		Process: c.Process, OnError: c.OnError, Timer: c.Timer, Close: c.Close, Describe: c.Describe,
-		Check: f.check, Ready: f.ready,
+		Check: f.check, Ready: f.ready, Run: f.run,
 	}
 	return step.Bind(b)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // NewInput returns a sync input chip: it pulls from [Input] and pushes what
@@ -19,7 +20,23 @@ func NewInput[Out, S any](key string, next PendRef, state func() S, produce func
 			return produce(ctx, s)
 		}
 	}
-	return New(c)
+	f := New(c)
+	if produce != nil {
+		f.run = func(ctx context.Context, in []hints.Pack[struct{}], out []hints.Pack[Out], p *engine.RunPos, s *S) (hints.Pack[Out], bool, error) {
+			out = out[p.M : p.M+min(len(in)-p.N, len(out)-p.M, p.Max-p.Calls)]
+			k := 0
+			defer func() { p.N, p.M, p.Calls = p.N+k, p.M+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(out); k++ {
+				pk, err := produce(ctx, s)
+				if err != nil || pk.Hint != hints.None {
+					return pk, true, err // span applies it
+				}
+				out[k] = pk
+			}
+			return hints.Pack[Out]{}, false, nil
+		}
+	}
+	return f
 }
 
 // NewOutput returns a sync output chip: it pulls from prev and calls consume

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/internal/engine"
 )
 
 // The operators below are typed sync chips built with [New]. They share one
@@ -41,7 +42,24 @@ func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *
 			return hints.Pack[Out]{Value: v}, nil
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if f != nil {
+		ch.run = func(_ context.Context, in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, _ *struct{}) (hints.Pack[Out], bool, error) {
+			k := min(len(in)-p.N, len(out)-p.M, p.Max-p.Calls)
+			in, out = in[p.N:p.N+k], out[p.M:p.M+k]
+			k = 0
+			defer func() { p.N, p.M, p.Calls = p.N+k, p.M+k, p.Calls+k }() // exact on a panic too
+			for ; k < len(in) && k < len(out) && in[k].Hint == hints.None; k++ {
+				v, err := f(in[k].Value)
+				if err != nil {
+					return hints.Pack[Out]{}, true, err
+				}
+				out[k] = hints.Pack[Out]{Value: v}
+			}
+			return hints.Pack[Out]{}, false, nil
+		}
+	}
+	return ch
 }
 
 // Filter returns a sync chip that pushes the data values for which keep
@@ -65,7 +83,26 @@ func Filter[T any](key string, prev, next PendRef, keep func(T) (bool, error)) *
 			return hints.Pack[T]{Value: in.Value}, nil
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if keep != nil {
+		ch.run = func(_ context.Context, in, out []hints.Pack[T], p *engine.RunPos, _ *struct{}) (hints.Pack[T], bool, error) {
+			i, j := p.N, p.M
+			in = in[:i+min(len(in)-i, p.Max-p.Calls)]
+			defer func() { p.Calls += i - p.N; p.N, p.M = i, j }() // exact on a panic too
+			for ; i < len(in) && j < len(out) && in[i].Hint == hints.None; i++ {
+				ok, err := keep(in[i].Value)
+				if err != nil {
+					return hints.Pack[T]{}, true, err
+				}
+				if ok {
+					out[j] = hints.Pack[T]{Value: in[i].Value}
+					j++
+				}
+			}
+			return hints.Pack[T]{}, false, nil
+		}
+	}
+	return ch
 }
 
 // flatState is the state of a FlatMap chip: the outputs of the current input
@@ -109,7 +146,48 @@ func FlatMap[In, Out any](key string, prev, next PendRef, f func(In) ([]Out, err
 			return fmt.Sprintf("[%d of %d pushed]", s.i, len(s.pending))
 		}
 	}
-	return New(c)
+	ch := New(c)
+	if f != nil {
+		ch.run = func(_ context.Context, in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, s *flatState[Out]) (hints.Pack[Out], bool, error) {
+			return flatRun(f, in, out, p, s)
+		}
+	}
+	return ch
+}
+
+// flatRun is FlatMap's process over a run of packs (engine.RunFunc): the
+// same calls of f and the same outputs, REDO after REDO, with the state
+// left as Process leaves it after each call.
+func flatRun[In, Out any](f func(In) ([]Out, error), in []hints.Pack[In], out []hints.Pack[Out], p *engine.RunPos, s *flatState[Out]) (hints.Pack[Out], bool, error) {
+	for p.Calls < p.Max && p.N < len(in) && p.M < len(out) && in[p.N].Hint == hints.None {
+		if len(s.pending) == 0 { // a new input
+			vs, err := f(in[p.N].Value)
+			if err != nil {
+				return hints.Pack[Out]{}, true, err
+			}
+			if len(vs) == 0 {
+				p.N, p.Calls = p.N+1, p.Calls+1
+				continue
+			}
+			s.pending, s.i = vs, 0
+		}
+		if s.i+1 < len(s.pending) && (p.M+1 == len(out) || p.Calls+1 == p.Max) {
+			return s.next(), true, nil // a REDO at the last slot or call: span holds the input
+		}
+		for p.Calls < p.Max && p.M < len(out) {
+			pk := s.next()
+			out[p.M] = hints.Pack[Out]{Value: pk.Value}
+			p.M, p.Calls = p.M+1, p.Calls+1
+			if pk.Hint != hints.Redo {
+				p.N++
+				break
+			}
+			if p.M+1 == len(out) || p.Calls+1 == p.Max {
+				break // the next call's REDO, if any, is for span to apply
+			}
+		}
+	}
+	return hints.Pack[Out]{}, false, nil
 }
 
 // next returns the next pending output: REDO while more follow, then DATA,

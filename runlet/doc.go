@@ -72,6 +72,20 @@
 // checks the limit only when the pend's free window is used up; the order of
 // process calls is the same as one chip run per pack would give.
 //
+// Sync chains cost close to plain calls through vectorised operators, not
+// through fusion: [chip.NewInput], [chip.Map], [chip.FlatMap], [chip.Filter] and
+// [chip.ForEach] give the engine, next to their process function, a run of
+// their own over such a run of packs. It calls the user's function in a
+// loop, writes outputs straight into the next ring's slots and keeps the
+// position (inputs, outputs, calls) exact after every call; a call whose
+// outcome it does not handle itself (an error, END, a REDO at the run's last
+// slot) goes back to the engine, which applies it as if the process
+// function had returned it. Between chips a pack still crosses a ring, but
+// a run costs one index bump per chip, and every limit, counter, held pack
+// and Describe stays what the per-pack path gives. A chip without a run
+// (built with [chip.New], or one that later gets per-chip hooks) takes the
+// per-pack path, so a chain simply breaks there.
+//
 // Sync chips run on the loop's goroutine, so a graph of only sync chips
 // completes inside Run without starting a goroutine. Async chips hand batches
 // of packs to worker goroutines (see package chip); a worker's finished batch

@@ -42,7 +42,30 @@ type Func[In, Out, S any] struct {
 	Ready func(state *S) int
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
+	// Run, if set, is Process over a run of packs for the sync hot path
+	// (span), with no function value call per pack but the user's own. See
+	// [RunFunc]. Constructors set it next to their Process; the engine
+	// ignores it on async chips.
+	Run RunFunc[In, Out, S]
 }
+
+// RunFunc is a Func's Process over a run of packs: in[pos.N:] into
+// out[pos.M:]. It must make exactly the calls Process would make, in order,
+// with the same effects, and keep pos exact after each one it applies itself
+// (so that a panic leaves it exact): a DATA output written to out[pos.M]
+// (M+1) with its input consumed (N+1), a SKIP (N+1), or, for an operator
+// that tracks it, a REDO written to out (M+1) with its input kept while
+// another output slot and another call remain; each applied call adds one to
+// pos.Calls. It stops before a call when pos.Calls is pos.Max, pos.N is
+// len(in), pos.M is len(out) or in[pos.N] is one it leaves to Process
+// (made false). A call whose outcome it does not apply (an error, END, any
+// other hint, or a REDO at the last slot or call) it returns with made true,
+// uncounted in pos, and span applies it as if Process had returned it.
+type RunFunc[In, Out, S any] func(ctx context.Context, in []hints.Pack[In], out []hints.Pack[Out], pos *RunPos, state *S) (o hints.Pack[Out], made bool, err error)
+
+// RunPos is where a [RunFunc] stands in its span: inputs consumed, outputs
+// written, calls applied, and the most calls it may make.
+type RunPos struct{ N, M, Calls, Max int }
 
 // Bind resolves the typed pends and makes the state. It reports only what
 // the step alone knows (a nil process, a Timer on an async step, a
@@ -122,6 +145,8 @@ type runner[In, Out, S any] struct {
 	hasHeld  bool
 	ended    bool
 	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
+
+	pos RunPos // where Run stands in span (a field, so that it does not escape)
 
 	async *async[In, Out] // nil for sync chips
 
@@ -262,7 +287,11 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	}
 	out := r.next.Slots(len(in))
 	n, m, hits := 0, 0, 0 // inputs used, outputs written, process calls
+	run, running := r.cfg.Run, false
 	defer func() {
+		if running { // Run panicked in a call it had not counted
+			n, m, hits = r.pos.N, r.pos.M, hits+r.pos.Calls+1
+		}
 		// Runs on a panic too, so the pends stay consistent for Describe.
 		r.prev.Drop(n)
 		if err := r.next.Commit(m); err != nil && res.Err == nil {
@@ -279,8 +308,24 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	}()
 	process, ctx, state := r.cfg.Process, r.ctx, &r.state
 	for hits < calls && n < len(in) && m < len(out) {
+		var o hints.Pack[Out]
+		var err error
+		made := false
+		if run != nil {
+			r.pos, running = RunPos{N: n, M: m, Max: calls - hits}, true
+			o, made, err = run(ctx, in, out, &r.pos, state)
+			running = false
+			n, m, hits = r.pos.N, r.pos.M, hits+r.pos.Calls
+			if !made && (hits == calls || n == len(in) || m == len(out)) {
+				break
+			}
+			// Otherwise span applies the outcome of a call Run made, or in[n]
+			// is for Process: one call below, then Run again.
+		}
 		hits++
-		o, err := process(ctx, in[n], state)
+		if !made {
+			o, err = process(ctx, in[n], state)
+		}
 		if err != nil {
 			*held, *hasHeld = in[n], true
 			n++
