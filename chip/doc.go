@@ -63,12 +63,13 @@
 // pend has room for, and about 100µs of work as measured on earlier batches:
 // blocking work (I/O) goes one pack per worker, tiny work in full batches.
 // An async input chip (prev [Input]) gets one call per batch, so a value is
-// pushed as soon as it is produced, except the input adapters of this
-// package, which know when their next call would wait ([FromChan],
+// pushed as soon as it is produced, unless it knows when its next call
+// would wait: the input adapters of this package do ([FromChan],
 // [Generate], [Lines], and [FromReader]/[FromFile] over memory or a regular
-// file): while they have input in hand their batches grow to [MaxBatch]
-// calls (within the next pend's room), and a batch is handed over as soon as
-// the next call would wait. A REDO run keeps calling
+// file), and a chip of one's own says so with [Config].Ready. While such a
+// chip has input in hand its batches grow to [MaxBatch] calls (within the
+// next pend's room), and a batch is handed over as soon as the next call
+// would wait. A REDO run keeps calling
 // process on the worker; if it produces more than a batch can hold, the rest
 // continues in a later batch after the limit is checked again.
 //

@@ -85,6 +85,21 @@ type Config[In, Out, S any] struct {
 	// Close. A panic in it shows in the note and fails the runlet with a
 	// [PanicError].
 	Describe func(state *S) string
+	// Ready, if set, lets an async input chip (Prev [Input]) hand over its
+	// values in batches: it reports how many next Process calls would
+	// produce without waiting on the world (values the chip already has in
+	// hand: a buffered line, a received message), 0 when the next call
+	// would wait. It must not block. It is called on the worker after each
+	// call while the batch has room, and on the scheduler's goroutine
+	// before a batch goes out while none is out, never at the same time as
+	// Process. The batch is handed over as soon as it reports 0, so a
+	// value never waits for a later one: a sparse source pushes each value
+	// at once, a fast one moves in batches. Without Ready each call of an
+	// async input chip is its own batch, since the engine cannot tell
+	// whether the next call would wait. Attach refuses Ready on any other
+	// chip. The adapters of this package (Lines, FromChan, Generate,
+	// FromReader) set their own.
+	Ready func(state *S) int
 }
 
 // Func is a chip made of a process function: the chip every constructor in
@@ -136,6 +151,9 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 		State: c.State, Async: c.Async, Concurrency: c.Concurrency, Ordered: c.Ordered,
 		Process: c.Process, OnError: c.OnError, Timer: c.Timer, Close: c.Close, Describe: c.Describe,
 		Check: f.check, Ready: f.ready, Run: f.run,
+	}
+	if c.Ready != nil {
+		step.Ready = c.Ready
 	}
 	return step.Bind(b)
 }

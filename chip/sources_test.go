@@ -382,3 +382,51 @@ func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 		})
 	}
 }
+
+// A chip of one's own gets the same batches through Config.Ready, and
+// without it each call is its own batch: an async input chip that counts to
+// n from its state, with everything at hand.
+func TestConfigReadyBatchesOwnSource(t *testing.T) {
+	const n = 10000
+	own := func(ready bool) chip.Chip {
+		c := chip.Config[struct{}, int, int]{
+			Key: "own", Prev: chip.Input, Next: adAt("a"), Async: true,
+			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+				if *i == n {
+					return hints.EndOf[int](1), nil
+				}
+				*i++
+				return hints.Data(*i), nil
+			},
+		}
+		if ready {
+			c.Ready = func(i *int) int { return n - *i + 1 } // the values left and the END
+		}
+		return chip.New(c)
+	}
+	got, batched := srcPullMisses[int](t, own(true))
+	if len(got) != n || got[n-1] != n {
+		t.Fatalf("with Ready: %d values, last %v", len(got), got[len(got)-1:])
+	}
+	_, single := srcPullMisses[int](t, own(false))
+	if batched > n/20 || single < n/2 {
+		t.Errorf("pull misses: %d with Ready, %d without, for %d values; want batches only with Ready", batched, single, n)
+	}
+}
+
+// Attach refuses Ready on a chip that is not an async input chip, naming it.
+func TestConfigReadyOnlyOnAsyncInput(t *testing.T) {
+	var got []int
+	sync := chip.New(chip.Config[int, int, struct{}]{
+		Key: "notinput", Prev: adAt("a"), Next: adAt("b"), Async: true,
+		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil },
+		Ready:   func(*struct{}) int { return 1 },
+	})
+	r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{
+		chip.FromSlice("in", adAt("a"), []int{1}), sync, chip.Collect("out", adAt("b"), &got),
+	}, runlet.Config{})
+	err := r.Attach()
+	if err == nil || !strings.Contains(err.Error(), `chip "notinput"`) || !strings.Contains(err.Error(), "Ready is for async input chips only") {
+		t.Fatalf("Attach = %v, want an error naming chip \"notinput\" and Ready", err)
+	}
+}
