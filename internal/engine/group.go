@@ -125,14 +125,7 @@ func (r *Runlet) unjoin() {
 	if r.member.Load() != memberIn {
 		return
 	}
-	old := *g.members.Load()
-	members := make([]*Runlet, 0, len(old))
-	for _, m := range old {
-		if m != r {
-			members = append(members, m)
-		}
-	}
-	g.members.Store(&members)
+	g.drop(r)
 	r.member.Store(memberNot)
 }
 
@@ -145,8 +138,13 @@ func (r *Runlet) leave() {
 	if r.member.Swap(memberGone) != memberIn {
 		return
 	}
+	g.drop(r)
+}
+
+// drop stores g's member list without r. Only the holder of memMu calls it.
+func (g *group) drop(r *Runlet) {
 	old := *g.members.Load()
-	if len(old) == 1 { // r alone: the common case of runlets in turn
+	if len(old) == 1 && old[0] == r { // r alone: the common case of runlets in turn
 		g.members.Store(&noMembers)
 		return
 	}
