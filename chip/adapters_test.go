@@ -203,21 +203,7 @@ func TestFromChanPingPong(t *testing.T) {
 			}
 			close(in)
 		}()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		err := adRun(ctx, 64,
-			chip.FromChan("in", adAt("a"), in),
-			chip.New(chip.Config[int, int, struct{}]{
-				Key: "x10", Prev: adAt("a"), Next: adAt("b"),
-				Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-					p.Value *= 10
-					return p, nil
-				},
-			}),
-			chip.ToChan("out", adAt("b"), out))
-		if err != nil {
-			t.Fatalf("Run = %v, want nil (a stalled ping-pong runs into the 1-minute ctx)", err)
-		}
+		srcPingPong(t, chip.FromChan("in", adAt("a"), in), out)
 	})
 }
 
