@@ -9,6 +9,8 @@ import (
 	"iter"
 	"sync"
 
+	"github.com/runlet/runlet/pool"
+
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 )
@@ -28,7 +30,7 @@ import (
 // The chip reads items as it goes and never modifies or copies it: the caller
 // must not change it while the runlet runs. Each Bind starts from the first
 // item.
-func FromSlice[T any](key string, next PendRef, items []T) *Func[struct{}, T, int] {
+func FromSlice[T any](key string, next *pool.Pend[T], items []T) *Func[struct{}, T, int] {
 	return NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[T], error) {
 		if *i >= len(items) {
 			return hints.EndOf[T](1), nil
@@ -69,9 +71,9 @@ type seqState[T any] struct {
 //		}
 //		return nil
 //	})
-func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T, seqState[T]] {
+func FromSeq[T any](key string, next *pool.Pend[T], seq iter.Seq[T]) *Func[struct{}, T, seqState[T]] {
 	return refuse(New(Config[struct{}, T, seqState[T]]{
-		Key: key, Prev: Input, Next: next,
+		Key: key, Next: next,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], s *seqState[T]) (hints.Pack[T], error) {
 			if s.next == nil {
 				s.next, s.stop = iter.Pull(seq)
@@ -105,9 +107,9 @@ func FromSeq[T any](key string, next PendRef, seq iter.Seq[T]) *Func[struct{}, T
 // one batch, as soon as ch is empty: so each value is pushed as soon as it is
 // produced, and a source may wait for its earlier values to come out of the
 // runlet before it produces more.
-func FromChan[T any](key string, next PendRef, ch <-chan T) *Func[struct{}, T, chanState[T]] {
+func FromChan[T any](key string, next *pool.Pend[T], ch <-chan T) *Func[struct{}, T, chanState[T]] {
 	f := New(Config[struct{}, T, chanState[T]]{
-		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *chanState[T]) (hints.Pack[T], error) {
 			switch {
 			case s.have:
@@ -199,9 +201,9 @@ type genState[T any] struct {
 // queue is empty: so each value is pushed as soon as it is yielded, and gen
 // may wait for its earlier values to come out of the runlet before it
 // yields more, while a fast gen moves in batches.
-func Generate[T any](key string, next PendRef, gen func(ctx context.Context, yield func(T) bool) error) *Func[struct{}, T, *genState[T]] {
+func Generate[T any](key string, next *pool.Pend[T], gen func(ctx context.Context, yield func(T) bool) error) *Func[struct{}, T, *genState[T]] {
 	f := New(Config[struct{}, T, *genState[T]]{
-		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: 1,
 		State: func() *genState[T] { return &genState[T]{} },
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], sp **genState[T]) (hints.Pack[T], error) {
 			s := *sp
@@ -381,9 +383,9 @@ type lineState struct {
 // the next line would need a Read: so each line is pushed as soon as it is
 // read, and a source may wait for its earlier lines to come out of the
 // runlet before it produces more.
-func Lines(key string, next PendRef, r io.Reader) *Func[struct{}, string, lineState] {
+func Lines(key string, next *pool.Pend[string], r io.Reader) *Func[struct{}, string, lineState] {
 	f := New(Config[struct{}, string, lineState]{
-		Key: key, Prev: Input, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: 1,
 		State: func() lineState { return lineState{br: bufio.NewReaderSize(r, bufio.MaxScanTokenSize), nl: -1} },
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *lineState) (hints.Pack[string], error) {
 			return s.line(ctx)
@@ -453,7 +455,7 @@ func dropCR(line []byte) []byte {
 // it only after Run has returned. Collect appends to what *dst holds and
 // never resets it, so a rebound chip (or one shared by two runlets) appends
 // again.
-func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struct{}] {
+func Collect[T any](key string, prev *pool.Pend[T], dst *[]T) *Func[T, struct{}, struct{}] {
 	return refuse(NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint != hints.End {
 			*dst = append(*dst, in.Value)
@@ -469,7 +471,7 @@ func Collect[T any](key string, prev PendRef, dst *[]T) *Func[T, struct{}, struc
 // f runs on the scheduler's goroutine: it must not block, and must not call
 // the runlet's methods other than Trigger, Pause, Resume and Abort. For work
 // that blocks, build an async chip with [New].
-func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}, struct{}] {
+func ForEach[T any](key string, prev *pool.Pend[T], f func(T) error) *Func[T, struct{}, struct{}] {
 	c := NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint == hints.End {
 			return nil
@@ -505,10 +507,10 @@ func ForEach[T any](key string, prev PendRef, f func(T) error) *Func[T, struct{}
 // A send waits for the consumer, watching the process ctx, so a stopped
 // runlet never waits for a consumer that went away; the value being sent is
 // then dropped.
-func ToChan[T any](key string, prev PendRef, ch chan<- T) *Func[T, struct{}, struct{}] {
+func ToChan[T any](key string, prev *pool.Pend[T], ch chan<- T) *Func[T, struct{}, struct{}] {
 	var once sync.Once
 	return refuse(New(Config[T, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: Output, Async: true, Concurrency: 1,
+		Key: key, Prev: prev, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
 				once.Do(func() { close(ch) })

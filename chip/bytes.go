@@ -52,7 +52,7 @@ func neverWaits(r io.Reader) bool {
 // *bytes.Buffer) or of a regular *os.File are handed over in batches, as far
 // as the next pend has room (a byte pool's room is one chunk); those of any
 // other reader, which may wait, are pushed one at a time as they are read.
-func FromReader(key string, next PendRef, r io.Reader, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
+func FromReader(key string, next *pool.Pend[[]byte], r io.Reader, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
 	state := func() readState { return readState{r: r, local: neverWaits(r)} }
 	return refuse(fromReader(key, next, bufs, state, nil), nilArg("r", r == nil))
 }
@@ -61,7 +61,7 @@ func FromReader(key string, next PendRef, r io.Reader, bufs *pool.Buffers) *Func
 // call in each run and closed at END or when the runlet stops. A file that
 // cannot be opened fails the runlet with the *os.PathError of os.Open
 // (errors.Is(err, fs.ErrNotExist) for a missing file).
-func FromFile(key string, next PendRef, path string, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
+func FromFile(key string, next *pool.Pend[[]byte], path string, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
 	open := func(s *readState) error {
 		f, err := os.Open(path)
 		if err != nil {
@@ -73,9 +73,9 @@ func FromFile(key string, next PendRef, path string, bufs *pool.Buffers) *Func[s
 	return fromReader(key, next, bufs, nil, open)
 }
 
-func fromReader(key string, next PendRef, bufs *pool.Buffers, state func() readState, open func(*readState) error) *Func[struct{}, []byte, readState] {
+func fromReader(key string, next *pool.Pend[[]byte], bufs *pool.Buffers, state func() readState, open func(*readState) error) *Func[struct{}, []byte, readState] {
 	f := New(Config[struct{}, []byte, readState]{
-		Key: key, Prev: Input, Next: next, State: state, Async: true,
+		Key: key, Next: next, State: state, Async: true,
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *readState) (hints.Pack[[]byte], error) {
 			if s.eof {
 				return hints.Pack[[]byte]{Hint: hints.End}, nil
@@ -180,9 +180,9 @@ type writeState struct {
 // chunks are then left to the garbage collector). A failed or short write
 // fails the runlet with the writer's error (io.ErrShortWrite for a short one).
 // ToWriter neither flushes nor closes w.
-func ToWriter(key string, prev PendRef, w io.Writer, bufs *pool.Buffers) *Func[[]byte, struct{}, struct{}] {
+func ToWriter(key string, prev *pool.Pend[[]byte], w io.Writer, bufs *pool.Buffers) *Func[[]byte, struct{}, struct{}] {
 	return refuse(New(Config[[]byte, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: Output, Async: true,
+		Key: key, Prev: prev, Async: true,
 		Process: func(_ context.Context, in hints.Pack[[]byte], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
 				return hints.Pack[struct{}]{Hint: hints.End}, nil
@@ -203,9 +203,9 @@ func ToWriter(key string, prev PendRef, w io.Writer, bufs *pool.Buffers) *Func[[
 // chip's first call in each run and closed at END; an error of os.Create,
 // Write or Close fails the runlet. When the runlet fails the file is closed
 // and left as it is.
-func ToFile(key string, prev PendRef, path string, bufs *pool.Buffers) *Func[[]byte, struct{}, writeState] {
+func ToFile(key string, prev *pool.Pend[[]byte], path string, bufs *pool.Buffers) *Func[[]byte, struct{}, writeState] {
 	return New(Config[[]byte, struct{}, writeState]{
-		Key: key, Prev: prev, Next: Output, Async: true,
+		Key: key, Prev: prev, Async: true,
 		Process: func(_ context.Context, in hints.Pack[[]byte], s *writeState) (hints.Pack[struct{}], error) {
 			if s.file == nil && !s.done {
 				f, err := os.Create(path)
@@ -345,7 +345,7 @@ type transformState struct {
 //
 // The pushed chunks do not depend on how the input was cut into chunks, so
 // the output stream is the one io.Copy into the same WriteCloser writes.
-func Transform(key string, prev, next PendRef, bufs *pool.Buffers, newWriter func(w io.Writer) (io.WriteCloser, error)) *Func[[]byte, []byte, transformState] {
+func Transform(key string, prev *pool.Pend[[]byte], next *pool.Pend[[]byte], bufs *pool.Buffers, newWriter func(w io.Writer) (io.WriteCloser, error)) *Func[[]byte, []byte, transformState] {
 	f := New(Config[[]byte, []byte, transformState]{
 		Key: key, Prev: prev, Next: next, Async: true,
 		State: func() transformState { return transformState{out: chunker{bufs: bufs}} },
@@ -505,7 +505,7 @@ type readerState struct {
 //
 // The goroutine ends when the stream ends, and otherwise when the runlet
 // stops: the Close hook waits for it, so it has ended when Run returns.
-func TransformReader(key string, prev, next PendRef, bufs *pool.Buffers, newReader func(r io.Reader) (io.Reader, error)) *Func[[]byte, []byte, readerState] {
+func TransformReader(key string, prev *pool.Pend[[]byte], next *pool.Pend[[]byte], bufs *pool.Buffers, newReader func(r io.Reader) (io.Reader, error)) *Func[[]byte, []byte, readerState] {
 	f := New(Config[[]byte, []byte, readerState]{
 		Key: key, Prev: prev, Next: next, Async: true,
 		Process: func(ctx context.Context, in hints.Pack[[]byte], s *readerState) (hints.Pack[[]byte], error) {

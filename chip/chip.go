@@ -2,32 +2,17 @@ package chip
 
 import (
 	"github.com/runlet/runlet/internal/engine"
-	"github.com/runlet/runlet/pool"
 )
 
-// PendRef names the pend a chip pulls from or pushes to, and optionally sizes
-// it. Its fields are Pool (a pool key), Pend (a pend key), SizePrivate (a
-// private size, reserved and counted toward the pool from Attach on; zero
-// reserves nothing) and SizeLimit (a pend limit; zero means none; see
-// "Accounting" in package pool). Its Sized method returns a copy with the
-// given sizes; String returns "pend@pool", as Describe prints it. It is the
-// engine's pend reference (an alias), so the scheduler reads it as it is.
+// PendRef is how a [Spec] names a pend: Pool (the pool's key), Pend (the
+// pend's key), SizePrivate and SizeLimit (the sizes it was declared with; see
+// pool.Pend.Size), and the declaration it was read from. Chips name pends
+// with *pool.Pend values; a PendRef is what the scheduler reads of them.
+// String returns "pend@pool", as Describe prints it.
 //
 // A PendRef is a plain comparable value, safe to copy and use from any
-// goroutine; its zero value names no pend, which Attach refuses.
+// goroutine.
 type PendRef = engine.PendRef
-
-// At returns a reference to pend in pool with no sizes.
-func At(pool, pend string) PendRef { return PendRef{Pool: pool, Pend: pend} }
-
-var (
-	// Input is the prev pend of every input chip: the IO pool's endless supply
-	// of Skip packs.
-	Input = PendRef{Pool: pool.IOKey, Pend: pool.InputKey}
-	// Output is the next pend of every output chip: the IO pool's sink that
-	// accepts END only.
-	Output = PendRef{Pool: pool.IOKey, Pend: pool.OutputKey}
-)
 
 // Spec is the part of a chip the scheduler reads without knowing its types:
 // its key, its prev and next pends, whether it is async and with how many

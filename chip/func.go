@@ -9,6 +9,7 @@ import (
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
 )
 
 // MaxBatch is the most packs an async chip hands a worker at once (see
@@ -35,9 +36,13 @@ type Process[In, Out, S any] func(ctx context.Context, in hints.Pack[In], state 
 type Config[In, Out, S any] struct {
 	// Key names the chip; it must be unique within a runlet.
 	Key string
-	// Prev is where the chip pulls from ([Input] for an input chip) and Next
-	// where it pushes to ([Output] for an output chip).
-	Prev, Next PendRef
+	// Prev is where the chip pulls from, nil for an input chip (it is
+	// called with a Skip pack whenever it may produce); Next is where it
+	// pushes to, nil for an output chip (it returns SKIP for data and END at
+	// the end). A chip with a key names an unnamed Next "<key>.out" (see
+	// pool.Pend).
+	Prev *pool.Pend[In]
+	Next *pool.Pend[Out]
 	// State makes the chip's state, once per Bind. Nil means S's zero value.
 	// State is made by a factory, never shared, so a rebound chip starts
 	// fresh.
@@ -85,7 +90,7 @@ type Config[In, Out, S any] struct {
 	// Close. A panic in it shows in the note and fails the runlet with a
 	// [PanicError].
 	Describe func(state *S) string
-	// Ready, if set, lets an async input chip (Prev [Input]) hand over its
+	// Ready, if set, lets an async input chip (nil Prev) hand over its
 	// values in batches: it reports how many next Process calls would
 	// produce without waiting on the world (values the chip already has in
 	// hand: a buffered line, a received message), 0 when the next call
@@ -134,7 +139,17 @@ func (f *Func[In, Out, S]) Spec() Spec {
 			n = f.cfg.Concurrency
 		}
 	}
-	return Spec{Key: f.cfg.Key, Prev: f.cfg.Prev, Next: f.cfg.Next, Async: f.cfg.Async, Concurrency: n}
+	return Spec{Key: f.cfg.Key, Prev: f.prevRef(), Next: f.nextRef(), Async: f.cfg.Async, Concurrency: n}
+}
+
+// prevRef and nextRef read the chip's pend declarations as the engine's
+// references: nil stands for the IO pool's input or output pend.
+func (f *Func[In, Out, S]) prevRef() PendRef {
+	return engine.DeclOf((*engine.PendDecl[In])(f.cfg.Prev)).Ref(pool.InputKey)
+}
+
+func (f *Func[In, Out, S]) nextRef() PendRef {
+	return engine.DeclOf((*engine.PendDecl[Out])(f.cfg.Next)).Ref(pool.OutputKey)
 }
 
 // Bind implements [Chip]: it hands the engine a step built from the
@@ -147,7 +162,7 @@ func (f *Func[In, Out, S]) Spec() Spec {
 func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 	c := &f.cfg
 	step := &engine.Func[In, Out, S]{
-		PrevPend: c.Prev.Pend, NextPend: c.Next.Pend,
+		PrevPend: f.prevRef().Pend, NextPend: f.nextRef().Pend,
 		State: c.State, Async: c.Async, Concurrency: c.Concurrency, Ordered: c.Ordered,
 		Process: c.Process, OnError: c.OnError, Timer: c.Timer, Close: c.Close, Describe: c.Describe,
 		Check: f.check, Ready: f.ready, Run: f.run,

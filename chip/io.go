@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/runlet/runlet/pool"
+
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 )
@@ -13,8 +15,8 @@ import (
 // returns a data pack, or an END pack when the input is exhausted (returning
 // SKIP from a sync input chip would spin). For input that waits on I/O, build
 // an async chip with [New] and Prev: [Input].
-func NewInput[Out, S any](key string, next PendRef, state func() S, produce func(ctx context.Context, state *S) (hints.Pack[Out], error)) *Func[struct{}, Out, S] {
-	c := Config[struct{}, Out, S]{Key: key, Prev: Input, Next: next, State: state}
+func NewInput[Out, S any](key string, next *pool.Pend[Out], state func() S, produce func(ctx context.Context, state *S) (hints.Pack[Out], error)) *Func[struct{}, Out, S] {
+	c := Config[struct{}, Out, S]{Key: key, Next: next, State: state}
 	if produce != nil {
 		c.Process = func(ctx context.Context, _ hints.Pack[struct{}], s *S) (hints.Pack[Out], error) {
 			return produce(ctx, s)
@@ -42,8 +44,8 @@ func NewInput[Out, S any](key string, next PendRef, state func() S, produce func
 // NewOutput returns a sync output chip: it pulls from prev and calls consume
 // for every data pack and once for the END pack, then ends. The runlet's Run
 // returns once every output chip has ended.
-func NewOutput[In, S any](key string, prev PendRef, state func() S, consume func(ctx context.Context, in hints.Pack[In], state *S) error) *Func[In, struct{}, S] {
-	c := Config[In, struct{}, S]{Key: key, Prev: prev, Next: Output, State: state}
+func NewOutput[In, S any](key string, prev *pool.Pend[In], state func() S, consume func(ctx context.Context, in hints.Pack[In], state *S) error) *Func[In, struct{}, S] {
+	c := Config[In, struct{}, S]{Key: key, Prev: prev, State: state}
 	if consume != nil {
 		c.Process = func(ctx context.Context, in hints.Pack[In], s *S) (hints.Pack[struct{}], error) {
 			if err := consume(ctx, in, s); err != nil {
@@ -66,7 +68,7 @@ type regulator struct{ inputs, outputs int }
 // the last END; before a pend drained by outputs consumers it turns that END
 // into outputs END packs, one per consumer. Both counts must be at least 1.
 // Logical pools (package logicalpool) make it unnecessary for their views.
-func ENDRegulator[T any](key string, prev, next PendRef, inputs, outputs int) *Func[T, T, regulator] {
+func ENDRegulator[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], inputs, outputs int) *Func[T, T, regulator] {
 	f := New(Config[T, T, regulator]{
 		Key: key, Prev: prev, Next: next,
 		State: func() regulator { return regulator{inputs: inputs, outputs: outputs} },

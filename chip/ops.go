@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/runlet/runlet/pool"
+
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 )
@@ -28,7 +30,7 @@ import (
 // Map returns a sync chip that pushes f(v) for each data value v (1:1) and
 // passes END through. An error from f fails the runlet. f runs on the
 // scheduler's goroutine, one call at a time, and must not block.
-func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *Func[In, Out, struct{}] {
+func Map[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], f func(In) (Out, error)) *Func[In, Out, struct{}] {
 	c := Config[In, Out, struct{}]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[In], _ *struct{}) (hints.Pack[Out], error) {
@@ -66,7 +68,7 @@ func Map[In, Out any](key string, prev, next PendRef, f func(In) (Out, error)) *
 // reports true and drops the others (N:1, through SKIP), and passes END
 // through. An error from keep fails the runlet. keep runs on the scheduler's
 // goroutine, one call at a time, and must not block.
-func Filter[T any](key string, prev, next PendRef, keep func(T) (bool, error)) *Func[T, T, struct{}] {
+func Filter[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], keep func(T) (bool, error)) *Func[T, T, struct{}] {
 	c := Config[T, T, struct{}]{Key: key, Prev: prev, Next: next}
 	if keep != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[T], error) {
@@ -120,7 +122,7 @@ type flatState[Out any] struct {
 // f is called once per input. FlatMap keeps f's slice, not a copy, and is done
 // with it before it calls f again, so f may return the same buffer every time.
 // Apart from what f allocates, FlatMap allocates nothing per value.
-func FlatMap[In, Out any](key string, prev, next PendRef, f func(In) ([]Out, error)) *Func[In, Out, flatState[Out]] {
+func FlatMap[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], f func(In) ([]Out, error)) *Func[In, Out, flatState[Out]] {
 	c := Config[In, Out, flatState[Out]]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[In], s *flatState[Out]) (hints.Pack[Out], error) {
@@ -221,7 +223,7 @@ type batchState[T any] struct {
 // flush. size must be at least 1 (Attach reports otherwise). Every batch is a
 // new slice, owned by the downstream. Time comes from the time package (fake
 // under testing/synctest).
-func Batch[T any](key string, prev, next PendRef, size int, maxWait time.Duration) *Func[T, []T, batchState[T]] {
+func Batch[T any](key string, prev *pool.Pend[T], next *pool.Pend[[]T], size int, maxWait time.Duration) *Func[T, []T, batchState[T]] {
 	flush := func(s *batchState[T], h hints.Hint) hints.Pack[[]T] {
 		out := hints.Pack[[]T]{Value: s.buf, Hint: h}
 		s.buf = nil
@@ -281,7 +283,7 @@ func Batch[T any](key string, prev, next PendRef, size int, maxWait time.Duratio
 // Unbatch returns a sync chip that pushes every element of each data slice,
 // in order (1:N, through REDO); an empty slice pushes nothing (SKIP). END
 // passes through. It allocates nothing.
-func Unbatch[T any](key string, prev, next PendRef) *Func[[]T, T, int] {
+func Unbatch[T any](key string, prev *pool.Pend[[]T], next *pool.Pend[T]) *Func[[]T, T, int] {
 	return New(Config[[]T, T, int]{
 		Key: key, Prev: prev, Next: next,
 		// The state is the index of the next element of the input in hand:
@@ -316,7 +318,7 @@ type reduceState[T any] struct {
 // just the END. f is not called for the first value. An error from f fails
 // the runlet. f runs on the scheduler's goroutine, one call at a time, and
 // must not block.
-func Reduce[T any](key string, prev, next PendRef, f func(acc, v T) (T, error)) *Func[T, T, reduceState[T]] {
+func Reduce[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], f func(acc, v T) (T, error)) *Func[T, T, reduceState[T]] {
 	c := Config[T, T, reduceState[T]]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], s *reduceState[T]) (hints.Pack[T], error) {
@@ -358,7 +360,7 @@ type foldState[A any] struct {
 // Each Bind starts from a copy of init. If A is a pointer, slice or map, the
 // copies share what it points to; f should then return new values rather
 // than change init's in place, for a chip value to be reused.
-func Fold[T, A any](key string, prev, next PendRef, init A, f func(acc A, v T) (A, error)) *Func[T, A, foldState[A]] {
+func Fold[T, A any](key string, prev *pool.Pend[T], next *pool.Pend[A], init A, f func(acc A, v T) (A, error)) *Func[T, A, foldState[A]] {
 	c := Config[T, A, foldState[A]]{
 		Key: key, Prev: prev, Next: next,
 		State: func() foldState[A] { return foldState[A]{acc: init} },
@@ -389,7 +391,7 @@ func Fold[T, A any](key string, prev, next PendRef, init A, f func(acc A, v T) (
 // before pushing it on unchanged; END passes through. An error from f fails
 // the runlet (the value is not pushed). f runs on the scheduler's goroutine,
 // one call at a time, and must not block.
-func Tap[T any](key string, prev, next PendRef, f func(T) error) *Func[T, T, struct{}] {
+func Tap[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], f func(T) error) *Func[T, T, struct{}] {
 	c := Config[T, T, struct{}]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[T], error) {
@@ -418,7 +420,7 @@ type takeState struct{ passed int }
 // whose readers have all ended (and no PendOutput drains it), and so on
 // upstream; they get no new work and work in flight is discarded. Their ctx
 // is cancelled and their Close hooks run when the runlet stops.
-func Take[T any](key string, prev, next PendRef, n int) *Func[T, T, takeState] {
+func Take[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], n int) *Func[T, T, takeState] {
 	f := New(Config[T, T, takeState]{
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], s *takeState) (hints.Pack[T], error) {

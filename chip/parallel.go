@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/runlet/runlet/pool"
+
 	"github.com/runlet/runlet/hints"
 )
 
@@ -12,7 +14,7 @@ import (
 // that is cancelled when the runlet stops; an error from f fails the runlet.
 // n must be at least 1 (Attach reports otherwise). Work is handed out in
 // batches (see the package doc), so f may be as small as a microsecond.
-func ParallelMap[In, Out any](key string, prev, next PendRef, n int, f func(ctx context.Context, v In) (Out, error)) *Func[In, Out, struct{}] {
+func ParallelMap[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], n int, f func(ctx context.Context, v In) (Out, error)) *Func[In, Out, struct{}] {
 	return parallelMap(key, prev, next, n, false, f)
 }
 
@@ -21,11 +23,11 @@ func ParallelMap[In, Out any](key string, prev, next PendRef, n int, f func(ctx 
 // buffer holds at most the batches in flight, and what it holds counts
 // against the next pend's limits, so a slow item applies backpressure
 // upstream instead of growing memory.
-func OrderedMap[In, Out any](key string, prev, next PendRef, n int, f func(ctx context.Context, v In) (Out, error)) *Func[In, Out, struct{}] {
+func OrderedMap[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], n int, f func(ctx context.Context, v In) (Out, error)) *Func[In, Out, struct{}] {
 	return parallelMap(key, prev, next, n, true, f)
 }
 
-func parallelMap[In, Out any](key string, prev, next PendRef, n int, ordered bool, f func(context.Context, In) (Out, error)) *Func[In, Out, struct{}] {
+func parallelMap[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], n int, ordered bool, f func(context.Context, In) (Out, error)) *Func[In, Out, struct{}] {
 	c := Config[In, Out, struct{}]{
 		Key: key, Prev: prev, Next: next,
 		Async: true, Concurrency: max(n, 1), Ordered: ordered,

@@ -118,7 +118,7 @@ type partState[K comparable, A any] struct {
 // distinct key to next at END, then one END. See the keyed operators'
 // contract above: N:1; memory one map entry per distinct key; an error or
 // panic in keyOf fails the runlet as the chip key's.
-func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, keyOf func(In) (K, error)) ([]chip.Chip, error) {
+func CountBy[In any, K comparable](lp *pool.Pool, key string, prev *pool.Pend[In], next *pool.Pend[KV[K, int]], parts Partitions, keyOf func(In) (K, error)) ([]chip.Chip, error) {
 	if keyOf == nil {
 		return nil, fmt.Errorf("logicalpool: CountBy %q: nil key function", key)
 	}
@@ -138,7 +138,7 @@ func CountBy[In any, K comparable](lp *pool.Pool, key string, prev, next chip.Pe
 // per distinct key to next at END, then one END. See the keyed operators'
 // contract above: N:1; memory one map entry per distinct key; an error or
 // panic in f fails the runlet as the chip key's.
-func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, f func(In) (K, N, error)) ([]chip.Chip, error) {
+func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev *pool.Pend[In], next *pool.Pend[KV[K, N]], parts Partitions, f func(In) (K, N, error)) ([]chip.Chip, error) {
 	if f == nil {
 		return nil, fmt.Errorf("logicalpool: SumBy %q: nil function", key)
 	}
@@ -158,7 +158,7 @@ func SumBy[In any, K comparable, N Number](lp *pool.Pool, key string, prev, next
 // key; an error or panic in mapf fails the runlet as the chip key's, in
 // reduce as the partition chip's (key.0, key.1, ...). reduce runs on the
 // partition's goroutine, one call at a time per partition.
-func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, mapf func(In) (K, V, error), reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev *pool.Pend[In], next *pool.Pend[KV[K, V]], parts Partitions, mapf func(In) (K, V, error), reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
 	if mapf == nil || reduce == nil {
 		return nil, fmt.Errorf("logicalpool: MapReduce %q: nil map or reduce function", key)
 	}
@@ -171,7 +171,7 @@ func MapReduce[In any, K comparable, V any](lp *pool.Pool, key string, prev, nex
 // END, then one END. See [KV] for the contract: N:1; memory
 // one map entry per distinct key; an error or panic in reduce fails the
 // runlet as the partition chip's (key.0, key.1, ...).
-func ReduceByKey[K comparable, V any](lp *pool.Pool, key string, prev, next chip.PendRef, parts Partitions, reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
+func ReduceByKey[K comparable, V any](lp *pool.Pool, key string, prev, next *pool.Pend[KV[K, V]], parts Partitions, reduce func(acc, v V) (V, error)) ([]chip.Chip, error) {
 	if reduce == nil {
 		return nil, fmt.Errorf("logicalpool: ReduceByKey %q: nil reduce function", key)
 	}
@@ -199,7 +199,7 @@ func reducer[K comparable, V any](reduce func(acc, v V) (V, error)) func(map[K]V
 // keyed builds a keyed operator (see the contract above the operators): the
 // chip key applies split to each value of prev, n partition chips apply add
 // to their maps, and the chip key.gather pushes the merged entries to next.
-func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, next chip.PendRef, parts Partitions,
+func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev *pool.Pend[In], next *pool.Pend[KV[K, A]], parts Partitions,
 	split func(In) (K, V, error), add func(m map[K]A, k K, v V) error) ([]chip.Chip, error) {
 	n := parts.N
 	if n < 1 {
@@ -208,22 +208,20 @@ func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, 
 	if lp == nil {
 		return nil, fmt.Errorf("logicalpool: %s %q: nil logical pool", op, key)
 	}
-	ins, outs := make([]string, n), make([]string, n)
+	ins, outs := make([]*pool.Pend[partPack[K, V]], n), make([]*pool.Pend[KV[K, A]], n)
 	for i := range n {
-		ins[i] = key + ".in" + strconv.Itoa(i)
-		outs[i] = key + ".out" + strconv.Itoa(i)
+		ins[i] = pool.NewPend[partPack[K, V]](lp, key+".in"+strconv.Itoa(i)).Size(parts.Private, parts.Limit)
+		outs[i] = pool.NewPend[KV[K, A]](lp, key+".out"+strconv.Itoa(i)).Size(cmp.Or(parts.Private, partBatch), 0)
 	}
 	byHash := func(p partPack[K, V]) uint64 { return p.hash }
-	if err := errors.Join(
-		LoadBalanceByKey(lp, key+".split", ins, byHash),
-		Merge[KV[K, A]](lp, key+".merge", outs),
-	); err != nil {
+	splitTo, err1 := LoadBalanceByKey(lp, key+".split", ins, byHash)
+	merge, err2 := Merge(lp, key+".merge", outs)
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, fmt.Errorf("logicalpool: %s %q: %w", op, key, err)
 	}
-	at := func(pend string) chip.PendRef { return chip.At(lp.Key(), pend) }
 	seed := maphash.MakeSeed()
 	chips := make([]chip.Chip, 0, n+2)
-	chips = append(chips, chip.Map(key, prev, at(key+".split"), func(v In) (partPack[K, V], error) {
+	chips = append(chips, chip.Map(key, prev, splitTo, func(v In) (partPack[K, V], error) {
 		k, x, err := split(v)
 		if err != nil {
 			return partPack[K, V]{}, err
@@ -231,16 +229,16 @@ func keyed[In any, K comparable, V, A any](lp *pool.Pool, op, key string, prev, 
 		return partPack[K, V]{key: k, val: x, hash: maphash.Comparable(seed, k)}, nil
 	}))
 	for i := range n {
-		chips = append(chips, partition(key+"."+strconv.Itoa(i), at(ins[i]).Sized(parts.Private, parts.Limit), at(outs[i]).Sized(cmp.Or(parts.Private, partBatch), 0), add))
+		chips = append(chips, partition(key+"."+strconv.Itoa(i), ins[i], outs[i], add))
 	}
-	chips = append(chips, chip.Map(key+".gather", at(key+".merge"), next, func(kv KV[K, A]) (KV[K, A], error) { return kv, nil }))
+	chips = append(chips, chip.Map(key+".gather", merge, next, func(kv KV[K, A]) (KV[K, A], error) { return kv, nil }))
 	return chips, nil
 }
 
 // partition returns the async chip of one partition: it applies add to its
 // map for each value, and at END pushes the map's entries (REDO runs on the
 // END pack) and then the END.
-func partition[K comparable, V, A any](key string, prev, next chip.PendRef, add func(m map[K]A, k K, v V) error) chip.Chip {
+func partition[K comparable, V, A any](key string, prev *pool.Pend[partPack[K, V]], next *pool.Pend[KV[K, A]], add func(m map[K]A, k K, v V) error) chip.Chip {
 	return chip.New(chip.Config[partPack[K, V], KV[K, A], partState[K, A]]{
 		Key: key, Prev: prev, Next: next, Async: true, Concurrency: 1,
 		State: func() partState[K, A] { return partState[K, A]{m: map[K]A{}} },

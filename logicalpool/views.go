@@ -31,14 +31,38 @@ func pends[T any](inner *engine.Pool, keys []string) ([]*engine.Pend[T], error) 
 	return out, nil
 }
 
-func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make func([]*engine.Pend[T]) engine.View[T]) error {
-	return engine.DefineView((*engine.Pool)(lp), view, viewees, push, func(inner *engine.Pool) (engine.View[T], error) {
-		ps, err := pends[T](inner, viewees)
+// define checks and names the viewees, installs the view in lp, and
+// returns its declaration.
+func define[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], push bool, make func([]*engine.Pend[T]) engine.View[T]) (*pool.Pend[T], error) {
+	keys, err := keysOf(lp, view, viewees)
+	if err != nil {
+		return nil, err
+	}
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
+		ps, err := pends[T](inner, keys)
 		if err != nil {
 			return nil, err
 		}
 		return make(ps), nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return pool.NewPend[T](lp, view), nil
+}
+
+// keysOf returns the keys of viewees, naming an unnamed one "<view>.<i>"
+// (engine.VieweeKeys).
+func keysOf[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T]) ([]string, error) {
+	ds := make([]*engine.Decl, len(viewees))
+	for i, v := range viewees {
+		ds[i] = engine.DeclOf((*engine.PendDecl[T])(v))
+	}
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
+	if err != nil {
+		return nil, fmt.Errorf("logicalpool: %w", err)
+	}
+	return keys, nil
 }
 
 // Duplicate makes view, in logical pool lp, a push-only view that puts every
@@ -53,7 +77,7 @@ func define[T any](lp *pool.Pool, view string, viewees []string, push bool, make
 // nil, makes the copies (called for every viewee after the first). Byte
 // chunks lent by a pool.Buffers need a clone that copies into a fresh buffer,
 // since a buffer has one holder.
-func Duplicate[T any](lp *pool.Pool, view string, viewees []string, clone func(T) T) error {
+func Duplicate[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], clone func(T) T) (*pool.Pend[T], error) {
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &dupView[T]{pends: ps, clone: clone, name: view} })
 }
 
@@ -130,9 +154,9 @@ func (s Strategy) String() string {
 // the results are pushed, they go to the least filled. So a viewee may hold
 // more than pool's bound for a pend, max(private, limit) + one pack per
 // worker of the producer + its END: up to one more pack per worker.
-func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy Strategy) error {
+func LoadBalance[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], strategy Strategy) (*pool.Pend[T], error) {
 	if strategy > LeastFilled {
-		return fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
+		return nil, fmt.Errorf("logicalpool: view %q: unknown strategy %d", view, strategy)
 	}
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &lbView[T]{pends: ps, strategy: strategy} })
 }
@@ -152,22 +176,22 @@ func LoadBalance[T any](lp *pool.Pool, view string, viewees []string, strategy S
 //
 // weights must have one entry per viewee, none negative and not all zero,
 // adding up to at most 1<<30.
-func LoadBalanceWeighted[T any](lp *pool.Pool, view string, viewees []string, weights []int) error {
+func LoadBalanceWeighted[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], weights []int) (*pool.Pend[T], error) {
 	if len(weights) != len(viewees) {
-		return fmt.Errorf("logicalpool: view %q: %d weights for %d viewees", view, len(weights), len(viewees))
+		return nil, fmt.Errorf("logicalpool: view %q: %d weights for %d viewees", view, len(weights), len(viewees))
 	}
 	sum := 0
 	for i, w := range weights {
 		if w < 0 {
-			return fmt.Errorf("logicalpool: view %q: viewee %q has a negative weight %d", view, viewees[i], w)
+			return nil, fmt.Errorf("logicalpool: view %q: viewee %d has a negative weight %d", view, i, w)
 		}
 		if w > maxWeight-sum {
-			return fmt.Errorf("logicalpool: view %q: weights add up to more than %d", view, maxWeight)
+			return nil, fmt.Errorf("logicalpool: view %q: weights add up to more than %d", view, maxWeight)
 		}
 		sum += w
 	}
 	if sum == 0 {
-		return fmt.Errorf("logicalpool: view %q: every weight is zero (no viewee would get a pack)", view)
+		return nil, fmt.Errorf("logicalpool: view %q: every weight is zero (no viewee would get a pack)", view)
 	}
 	ws := slices.Clone(weights)
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] {
@@ -184,9 +208,9 @@ const maxWeight = 1 << 30
 // consumer, and every END into every viewee. The next pack's viewee is not
 // known before it is made, so the view is limited while any viewee is.
 // Values whose key picks a viewee whose consumer ended early are dropped.
-func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []string, key func(T) uint64) error {
+func LoadBalanceByKey[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], key func(T) uint64) (*pool.Pend[T], error) {
 	if key == nil {
-		return errors.New("logicalpool: LoadBalanceByKey with a nil key function")
+		return nil, errors.New("logicalpool: LoadBalanceByKey with a nil key function")
 	}
 	return define(lp, view, viewees, true, func(ps []*engine.Pend[T]) engine.View[T] { return &lbView[T]{pends: ps, key: key, name: view} })
 }
@@ -358,7 +382,7 @@ func call[T, R any](view, what string, f func(T) R, x T) (r R, err error) {
 // taking them in turn, and gives one END once every viewee has delivered its
 // END (the others are swallowed): a merge of N producers needs no END
 // regulator. Order between viewees is not kept; order within each is.
-func Merge[T any](lp *pool.Pool, view string, viewees []string) error {
+func Merge[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T]) (*pool.Pend[T], error) {
 	return define(lp, view, viewees, false, func(ps []*engine.Pend[T]) engine.View[T] {
 		return &mergeView[T]{pends: ps, ended: make([]bool, len(ps))}
 	})
@@ -447,18 +471,27 @@ func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
 // shows END at its head, the view gives END, taking the END of every side
 // that shows one; packs still queued on the other side stay in its pend, and
 // its producer is stopped with the rest of the runlet when the flow ends.
-func Join2[A, B any](lp *pool.Pool, view, a, b string) error {
-	return engine.DefineView((*engine.Pool)(lp), view, []string{a, b}, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
-		pa, err := engine.Get[A](inner, a)
+func Join2[A, B any](lp *pool.Pool, view string, a *pool.Pend[A], b *pool.Pend[B]) (*pool.Pend[Pair[A, B]], error) {
+	da, db := engine.DeclOf((*engine.PendDecl[A])(a)), engine.DeclOf((*engine.PendDecl[B])(b))
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, []*engine.Decl{da, db})
+	if err != nil {
+		return nil, fmt.Errorf("logicalpool: %w", err)
+	}
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
+		pa, err := engine.Get[A](inner, keys[0])
 		if err != nil {
 			return nil, err
 		}
-		pb, err := engine.Get[B](inner, b)
+		pb, err := engine.Get[B](inner, keys[1])
 		if err != nil {
 			return nil, err
 		}
 		return &joinView[A, B]{a: pa, b: pb}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return pool.NewPend[Pair[A, B]](lp, view), nil
 }
 
 type joinView[A, B any] struct {

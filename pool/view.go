@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"fmt"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 )
@@ -43,18 +44,23 @@ type Viewee[T any] interface {
 }
 
 // DefineView makes view, in logical pool lp, a view over viewees, pends of
-// lp's inner pool holding packs of T. push says which way it goes: a
-// producer pushes into a push view, a consumer pulls from a pull view.
-// build makes the View from the typed viewees when a runlet first binds a
-// chip to the view. The view and its viewees are one place to the
-// scheduler: a push into any viewee wakes the view's reader.
+// lp's inner pool (declared in lp or in the inner pool) holding packs of T,
+// and returns the view's declaration, for the chips on its side. push says
+// which way it goes: a producer pushes into a push view, a consumer pulls
+// from a pull view. An unnamed viewee is named "<view>.<i>". build makes the
+// View from the typed viewees when a runlet first binds a chip to the view.
+// The view and its viewees are one place to the scheduler: a push into any
+// viewee wakes the view's reader.
 //
 // It fails, naming the pool and the view, when lp is not a logical pool,
-// when viewees is empty, repeats a pend, names the view itself or another
-// view, and when the view is defined twice.
-func DefineView[T any](lp *Pool, view string, viewees []string, push bool, build func(viewees []Viewee[T]) View[T]) error {
-	keys := append([]string(nil), viewees...)
-	return engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
+// when viewees is empty, holds nil, a pend of another pool, repeats a pend,
+// names the view itself or another view, and when the view is defined twice.
+func DefineView[T any](lp *Pool, view string, viewees []*Pend[T], push bool, build func(viewees []Viewee[T]) View[T]) (*Pend[T], error) {
+	keys, err := vieweeKeys(lp, view, viewees)
+	if err != nil {
+		return nil, err
+	}
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps := make([]Viewee[T], len(keys))
 		for i, k := range keys {
 			p, err := engine.Get[T](inner, k)
@@ -65,4 +71,21 @@ func DefineView[T any](lp *Pool, view string, viewees []string, push bool, build
 		}
 		return build(ps), nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return NewPend[T](lp, view), nil
+}
+
+// vieweeKeys checks and names a view's viewees (engine.VieweeKeys).
+func vieweeKeys[T any](lp *Pool, view string, viewees []*Pend[T]) ([]string, error) {
+	ds := make([]*engine.Decl, len(viewees))
+	for i, v := range viewees {
+		ds[i] = engine.DeclOf((*engine.PendDecl[T])(v))
+	}
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
+	if err != nil {
+		return nil, fmt.Errorf("pool: DefineView: %w", err)
+	}
+	return keys, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
 )
 
 var (
@@ -210,9 +211,9 @@ func (b *Bridge[T]) seen(ctx context.Context, up bool) error {
 // Out returns the bridge's output chip for the upstream runlet: an async
 // output chip (Concurrency 1) that pulls packs of T from prev and sends them
 // across, and ends after sending END. See [Bridge] for its errors.
-func (b *Bridge[T]) Out(key string, prev chip.PendRef) chip.Chip {
+func (b *Bridge[T]) Out(key string, prev *pool.Pend[T]) chip.Chip {
 	c := chip.New(chip.Config[T, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: chip.Output, Async: true, Concurrency: 1,
+		Key: key, Prev: prev, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
 			select { // a stop already seen wins over room in the buffer
 			case <-b.downDone:
@@ -251,9 +252,9 @@ func (b *Bridge[T]) Out(key string, prev chip.PendRef) chip.Chip {
 // In returns the bridge's input chip for the downstream runlet: an async
 // input chip (Concurrency 1) that pushes the packs of T sent across to next,
 // in order, and ends at END. See [Bridge] for its errors.
-func (b *Bridge[T]) In(key string, next chip.PendRef) chip.Chip {
+func (b *Bridge[T]) In(key string, next *pool.Pend[T]) chip.Chip {
 	c := chip.New(chip.Config[struct{}, T, struct{}]{
-		Key: key, Prev: chip.Input, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], _ *struct{}) (hints.Pack[T], error) {
 			select { // a failure already seen wins over buffered packs
 			case <-b.upDone:

@@ -16,10 +16,14 @@ import (
 
 const pk = "default" // the pool most tests use
 
-func at(pend string) chip.PendRef { return chip.At(pk, pend) }
+// ip declares int pend key in p: most tests move ints.
+func ip(p *pool.Pool, key string) *pool.Pend[int] { return pool.NewPend[int](p, key) }
+
+// sp declares string pend key in p.
+func sp(p *pool.Pool, key string) *pool.Pend[string] { return pool.NewPend[string](p, key) }
 
 // source is a sync input chip producing values, then END.
-func source[T any](key string, next chip.PendRef, values []T) chip.Chip {
+func source[T any](key string, next *pool.Pend[T], values []T) chip.Chip {
 	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[T], error) {
 		if *i == len(values) {
 			return hints.EndOf[T](1), nil
@@ -44,9 +48,9 @@ func (s *sink[T]) values() []T {
 }
 
 // output is a sync output chip feeding s; it records the error it is told.
-func (s *sink[T]) output(key string, prev chip.PendRef) chip.Chip {
+func (s *sink[T]) output(key string, prev *pool.Pend[T]) chip.Chip {
 	return chip.New(chip.Config[T, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: chip.Output,
+		Key: key, Prev: prev,
 		Process: func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
@@ -66,7 +70,7 @@ func (s *sink[T]) output(key string, prev chip.PendRef) chip.Chip {
 }
 
 // mapper is a 1:1 chip applying f to data and passing END through.
-func mapper[In, Out any](key string, prev, next chip.PendRef, async bool, n int, f func(In) Out) chip.Chip {
+func mapper[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], async bool, n int, f func(In) Out) chip.Chip {
 	return chip.New(chip.Config[In, Out, struct{}]{
 		Key: key, Prev: prev, Next: next, Async: async, Concurrency: n,
 		Process: func(_ context.Context, in hints.Pack[In], _ *struct{}) (hints.Pack[Out], error) {
@@ -86,8 +90,8 @@ func ints(n int) []int {
 	return out
 }
 
-func newRunlet(limit int, chips ...chip.Chip) *runlet.Runlet {
-	return runlet.New([]*pool.Pool{pool.New(pk, limit)}, chips, runlet.Config{})
+func newRunlet(chips ...chip.Chip) *runlet.Runlet {
+	return runlet.New(chips, runlet.Config{})
 }
 
 func mustRun(t *testing.T, r *runlet.Runlet) {
@@ -106,7 +110,6 @@ func equal[T comparable](t *testing.T, what string, got, want []T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-func poolsOf(limit int) []*pool.Pool { return []*pool.Pool{pool.New(pk, limit)} }
 
 // innerOf returns a logical pool's inner pool, as the engine resolves it.
 func innerOf(p *pool.Pool) *pool.Pool { return (*pool.Pool)((*engine.Pool)(p).Inner()) }

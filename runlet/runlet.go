@@ -5,7 +5,6 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/internal/engine"
-	"github.com/runlet/runlet/pool"
 )
 
 var (
@@ -123,16 +122,25 @@ type Stats = engine.Stats
 // package, which owns the scheduler); its methods here are the front.
 type Runlet engine.Runlet
 
-// New returns a runlet over pools and chips. chips' order matters: Trigger
-// queues them in this order, the first error is told to them in this order,
-// and Describe prints them in this order. The IO pool is added when a chip
-// names [IOKey] and pools has none. Nothing is checked until Attach.
-func New(pools []*pool.Pool, chips []chip.Chip, cfg Config) *Runlet {
-	eps := make([]*engine.Pool, len(pools))
-	for i, p := range pools {
-		eps[i] = (*engine.Pool)(p)
-	}
-	return (*Runlet)(engine.New(eps, chips, engine.Config(cfg)))
+// New returns a runlet over chips. Its pools are the pools of the pends the
+// chips name (a logical pool brings its inner pool; a passive handle adds
+// the pool of its pend), plus the IO pool when a chip is an input or an
+// output chip. New names the chips' unnamed pends (see pool.Pend): after
+// the first chip that pushes into one, "<chip>.out", else after the first
+// that pulls from it, "<chip>.in".
+//
+// chips' order matters: Trigger queues them in this order, the first error
+// is told to them in this order, and Describe prints them in this order.
+// Nothing is checked until Attach.
+func New(chips []chip.Chip, cfg Config) *Runlet {
+	return (*Runlet)(engine.New(nil, chips, engine.Config(cfg)))
+}
+
+// Run builds a runlet over chips with the default Config and runs it: New
+// and [Runlet.Run] in one call, for the flows that need no handle on the
+// runlet while it runs.
+func Run(ctx context.Context, chips ...chip.Chip) error {
+	return New(chips, Config{}).Run(ctx)
 }
 
 func (r *Runlet) e() *engine.Runlet { return (*engine.Runlet)(r) }

@@ -8,6 +8,7 @@ import (
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
+	"github.com/runlet/runlet/pool"
 )
 
 // errParentStopped is the cause of the Abort with which a SubRunlet chip
@@ -79,7 +80,7 @@ var errSubEndedEarly = errors.New("runlet: sub-runlet: ended before its input")
 // waits end with their ctx, and its Close hook aborts the sub-runlet (an
 // error matching [ErrAborted]) and waits for the sub's Run to return, so no
 // goroutine of the sub outlives the parent's Run.
-func SubRunlet[In, Out any](key string, prev, next chip.PendRef, build func() (r *Runlet, in *Input[In], out *Output[Out], err error)) chip.Chip {
+func SubRunlet[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], build func() (r *Runlet, in *Input[In], out *Output[Out], err error)) chip.Chip {
 	return chip.New(chip.Config[In, Out, subState[In, Out]]{
 		Key: key, Prev: prev, Next: next, Async: true, Concurrency: 1,
 		Process: func(ctx context.Context, pk hints.Pack[In], s *subState[In, Out]) (hints.Pack[Out], error) {

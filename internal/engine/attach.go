@@ -192,6 +192,10 @@ func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
 		}
 		return
 	}
+	if ref.Decl != nil && ref.Decl.pool == nil {
+		c.bad("chip %q: %s pend %q has no pool: declare it with pool.NewPend", name, what, ref.Pend)
+		return
+	}
 	if _, ok := c.poolIdx[ref.Pool]; !ok {
 		c.bad("chip %q: %s %s: unknown pool %q%s", name, what, ref, ref.Pool, didYouMean(ref.Pool, c.poolKeys()))
 	}

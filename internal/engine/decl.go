@@ -13,6 +13,10 @@ type PendRef struct {
 	Pend        string // pend key within the pool
 	SizePrivate int    // reserved size, counted toward the pool from Attach on
 	SizeLimit   int    // the pend's own limit; 0 means none
+	// Decl is the declaration the reference was made from (package pool's
+	// Pend), nil for a reference made by key. New names an unnamed one and
+	// adds its pool to the runlet's.
+	Decl *Decl
 }
 
 // Sized returns r with the given private size and pend limit.

@@ -250,8 +250,11 @@ func (s Stats) HitRate() float64 {
 // New returns a runlet over pools and chips. chips' order matters: Trigger
 // queues them in this order, the first error is told to them in this order,
 // and Describe prints them in this order. The IO pool is added when a chip
-// names [IOKey] and pools has none. Nothing is checked until Attach.
+// names [IOKey] and pools has none, and so is the pool of every pend
+// declaration (a [PendRef.Decl]) a chip names; an unnamed declaration is
+// named here (see declare). Nothing is checked until Attach.
 func New(pools []*Pool, chips []Chip, cfg Config) *Runlet {
+	pools = declare(pools, chips)
 	if cfg.OnError == nil {
 		cfg.OnError = func(err error) { slog.Error("runlet: later error", "err", err) }
 	}
