@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/logicalpool"
 	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
@@ -61,3 +62,61 @@ func TestTypedViewsAndPassive(t *testing.T) {
 }
 
 func p2() *pool.Pool { return pool.New("out", 4) }
+
+// TestTypedDeclaredSizes checks that sizes set where a pend is declared
+// reach the pend, and that a pend no chip pushes into is named after its
+// first reader, so that a PendInput can feed it.
+func TestTypedDeclaredSizes(t *testing.T) {
+	p := pool.New("default", 8)
+	in := pool.NewPend[int](p, "").Size(2, 5)
+	var got []int
+	r := runlet.New([]chip.Chip{chip.Collect("keep", in, &got)}, runlet.Config{})
+	require.Equal(t, "keep.in", in.Key())
+	feed, err := runlet.PendInput(r, in)
+	require.NoError(t, err)
+	require.NoError(t, r.Attach())
+	require.Contains(t, r.Describe(), " -keep.in 0,2P [] pushWake[] limit=5", "sizes: 2 private, limit 5")
+	require.NoError(t, feed.Push(hints.Data(7)))
+	require.NoError(t, feed.Push(hints.EndOf[int](1)))
+	require.NoError(t, r.Run(context.Background()))
+	require.Equal(t, []int{7}, got)
+}
+
+// TestTypedDeclarationErrors checks Attach's errors for declarations the
+// compiler cannot catch: one key declared with two element types, a zero
+// Pend, and a passive handle on a pend nobody named.
+func TestTypedDeclarationErrors(t *testing.T) {
+	p := pool.New("default", 8)
+	var ints []int
+	var strs []string
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("a", pool.NewPend[int](p, "x"), []int{1}),
+		chip.Collect("b", pool.NewPend[int](p, "x"), &ints),
+		chip.FromSlice("c", pool.NewPend[string](p, "x"), []string{"s"}),
+		chip.Collect("d", &pool.Pend[string]{}, &strs),
+	}, runlet.Config{})
+	err := r.Attach()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `"x"`)
+	require.Contains(t, err.Error(), "string")
+	require.Contains(t, err.Error(), `chip "d": prev pend has no pool (a zero pool.Pend?): declare it with pool.NewPend`)
+
+	r2 := runlet.New([]chip.Chip{chip.FromSlice("a", pool.NewPend[int](p, "y"), []int{1})}, runlet.Config{})
+	_, err = runlet.PendOutput(r2, pool.NewPend[int](p, ""))
+	require.ErrorContains(t, err, `PendOutput: pend in pool "default" has no key`)
+}
+
+// TestTypedRun runs the quickstart form: runlet.Run over chips with
+// unnamed pends.
+func TestTypedRun(t *testing.T) {
+	p := pool.New("default", 4)
+	nums, squares := pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
+	var out []int
+	err := runlet.Run(context.Background(),
+		chip.FromSlice("numbers", nums, []int{1, 2, 3}),
+		chip.Map("square", nums, squares, func(v int) (int, error) { return v * v, nil }),
+		chip.Collect("keep", squares, &out),
+	)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 4, 9}, out)
+}

@@ -114,20 +114,20 @@ func declare(pools []*Pool, chips []Chip) []*Pool {
 		}
 	}
 	for _, sp := range specs {
-		if d := sp.Next.Decl; d != nil && sp.Key != "" {
+		if d := sp.Next.Decl; d != nil && d.pool != nil && sp.Key != "" {
 			d.NameIfEmpty(sp.Key + ".out")
 		}
 	}
 	out := slices.Clone(pools)
 	for _, sp := range specs {
 		for _, d := range []*Decl{sp.Prev.Decl, sp.Next.Decl} {
-			if d == nil {
-				continue
+			if d == nil || d.pool == nil {
+				continue // Attach reports a declaration without a pool
 			}
 			if sp.Key != "" {
 				d.NameIfEmpty(sp.Key + ".in")
 			}
-			if d.pool != nil && !slices.Contains(out, d.pool) {
+			if !slices.Contains(out, d.pool) {
 				out = append(out, d.pool)
 			}
 		}
