@@ -5,8 +5,11 @@
 // # The contract
 //
 // A chip names its prev pend (where it pulls from) and its next pend (where
-// it pushes to), each a [PendRef]: a pool key, a pend key, and optional
-// private size and pend limit. It has a process function from (input pack,
+// it pushes to), each a typed declaration, a *pool.Pend[T] (see
+// pool.NewPend): a chip from In to Out takes a *pool.Pend[In] and a
+// *pool.Pend[Out], so wiring a pend into a chip of another element type is
+// a compile error. A nil prev makes an input chip, a nil next an output
+// chip. It has a process function from (input pack,
 // state) to (output pack, error), whose output hint steers the flow (see
 // package hints, and package runlet for what the scheduler does with each).
 // [New] builds a chip from a [Config]; the element types In and Out and the
@@ -40,9 +43,9 @@
 //
 // # Sizes and backpressure
 //
-// A chip may size the pends it names: [PendRef.Sized] gives a private
-// (reserved) size and a pend limit, applied at Attach (two chips that size
-// one pend must agree). The scheduler checks the next pend's limit before it
+// A pend's private (reserved) size and pend limit are set where it is
+// declared (pool.Pend.Size) and applied at Attach (two declarations of one
+// pend must agree). The scheduler checks the next pend's limit before it
 // runs a chip, so a chip whose next pend is busted waits (a sync chip with
 // the one input it has pulled, an async chip with none). See package pool for the accounting.
 //
@@ -62,7 +65,7 @@
 // share of what is available (divided by all workers), no more than the next
 // pend has room for, and about 100µs of work as measured on earlier batches:
 // blocking work (I/O) goes one pack per worker, tiny work in full batches.
-// An async input chip (prev [Input]) gets one call per batch, so a value is
+// An async input chip (nil prev) gets one call per batch, so a value is
 // pushed as soon as it is produced, unless it knows when its next call
 // would wait: the input adapters of this package do ([FromChan],
 // [Generate], [Lines], and [FromReader]/[FromFile] over memory or a regular
@@ -81,10 +84,13 @@
 //
 // # Input and output chips
 //
-// An input chip's prev is [Input], the IO pool's endless supply of Skip
-// packs: each call produces a value, or END when done ([NewInput]). An output
-// chip's next is [Output], which accepts END only: it returns SKIP for each
-// data pack and END at the end ([NewOutput]). A runlet's Run returns when
+// An input chip has no prev pend ([Config].Prev nil): it pulls from the IO
+// pool's endless supply of Skip packs, and each call produces a value, or
+// END when done ([NewInput]). An output chip has no next pend: it pushes to
+// the IO pool's sink, which accepts END only, so it returns SKIP for each
+// data pack and END at the end ([NewOutput]). Describe names these two
+// pends of the IO pool (pool.IOKey) "runlet:pend:input" and
+// "runlet:pend:output". A runlet's Run returns when
 // every output chip has ended.
 //
 // # Merges and splits
@@ -127,7 +133,7 @@
 // goroutine), [Lines] and [FromReader]/[FromFile] (byte chunks). Outputs:
 // [Collect], [ForEach], [ToChan] (closed at END), [ToWriter]/[ToFile]. The
 // runlet package adds runlet.Seq, an iter.Seq2 over a running runlet, and
-// runlet.Linear, which builds and runs input -> stages -> output in one call.
+// runlet.Run, which builds and runs a list of chips in one call.
 // The async input adapters hand over what they have produced in batches,
 // and a batch as soon as their next value would have to be waited for: a
 // fast source moves in batches, and each value of a sparse one (or of one

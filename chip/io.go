@@ -10,11 +10,11 @@ import (
 	"github.com/runlet/runlet/internal/engine"
 )
 
-// NewInput returns a sync input chip: it pulls from [Input] and pushes what
+// NewInput returns a sync input chip: it has no prev pend and pushes what
 // produce returns to next. produce is called whenever next has room; it
 // returns a data pack, or an END pack when the input is exhausted (returning
 // SKIP from a sync input chip would spin). For input that waits on I/O, build
-// an async chip with [New] and Prev: [Input].
+// an async chip with [New] and a nil Prev.
 func NewInput[Out, S any](key string, next *pool.Pend[Out], state func() S, produce func(ctx context.Context, state *S) (hints.Pack[Out], error)) *Func[struct{}, Out, S] {
 	c := Config[struct{}, Out, S]{Key: key, Next: next, State: state}
 	if produce != nil {

@@ -6,10 +6,19 @@
 // A logical pool ([New]) holds no data. It sits over an inner pool whose
 // pends (the viewees) hold the packs and are accounted as usual, and it
 // defines views: pends that hold nothing and push to or pull from their
-// viewees with some logic. To a chip and to the scheduler a view is a pend
-// like any other; a chip names it with the logical pool's key. The logical
-// pool's other keys name the inner pool's pends, so a consumer may read a
-// viewee through either pool.
+// viewees with some logic. Each view function takes the viewees as typed
+// pend declarations (of the inner pool, or of the logical pool, whose keys
+// name the inner pool's pends) and returns the view's own declaration, a
+// *pool.Pend of the same element type, which chips take like any other:
+//
+//	inner := pool.New("work", 64)
+//	lp := logicalpool.New("lb", inner)
+//	a, b := pool.NewPend[job](inner, "a"), pool.NewPend[job](inner, "b")
+//	jobs, err := logicalpool.LoadBalance(lp, "jobs", []*pool.Pend[job]{a, b}, logicalpool.RoundRobin)
+//	// chip.FromSlice("src", jobs, ...) feeds a and b; one worker reads a, one b.
+//
+// An unnamed viewee is named "<view>.<i>". To the scheduler a view is a pend
+// like any other.
 //
 //   - [Duplicate] (push-only): every pack to every viewee; limited while any
 //     viewee is, so the slowest consumer sets the pace.
@@ -59,13 +68,14 @@
 // duplicate feeding a join, say) needs room for what one branch must hold
 // while the other catches up; without it the flow stalls, which Run reports
 // as runlet.ErrStalled with the state. Reserve that room with private sizes
-// on the viewees (the sizes of a chip's pend reference to the viewee).
+// on the viewees (pool.Pend.Size where they are declared).
 //
 // # Errors
 //
 // Defining a view fails with an error naming the logical pool and the view
 // when the pool is not logical, the view is defined twice, or it lists no
-// pends, itself, a pend twice or another view; LoadBalance refuses an
+// pends, a nil one, one declared in another pool, itself, a pend twice or
+// another view; LoadBalance refuses an
 // unknown strategy, LoadBalanceWeighted bad weights (one per viewee, none
 // negative, not all zero) and LoadBalanceByKey a nil key function. At Attach, a runlet reports a chip that pushes into a pull-only
 // view or pulls from a push-only one, and sizes given to a view (it holds

@@ -13,7 +13,8 @@ import (
 // New returns a logical pool under key over inner: it holds no data. Its
 // keys name inner's pends and the views defined with the functions of this
 // package; its size, limit and high-water mark are inner's.
-// Give both to the runlet; chips reach inner's pends through either key.
+// A runlet over chips that name the logical pool's pends uses inner too;
+// chips reach inner's pends through either pool.
 func New(key string, inner *pool.Pool) *pool.Pool {
 	return (*pool.Pool)(engine.NewLogical(key, (*engine.Pool)(inner)))
 }
@@ -65,7 +66,8 @@ func keysOf[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T]) ([]strin
 	return keys, nil
 }
 
-// Duplicate makes view, in logical pool lp, a push-only view that puts every
+// Duplicate makes view, in logical pool lp, and returns its declaration: a
+// push-only view that puts every
 // pack pushed into it into every viewee: each consumer of a viewee gets its
 // own copy of every value and exactly one END. The view is limited while any
 // viewee is limited, so the slowest consumer sets the pace and no branch
@@ -143,7 +145,7 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("Strategy(%d)", uint8(s))
 }
 
-// LoadBalance makes view a push-only view that puts each data pack into one
+// LoadBalance makes view (and returns its declaration), a push-only view that puts each data pack into one
 // viewee, chosen by strategy, and every END into every viewee (each consumer
 // gets exactly one). The view is limited only while every viewee is limited.
 // A viewee whose consumer ended early (a Take) is abandoned by the runlet and
@@ -203,7 +205,7 @@ func LoadBalanceWeighted[T any](lp *pool.Pool, view string, viewees []*pool.Pend
 // running totals cannot overflow.
 const maxWeight = 1 << 30
 
-// LoadBalanceByKey makes view a push-only view that puts each data pack into
+// LoadBalanceByKey makes view (and returns its declaration), a push-only view that puts each data pack into
 // viewee key(value) mod len(viewees), so equal keys always reach the same
 // consumer, and every END into every viewee. The next pack's viewee is not
 // known before it is made, so the view is limited while any viewee is.
@@ -378,7 +380,7 @@ func call[T, R any](view, what string, f func(T) R, x T) (r R, err error) {
 	return f(x), nil
 }
 
-// Merge makes view a pull-only view that reads its viewees as one stream,
+// Merge makes view (and returns its declaration), a pull-only view that reads its viewees as one stream,
 // taking them in turn, and gives one END once every viewee has delivered its
 // END (the others are swallowed): a merge of N producers needs no END
 // regulator. Order between viewees is not kept; order within each is.
@@ -465,7 +467,7 @@ type Pair[A, B any] struct {
 // String returns "(a, b)", each side formatted with fmt's %v.
 func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
 
-// Join2 makes view a pull-only view that gives one Pair for each pack taken
+// Join2 makes view (and returns its declaration), a pull-only view that gives one Pair for each pack taken
 // from viewee a and viewee b together: it has a pack only while both have
 // one. END on either side ends the join (zip semantics): once either viewee
 // shows END at its head, the view gives END, taking the END of every side

@@ -6,11 +6,19 @@
 //
 // A runlet's chips never hand packs to each other directly: a chip pushes
 // into its next pend and the chip after it pulls from that pend, its prev
-// pend. A pend is named by a pool key and a pend key ("words@default" in
-// Describe); the pool it lives in decides how much it may hold. Pools are
-// how memory is bounded: one limit for many pends, so a fast branch may use
-// room a slow one does not need, while each pend can still reserve room of
-// its own and cap itself.
+// pend. A pend is declared once, as a typed value, with [NewPend]:
+//
+//	p := pool.New("default", 8)
+//	lines := pool.NewPend[string](p, "lines").Size(2, 0) // 2 reserved
+//	words := pool.NewPend[string](p, "")                 // named by its producer
+//
+// and chips take those values, so wiring a pend of strings into a chip of
+// ints does not compile. A pend is named by a pool key and a pend key
+// ("words@default" in Describe); a declaration with an empty key is named
+// after the chip that pushes into it ("split.out"). The pool it lives in
+// decides how much it may hold. Pools are how memory is bounded: one limit
+// for many pends, so a fast branch may use room a slow one does not need,
+// while each pend can still reserve room of its own and cap itself.
 //
 //	pool "default", limit 8                 pool size 6/8 = 3 reserved + 3 shared
 //	  pend "lines"  private 2   [a b c]     3 held: 2 reserved + 1 shared
@@ -22,10 +30,12 @@
 // A pend is a ring buffer of [hints.Pack] values of one element type T.
 // Generics carry T end to end: nothing is boxed into an interface, and once
 // the ring has grown to the flow's working size, a steady flow allocates
-// nothing. A pend is made by a runlet's Attach when a chip first names it
-// (that chip decides its element type; a chip with another type is an error
-// naming the pool, the pend and both types) and sized by the chips' pend
-// references (chip.PendRef.Sized). Only data and END packs are queued:
+// nothing. A [Pend] value is the declaration; the ring itself is made by a
+// runlet's Attach when a chip first names it, with the element type and
+// the sizes ([Pend.Size]) of its declaration. Two declarations with the
+// same key in one pool are one pend: Attach refuses them if their element
+// types differ (an error naming the pool, the pend and both types) or
+// their sizes do. Only data and END packs are queued:
 // pushing a Skip or Redo pack is an error that names the pool and the pend.
 // The pends themselves, and every call that moves packs, belong to the
 // engine (see "What this package exports" below).
@@ -162,7 +172,8 @@
 // # What this package exports
 //
 // This package is the accounting a user sees: the constructors, the key,
-// kind, limit, size and high-water mark of a pool, [Pool.Snapshot],
+// kind, limit, size and high-water mark of a pool, pend declarations
+// ([Pend], [NewPend]), [Pool.Snapshot],
 // [Buffers], [Sizer], and [View] with [DefineView] for a view of your own.
 // Everything a runlet does with a pool (making and sizing pends, moving
 // packs, waking, abandoning) lives in the engine, the module's

@@ -34,8 +34,8 @@ var (
 // its own goroutine:
 //
 //	b := runlet.NewBridge[int](64)
-//	up := runlet.New(pools, []chip.Chip{src, b.Out("to-b", chip.At("p", "x"))}, runlet.Config{})
-//	down := runlet.New(pools2, []chip.Chip{b.In("from-a", chip.At("q", "y")), sink}, runlet.Config{})
+//	up := runlet.New([]chip.Chip{src, b.Out("to-b", x)}, runlet.Config{})   // x: src's next pend
+//	down := runlet.New([]chip.Chip{b.In("from-a", y), sink}, runlet.Config{}) // y: sink's prev pend
 //	go func() { errUp = up.Run(ctx) }()
 //	errDown = down.Run(ctx)
 //

@@ -7,24 +7,38 @@
 //
 // # Concepts
 //
+// A first program needs four concepts: a pool (one memory budget), pends
+// (typed queues in it), chips (steps between pends) and run:
+//
+//	p := pool.New("default", 8)
+//	nums, squares := pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
+//	var out []int
+//	err := runlet.Run(ctx,
+//		chip.FromSlice("numbers", nums, []int{1, 2, 3, 4}),
+//		chip.Map("square", nums, squares, func(v int) (int, error) { return v * v, nil }),
+//		chip.Collect("keep", squares, &out),
+//	)
+//
 // Packs (package hints) move between pends, keyed queues inside shared pools
 // (package pool). Chips (package chip) are passive steps declared with a prev
-// and a next pend; they never own a loop. A [Runlet] holds the pools and
-// chips, checks and wires them in [Runlet.Attach], and drives them:
+// and a next pend; they never own a loop. A pend left unnamed is named after
+// the chip that pushes into it ("square.out" above), so Describe and the
+// diagrams read well; name a pend where a graph needs it (a view, a pend
+// two runlets share). A [Runlet] holds the chips and the pools of their
+// pends, checks and wires them in [Runlet.Attach], and drives them:
 //
 //	        [ pool "default", limit 8                  ]
 //	            [ pend a ]       [ pend b ]
 //	input ->         |->   map    ->    |->    output
 //	[ IO pool: endless SKIP in ]          [ IO pool: END out ]
 //
-// [Runlet.Run] blocks until every output chip (next pend [chip.Output]) has
-// ended, the first error, [Runlet.Abort], [Runlet.Detach] or the end of its
+// [Runlet.Run] blocks until every output chip (a chip with no next pend)
+// has ended, the first error, [Runlet.Abort], [Runlet.Detach] or the end of its
 // ctx. A passive runlet has no input or output chips; the caller feeds and
 // drains its pends with [PendInput] and [PendOutput].
 //
-// Two helpers cover the common cases: [Linear] builds and runs a linear
-// runlet from stage constructors (input, chips, output) in one call, and
-// [Seq] iterates what a running runlet puts in a passive output pend, with
+// Two helpers cover the common cases: [Run] builds and runs a runlet over a
+// list of chips in one call, and [Seq] iterates what a running runlet puts in a passive output pend, with
 // backpressure; breaking out of the loop stops the runlet.
 //
 // # The scheduler

@@ -146,15 +146,16 @@ func Run(ctx context.Context, chips ...chip.Chip) error {
 func (r *Runlet) e() *engine.Runlet { return (*engine.Runlet)(r) }
 
 // Attach checks the runlet and wires its chips to their pends. It returns one
-// error listing every problem, each naming its chip, pool or pend: a nil or
-// duplicate pool or chip, an unknown pool key, a pend with no producer or no
+// error listing every problem, each naming its chip, pool or pend: a nil
+// chip, two pools with one key, a pend declaration without a pool (a zero
+// pool.Pend), a pend with no producer or no
 // consumer (except pends a passive handle feeds or drains), negative or
 // conflicting sizes, private sizes of one pool that add up past half the int
 // range, a nil process, a pend used with two element types, an
 // END regulator count below 1, an async chip's concurrency outside 1 to
 // 65536, and misuse of the IO pool. A chip without a key is named by its
-// index ("#2") throughout. An unknown pool key, and a pend with no producer
-// or no consumer, add the name it is a likely typo of (`did you mean
+// index ("#2") throughout. A pend with no producer or no consumer adds the
+// name it is a likely typo of (`did you mean
 // "words"`) when one is clearly nearest. After an error the
 // runlet (and pends its pools created while checking) should be dropped and
 // the graph built anew; after success a second call returns [ErrAttached].
