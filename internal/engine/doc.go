@@ -33,6 +33,10 @@
 //     abandoning pends upstream of an ended chip (abandon.go), the END
 //     fan-in count and the cycle check (fanin.go), and the passive handles'
 //     plumbing ([Input], [Output]).
+//   - Pend declarations ([Decl], [PendDecl]; pendecl.go), which package
+//     pool's Pend[T] is defined on: the pool and key a chip's typed pend
+//     stands for. [New] names the unnamed ones after their chips and takes
+//     the runlet's pools from them; a [PendRef] carries its Decl.
 //   - Attach, a compiler from pools and chips to an immutable plan in named
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published
@@ -49,7 +53,8 @@
 // These types are the scheduler's, not a user's: a user declares chips with
 // package chip, pools with package pool and logicalpool, and runs them with
 // package runlet. Those packages define their user types on the engine's
-// (pool.Pool on [Pool], runlet.Runlet on [Runlet], runlet.Input on [Input]:
+// (pool.Pool on [Pool], pool.Pend on [PendDecl], runlet.Runlet on [Runlet],
+// runlet.Input on [Input]:
 // one pointer, converted for free) and give them only the user's methods,
 // so the exported methods here, which the front packages call, are out of a
 // user's reach. Keeping them internal
