@@ -193,7 +193,11 @@ func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
 		return
 	}
 	if ref.Decl != nil && ref.Decl.pool == nil {
-		c.bad("chip %q: %s pend has no pool (a zero pool.Pend?): declare it with pool.NewPend", name, what)
+		if ref.Pend != "" {
+			c.bad("chip %q: %s pend %q has no pool: declare it with pool.NewPend", name, what, ref.Pend)
+		} else {
+			c.bad("chip %q: %s pend has no pool (a zero pool.Pend?): declare it with pool.NewPend", name, what)
+		}
 		return
 	}
 	if _, ok := c.poolIdx[ref.Pool]; !ok {
