@@ -110,6 +110,5 @@ func equal[T comparable](t *testing.T, what string, got, want []T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-
 // innerOf returns a logical pool's inner pool, as the engine resolves it.
 func innerOf(p *pool.Pool) *pool.Pool { return (*pool.Pool)((*engine.Pool)(p).Inner()) }
