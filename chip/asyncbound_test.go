@@ -24,14 +24,14 @@ func TestAsyncChipKeepsToThePendBound(t *testing.T) {
 		for seed := range 40 {
 			synctest.Test(t, func(t *testing.T) {
 				p := pool.New("P", 64)
-				next := chip.At("P", "b").Sized(1, 5)
+				a, next := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b").Size(1, 5)
 				vals := make([]int, 40)
 				for i := range vals {
 					vals[i] = i
 				}
 				high := 0
 				m := chip.New(chip.Config[int, int, struct{}]{
-					Key: "m", Prev: chip.At("P", "a"), Next: next, Async: true, Concurrency: 4, Ordered: ordered,
+					Key: "m", Prev: a, Next: next, Async: true, Concurrency: 4, Ordered: ordered,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 						if in.Hint != hints.End {
 							time.Sleep(time.Duration((in.Value*7+seed)%3) * time.Millisecond)
@@ -41,7 +41,7 @@ func TestAsyncChipKeepsToThePendBound(t *testing.T) {
 				})
 				var got int
 				out := chip.New(chip.Config[int, struct{}, struct{}]{
-					Key: "out", Prev: next, Next: chip.Output, Async: true,
+					Key: "out", Prev: next, Async: true,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 						if in.Hint == hints.End {
 							return hints.EndOf[struct{}](1), nil
@@ -52,8 +52,8 @@ func TestAsyncChipKeepsToThePendBound(t *testing.T) {
 					},
 				})
 				var b *engine.Pend[int]
-				r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-					chip.FromSlice("in", chip.At("P", "a"), vals),
+				r := runlet.New([]chip.Chip{
+					chip.FromSlice("in", a, vals),
 					&probe{Chip: m, after: func() {
 						if b == nil {
 							b, _ = engine.Get[int]((*engine.Pool)(p), "b")
@@ -110,15 +110,15 @@ func TestAsyncChipsSharingAPoolKeepToItsBound(t *testing.T) {
 		src := pool.New("src", pool.Unlimited)
 		p := pool.New("P", 16)
 		vals := make([]int, 400)
-		worker := func(key, from, to string) chip.Chip {
-			return chip.ParallelMap(key, chip.At("src", from), chip.At("P", to), 4, func(_ context.Context, v int) (int, error) {
+		worker := func(key string, from, to *pool.Pend[int]) chip.Chip {
+			return chip.ParallelMap(key, from, to, 4, func(_ context.Context, v int) (int, error) {
 				time.Sleep(time.Millisecond)
 				return v, nil
 			})
 		}
-		slow := func(key, from string) chip.Chip {
+		slow := func(key string, from *pool.Pend[int]) chip.Chip {
 			return chip.New(chip.Config[int, struct{}, struct{}]{
-				Key: key, Prev: chip.At("P", from), Next: chip.Output, Async: true,
+				Key: key, Prev: from, Async: true,
 				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 					if in.Hint == hints.End {
 						return hints.EndOf[struct{}](1), nil
@@ -128,11 +128,13 @@ func TestAsyncChipsSharingAPoolKeepToItsBound(t *testing.T) {
 				},
 			})
 		}
-		r := runlet.New([]*pool.Pool{src, p}, []chip.Chip{
-			chip.FromSlice("in1", chip.At("src", "a1"), vals),
-			chip.FromSlice("in2", chip.At("src", "a2"), vals),
-			worker("w1", "a1", "b1"), worker("w2", "a2", "b2"),
-			slow("out1", "b1"), slow("out2", "b2"),
+		a1, a2 := pool.NewPend[int](src, "a1"), pool.NewPend[int](src, "a2")
+		b1, b2 := pool.NewPend[int](p, "b1"), pool.NewPend[int](p, "b2")
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in1", a1, vals),
+			chip.FromSlice("in2", a2, vals),
+			worker("w1", a1, b1), worker("w2", a2, b2),
+			slow("out1", b1), slow("out2", b2),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -151,11 +153,12 @@ func TestAsyncFanOutWithWorkersKeepsToTheBound(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New("P", 8)
 		src := pool.New("src", pool.Unlimited)
+		a, b := pool.NewPend[int](src, "a"), pool.NewPend[int](p, "b")
 		vals := []int{0, 1, 2, 3, 4, 5, 6, 7}
 		var mu sync.Mutex
 		drawn := map[int]int{}
 		fan := chip.New(chip.Config[int, int, struct{}]{
-			Key: "fan", Prev: chip.At("src", "a"), Next: chip.At("P", "b"), Async: true, Concurrency: 4,
+			Key: "fan", Prev: a, Next: b, Async: true, Concurrency: 4,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return in, nil
@@ -173,7 +176,7 @@ func TestAsyncFanOutWithWorkersKeepsToTheBound(t *testing.T) {
 		})
 		got := map[int]bool{}
 		out := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "out", Prev: chip.At("P", "b"), Next: chip.Output, Async: true,
+			Key: "out", Prev: b, Async: true,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
 					return hints.EndOf[struct{}](1), nil
@@ -183,7 +186,7 @@ func TestAsyncFanOutWithWorkersKeepsToTheBound(t *testing.T) {
 				return hints.SkipOf[struct{}](), nil
 			},
 		})
-		r := runlet.New([]*pool.Pool{src, p}, []chip.Chip{chip.FromSlice("in", chip.At("src", "a"), vals), fan, out}, runlet.Config{})
+		r := runlet.New([]chip.Chip{chip.FromSlice("in", a, vals), fan, out}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}

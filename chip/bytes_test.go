@@ -99,9 +99,16 @@ func gzRaceEnabled() bool {
 	return false
 }
 
+// gzPool is the byte pool of one run, fresh for each: its limit, 1 MiB,
+// bounds what the flow buffers.
+func gzPool() *pool.Pool { return pool.NewBytes("bytes", 1<<20) }
+
+// gzPend declares byte pend key in p.
+func gzPend(p *pool.Pool, key string) *pool.Pend[[]byte] { return pool.NewPend[[]byte](p, key) }
+
 // gzPass is a sync pass-through stage: the chunk it pulls, it pushes, and
 // the buffer goes on with it.
-func gzPass(prev, next chip.PendRef) chip.Chip {
+func gzPass(prev, next *pool.Pend[[]byte]) chip.Chip {
 	return chip.New(chip.Config[[]byte, []byte, struct{}]{
 		Key: "pass", Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[[]byte], _ *struct{}) (hints.Pack[[]byte], error) {
@@ -110,13 +117,13 @@ func gzPass(prev, next chip.PendRef) chip.Chip {
 	})
 }
 
-// gzRun runs stages through runlet.Linear over a byte pool, under a timeout
-// it must return well before: nothing may hang.
-func gzRun(t *testing.T, stages ...runlet.Stage) error {
+// gzRun runs chips under a timeout it must return well before: nothing may
+// hang.
+func gzRun(t *testing.T, chips ...chip.Chip) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := runlet.Linear(ctx, pool.NewBytes("bytes", 1<<20), stages...)
+	err := runlet.Run(ctx, chips...)
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Fatal("the runlet hung until its ctx timed out")
 	}
@@ -162,13 +169,13 @@ func TestGzipFileRoundTrip(t *testing.T) {
 			bufs := pool.NewBuffers(64 << 10)
 			bufs.SetPoison(poison)
 			zipped := filepath.Join(dir, fmt.Sprint("data.", poison, ".gz"))
+			p := gzPool()
+			text, gz, passed := gzPend(p, "text"), gzPend(p, "gz"), gzPend(p, "passed")
 			err := gzRun(t,
-				func(_, next chip.PendRef) chip.Chip { return chip.FromFile("read", next, orig, bufs) },
-				func(prev, next chip.PendRef) chip.Chip {
-					return chip.Transform("gzip", prev, next, bufs, newFastGzipWriter)
-				},
-				gzPass,
-				func(prev, _ chip.PendRef) chip.Chip { return chip.ToFile("write", prev, zipped, bufs) },
+				chip.FromFile("read", text, orig, bufs),
+				chip.Transform("gzip", text, gz, bufs, newFastGzipWriter),
+				gzPass(gz, passed),
+				chip.ToFile("write", passed, zipped, bufs),
 			)
 			if err != nil {
 				t.Fatal(err)
@@ -180,12 +187,12 @@ func TestGzipFileRoundTrip(t *testing.T) {
 			gzEqual(t, "compressed", got, want)
 
 			back := filepath.Join(dir, fmt.Sprint("data.", poison, ".txt"))
+			p = gzPool()
+			gz, text = gzPend(p, "gz"), gzPend(p, "text")
 			err = gzRun(t,
-				func(_, next chip.PendRef) chip.Chip { return chip.FromFile("read", next, zipped, bufs) },
-				func(prev, next chip.PendRef) chip.Chip {
-					return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-				},
-				func(prev, _ chip.PendRef) chip.Chip { return chip.ToFile("write", prev, back, bufs) },
+				chip.FromFile("read", gz, zipped, bufs),
+				chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+				chip.ToFile("write", text, back, bufs),
 			)
 			if err != nil {
 				t.Fatal(err)
@@ -219,25 +226,21 @@ func TestGzipRoundTripChunkSizes(t *testing.T) {
 					bufs.SetPoison(true)
 					var zipped, back bytes.Buffer
 					var chunks []int
+					p := gzPool()
+					text, gz, sized := gzPend(p, "text"), gzPend(p, "gz"), gzPend(p, "sized")
 					err := gzRun(t,
-						func(_, next chip.PendRef) chip.Chip {
-							return chip.FromReader("read", next, bytes.NewReader(data), bufs)
-						},
-						func(prev, next chip.PendRef) chip.Chip {
-							return chip.Transform("gzip", prev, next, bufs, newGzipWriter)
-						},
-						func(prev, next chip.PendRef) chip.Chip {
-							return chip.New(chip.Config[[]byte, []byte, struct{}]{
-								Key: "sizes", Prev: prev, Next: next,
-								Process: func(_ context.Context, in hints.Pack[[]byte], _ *struct{}) (hints.Pack[[]byte], error) {
-									if in.Hint == hints.None {
-										chunks = append(chunks, len(in.Value))
-									}
-									return in, nil
-								},
-							})
-						},
-						func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, &zipped, bufs) },
+						chip.FromReader("read", text, bytes.NewReader(data), bufs),
+						chip.Transform("gzip", text, gz, bufs, newGzipWriter),
+						chip.New(chip.Config[[]byte, []byte, struct{}]{
+							Key: "sizes", Prev: gz, Next: sized,
+							Process: func(_ context.Context, in hints.Pack[[]byte], _ *struct{}) (hints.Pack[[]byte], error) {
+								if in.Hint == hints.None {
+									chunks = append(chunks, len(in.Value))
+								}
+								return in, nil
+							},
+						}),
+						chip.ToWriter("write", sized, &zipped, bufs),
 					)
 					if err != nil {
 						t.Fatal(err)
@@ -248,14 +251,12 @@ func TestGzipRoundTripChunkSizes(t *testing.T) {
 							t.Fatalf("chunk %d of %d has %d bytes (chunk size %d)", i, len(chunks), n, size)
 						}
 					}
+					p = gzPool()
+					gz, text = gzPend(p, "gz"), gzPend(p, "text")
 					err = gzRun(t,
-						func(_, next chip.PendRef) chip.Chip {
-							return chip.FromReader("read", next, bytes.NewReader(zipped.Bytes()), bufs)
-						},
-						func(prev, next chip.PendRef) chip.Chip {
-							return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-						},
-						func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, &back, bufs) },
+						chip.FromReader("read", gz, bytes.NewReader(zipped.Bytes()), bufs),
+						chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+						chip.ToWriter("write", text, &back, bufs),
 					)
 					if err != nil {
 						t.Fatal(err)
@@ -277,12 +278,12 @@ func gunzip(t *testing.T, r io.Reader, chunk int) error {
 	var err error
 	synctest.Test(t, func(t *testing.T) {
 		bufs := pool.NewBuffers(chunk)
+		p := gzPool()
+		gz, text := gzPend(p, "gz"), gzPend(p, "text")
 		err = gzRun(t,
-			func(_, next chip.PendRef) chip.Chip { return chip.FromReader("read", next, r, bufs) },
-			func(prev, next chip.PendRef) chip.Chip {
-				return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-			},
-			func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, io.Discard, bufs) },
+			chip.FromReader("read", gz, r, bufs),
+			chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+			chip.ToWriter("write", text, io.Discard, bufs),
 		)
 	})
 	return err
@@ -314,12 +315,12 @@ func TestGunzipNonGzipFileFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	bufs := pool.NewBuffers(64 << 10)
+	p := gzPool()
+	gz, text := gzPend(p, "gz"), gzPend(p, "text")
 	err := gzRun(t,
-		func(_, next chip.PendRef) chip.Chip { return chip.FromFile("read", next, path, bufs) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-		},
-		func(prev, _ chip.PendRef) chip.Chip { return chip.ToFile("write", prev, path+".out", bufs) },
+		chip.FromFile("read", gz, path, bufs),
+		chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+		chip.ToFile("write", text, path+".out", bufs),
 	)
 	wantChipError(t, err, "gunzip", gzip.ErrHeader)
 }
@@ -341,12 +342,12 @@ func TestGunzipEmptyFails(t *testing.T) {
 func TestFromFileMissingFails(t *testing.T) {
 	bufs := pool.NewBuffers(4096)
 	missing := filepath.Join(t.TempDir(), "missing.txt")
+	p := gzPool()
+	text, gz := gzPend(p, "text"), gzPend(p, "gz")
 	err := gzRun(t,
-		func(_, next chip.PendRef) chip.Chip { return chip.FromFile("read", next, missing, bufs) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.Transform("gzip", prev, next, bufs, newGzipWriter)
-		},
-		func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, io.Discard, bufs) },
+		chip.FromFile("read", text, missing, bufs),
+		chip.Transform("gzip", text, gz, bufs, newGzipWriter),
+		chip.ToWriter("write", gz, io.Discard, bufs),
 	)
 	wantChipError(t, err, "read", fs.ErrNotExist)
 	var pe *os.PathError
@@ -393,17 +394,13 @@ func TestFromReaderErrorMidway(t *testing.T) {
 	pathErr := &os.PathError{Op: "read", Path: "/gone", Err: fs.ErrNotExist}
 	synctest.Test(t, func(t *testing.T) {
 		bufs := pool.NewBuffers(4096)
+		p := gzPool()
+		text, gz, back := gzPend(p, "text"), gzPend(p, "gz"), gzPend(p, "back")
 		err := gzRun(t,
-			func(_, next chip.PendRef) chip.Chip {
-				return chip.FromReader("read", next, &failingReader{n: 100 << 10, err: pathErr}, bufs)
-			},
-			func(prev, next chip.PendRef) chip.Chip {
-				return chip.Transform("gzip", prev, next, bufs, newGzipWriter)
-			},
-			func(prev, next chip.PendRef) chip.Chip {
-				return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-			},
-			func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, io.Discard, bufs) },
+			chip.FromReader("read", text, &failingReader{n: 100 << 10, err: pathErr}, bufs),
+			chip.Transform("gzip", text, gz, bufs, newGzipWriter),
+			chip.TransformReader("gunzip", gz, back, bufs, newGzipReader),
+			chip.ToWriter("write", back, io.Discard, bufs),
 		)
 		wantChipError(t, err, "read", fs.ErrNotExist)
 	})
@@ -417,16 +414,12 @@ func TestToWriterErrorStopsDecoder(t *testing.T) {
 	z := gzReferenceLevel(t, gzText(1<<20), gzip.BestSpeed)
 	synctest.Test(t, func(t *testing.T) {
 		bufs := pool.NewBuffers(4096)
+		p := gzPool()
+		gz, text := gzPend(p, "gz"), gzPend(p, "text")
 		err := gzRun(t,
-			func(_, next chip.PendRef) chip.Chip {
-				return chip.FromReader("read", next, bytes.NewReader(z), bufs)
-			},
-			func(prev, next chip.PendRef) chip.Chip {
-				return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-			},
-			func(prev, _ chip.PendRef) chip.Chip {
-				return chip.ToWriter("write", prev, &failingWriter{n: 3 * 4096, err: errFull}, bufs)
-			},
+			chip.FromReader("read", gz, bytes.NewReader(z), bufs),
+			chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+			chip.ToWriter("write", text, &failingWriter{n: 3 * 4096, err: errFull}, bufs),
 		)
 		wantChipError(t, err, "write", errFull)
 	})
@@ -446,14 +439,14 @@ func TestTransformReaderCtxCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		// FromReader's blocked Read is the caller's to end.
 		context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+		p := gzPool()
+		gz, text := gzPend(p, "gz"), gzPend(p, "text")
 		done := make(chan error)
 		go func() {
-			done <- runlet.Linear(ctx, pool.NewBytes("bytes", 1<<20),
-				func(_, next chip.PendRef) chip.Chip { return chip.FromReader("read", next, pr, bufs) },
-				func(prev, next chip.PendRef) chip.Chip {
-					return chip.TransformReader("gunzip", prev, next, bufs, newGzipReader)
-				},
-				func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, io.Discard, bufs) },
+			done <- runlet.Run(ctx,
+				chip.FromReader("read", gz, pr, bufs),
+				chip.TransformReader("gunzip", gz, text, bufs, newGzipReader),
+				chip.ToWriter("write", text, io.Discard, bufs),
 			)
 		}()
 		time.Sleep(time.Second)
@@ -468,11 +461,10 @@ func TestTransformReaderCtxCancel(t *testing.T) {
 func TestToWriterShortWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		bufs := pool.NewBuffers(4096)
+		text := gzPend(gzPool(), "text")
 		err := gzRun(t,
-			func(_, next chip.PendRef) chip.Chip {
-				return chip.FromReader("read", next, bytes.NewReader(gzText(10000)), bufs)
-			},
-			func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, shortWriter{}, nil) },
+			chip.FromReader("read", text, bytes.NewReader(gzText(10000)), bufs),
+			chip.ToWriter("write", text, shortWriter{}, nil),
 		)
 		wantChipError(t, err, "write", io.ErrShortWrite)
 	})
@@ -483,13 +475,13 @@ type shortWriter struct{}
 func (shortWriter) Write(p []byte) (int, error) { return len(p) / 2, nil }
 
 func TestByteChipsNeedBuffers(t *testing.T) {
-	err := runlet.Linear(context.Background(), nil,
-		func(_, next chip.PendRef) chip.Chip { return chip.FromReader("read", next, strings.NewReader(""), nil) },
-		func(prev, next chip.PendRef) chip.Chip { return chip.Transform("gzip", prev, next, nil, newGzipWriter) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.TransformReader("gunzip", prev, next, nil, newGzipReader)
-		},
-		func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, io.Discard, nil) },
+	p := pool.New("default", 16) // Attach refuses the chips before anything moves: any pool will do
+	text, gz, back := gzPend(p, "text"), gzPend(p, "gz"), gzPend(p, "back")
+	err := runlet.Run(context.Background(),
+		chip.FromReader("read", text, strings.NewReader(""), nil),
+		chip.Transform("gzip", text, gz, nil, newGzipWriter),
+		chip.TransformReader("gunzip", gz, back, nil, newGzipReader),
+		chip.ToWriter("write", back, io.Discard, nil),
 	)
 	for _, key := range []string{"read", "gzip", "gunzip"} {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("chip %q: nil *pool.Buffers", key)) {
@@ -521,12 +513,12 @@ func TestByteStreamZeroCopyZeroAlloc(t *testing.T) {
 	const chunk = 4096
 	bufs := pool.NewBuffers(chunk)
 	run := func(chunks int, w *countingWriter) {
-		err := runlet.Linear(context.Background(), pool.NewBytes("bytes", 16*chunk),
-			func(_, next chip.PendRef) chip.Chip {
-				return chip.FromReader("read", next, &failingReader{n: chunks * chunk, err: io.EOF}, bufs)
-			},
-			gzPass,
-			func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, w, bufs) },
+		p := pool.NewBytes("bytes", 16*chunk)
+		read, passed := gzPend(p, "read"), gzPend(p, "passed")
+		err := runlet.Run(context.Background(),
+			chip.FromReader("read", read, &failingReader{n: chunks * chunk, err: io.EOF}, bufs),
+			gzPass(read, passed),
+			chip.ToWriter("write", passed, w, bufs),
 		)
 		if err != nil {
 			t.Fatal(err)

@@ -25,7 +25,8 @@ func TestGenerateConcurrentYield(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 		defer cancel()
 		got := 0
-		err := adRun(ctx, 8, chip.Generate("gen", adAt("a"), func(ctx context.Context, yield func(int) bool) error {
+		a := pool.NewPend[int](pool.New("default", 8), "a")
+		err := runlet.Run(ctx, chip.Generate("gen", a, func(ctx context.Context, yield func(int) bool) error {
 			var wg sync.WaitGroup
 			for w := range workers {
 				wg.Go(func() {
@@ -38,7 +39,7 @@ func TestGenerateConcurrentYield(t *testing.T) {
 			}
 			wg.Wait()
 			return nil
-		}), chip.ForEach("out", adAt("a"), func(int) error { got++; return nil }))
+		}), chip.ForEach("out", a, func(int) error { got++; return nil }))
 		if err != nil || got != workers*each {
 			t.Fatalf("Run = %v with %d values, want nil with %d", err, got, workers*each)
 		}
@@ -55,7 +56,8 @@ func TestGenerateRunsAheadOfPool(t *testing.T) {
 		// chip (one); the consumer counts a value as it takes it.
 		const bound = 256 + limit + 1
 		var yielded, consumed, ahead atomic.Int64
-		err := adRun(context.Background(), limit, chip.Generate("gen", adAt("a"), func(ctx context.Context, yield func(int) bool) error {
+		a := pool.NewPend[int](pool.New("default", limit), "a")
+		err := runlet.Run(context.Background(), chip.Generate("gen", a, func(ctx context.Context, yield func(int) bool) error {
 			for i := range n {
 				if !yield(i) {
 					return nil
@@ -66,7 +68,7 @@ func TestGenerateRunsAheadOfPool(t *testing.T) {
 			}
 			return nil
 		}), chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "out", Prev: adAt("a"), Next: chip.Output, Async: true,
+			Key: "out", Prev: a, Async: true,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
 					return hints.EndOf[struct{}](1), nil
@@ -108,15 +110,15 @@ func TestValuesBeforeSourceError(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the error may overtake the consumer under the race detector")
 	}
-	srcs := map[string]func() chip.Chip{
-		"Lines": func() chip.Chip {
-			return chip.Lines("src", adAt("a"), &failAtEOF{strings.NewReader("a\nb\nc\n")})
+	srcs := map[string]func(next *pool.Pend[string]) chip.Chip{
+		"Lines": func(next *pool.Pend[string]) chip.Chip {
+			return chip.Lines("src", next, &failAtEOF{strings.NewReader("a\nb\nc\n")})
 		},
-		"LinesPartialLast": func() chip.Chip {
-			return chip.Lines("src", adAt("a"), &failAtEOF{strings.NewReader("a\nb\nc")})
+		"LinesPartialLast": func(next *pool.Pend[string]) chip.Chip {
+			return chip.Lines("src", next, &failAtEOF{strings.NewReader("a\nb\nc")})
 		},
-		"Generate": func() chip.Chip {
-			return chip.Generate("src", adAt("a"), func(_ context.Context, yield func(string) bool) error {
+		"Generate": func(next *pool.Pend[string]) chip.Chip {
+			return chip.Generate("src", next, func(_ context.Context, yield func(string) bool) error {
 				for _, v := range []string{"a", "b", "c"} {
 					yield(v)
 				}
@@ -128,7 +130,8 @@ func TestValuesBeforeSourceError(t *testing.T) {
 		lost := 0
 		for range 200 {
 			var got []string
-			err := runlet.New([]*pool.Pool{pool.New("default", 64)}, []chip.Chip{src(), chip.Collect("out", adAt("a"), &got)}, runlet.Config{}).Run(context.Background())
+			a := pool.NewPend[string](pool.New("default", 64), "a")
+			err := runlet.Run(context.Background(), src(a), chip.Collect("out", a, &got))
 			if !errors.Is(err, errSource) {
 				t.Fatalf("%s: Run = %v", name, err)
 			}

@@ -199,13 +199,14 @@ func TestMemoryBound(t *testing.T) {
 	dst := newSlowWriter(m, memBoundSize/16, full)
 	base := liveHeap([]metrics.Sample{{Name: "/gc/heap/live:bytes"}})
 
+	p := pool.NewBytes("bytes", limit)
+	read, passed := pool.NewPend[[]byte](p, "read"), pool.NewPend[[]byte](p, "passed")
+
 	start := time.Now()
-	err := runlet.Linear(context.Background(), pool.NewBytes("bytes", limit),
-		func(_, next chip.PendRef) chip.Chip { return chip.FromReader("read", next, src, bufs) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.Transform("pass", prev, next, bufs, func(w io.Writer) (io.WriteCloser, error) { return passThrough{w}, nil })
-		},
-		func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("slow", prev, dst, bufs) },
+	err := runlet.Run(context.Background(),
+		chip.FromReader("read", read, src, bufs),
+		chip.Transform("pass", read, passed, bufs, func(w io.Writer) (io.WriteCloser, error) { return passThrough{w}, nil }),
+		chip.ToWriter("slow", passed, dst, bufs),
 	)
 	elapsed := time.Since(start)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // numbers is a sync input chip of 1..n.
-func numbers(key string, next chip.PendRef, n int) chip.Chip {
+func numbers(key string, next *pool.Pend[int], n int) chip.Chip {
 	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 		if *i == n {
 			return hints.EndOf[int](1), nil
@@ -30,7 +30,7 @@ func numbers(key string, next chip.PendRef, n int) chip.Chip {
 }
 
 // gather is a sync output chip appending to *dst.
-func gather[T any](key string, prev chip.PendRef, dst *[]T) chip.Chip {
+func gather[T any](key string, prev *pool.Pend[T], dst *[]T) chip.Chip {
 	return chip.NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint != hints.End {
 			*dst = append(*dst, in.Value)
@@ -39,15 +39,15 @@ func gather[T any](key string, prev chip.PendRef, dst *[]T) chip.Chip {
 	})
 }
 
-func runChain(t *testing.T, limit int, chips ...chip.Chip) error {
-	t.Helper()
-	return runlet.New([]*pool.Pool{pool.New("default", limit)}, chips, runlet.Config{}).Run(context.Background())
+// parPends declares int pends a and b in a new pool "default" of limit.
+func parPends(limit int) (a, b *pool.Pend[int]) {
+	p := pool.New("default", limit)
+	return pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
 }
 
 var errParallel = errors.New("parallel failure")
 
 func TestParallelMaps(t *testing.T) {
-	p := func(k string) chip.PendRef { return chip.At("default", k) }
 	for _, ordered := range []bool{false, true} {
 		for _, n := range []int{1, 4, 16} {
 			name := fmt.Sprintf("ordered=%v/n=%d", ordered, n)
@@ -64,8 +64,9 @@ func TestParallelMaps(t *testing.T) {
 					}
 					var running, peak atomic.Int32
 					var got []int
-					err := runChain(t, 64, numbers("in", p("a"), 300),
-						mk("sq", p("a"), p("b"), n, func(ctx context.Context, v int) (int, error) {
+					a, b := parPends(64)
+					err := runlet.Run(context.Background(), numbers("in", a, 300),
+						mk("sq", a, b, n, func(ctx context.Context, v int) (int, error) {
 							c := running.Add(1)
 							defer running.Add(-1)
 							for q := peak.Load(); c > q && !peak.CompareAndSwap(q, c); q = peak.Load() {
@@ -73,7 +74,7 @@ func TestParallelMaps(t *testing.T) {
 							time.Sleep(delay[v])
 							return v * v, nil
 						}),
-						gather("out", p("b"), &got))
+						gather("out", b, &got))
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -94,10 +95,11 @@ func TestParallelMaps(t *testing.T) {
 			})
 			t.Run(name+"/empty", func(t *testing.T) {
 				var got []int
-				err := runChain(t, 4, numbers("in", p("a"), 0), mk("sq", p("a"), p("b"), n, func(context.Context, int) (int, error) {
+				a, b := parPends(4)
+				err := runlet.Run(context.Background(), numbers("in", a, 0), mk("sq", a, b, n, func(context.Context, int) (int, error) {
 					t.Error("f called on empty input")
 					return 0, nil
-				}), gather("out", p("b"), &got))
+				}), gather("out", b, &got))
 				if err != nil || len(got) != 0 {
 					t.Errorf("Run = %v, got %v; want nil and nothing", err, got)
 				}
@@ -105,12 +107,13 @@ func TestParallelMaps(t *testing.T) {
 			t.Run(name+"/error", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					var got []int
-					err := runChain(t, 4, numbers("in", p("a"), 100), mk("sq", p("a"), p("b"), n, func(_ context.Context, v int) (int, error) {
+					a, b := parPends(4)
+					err := runlet.Run(context.Background(), numbers("in", a, 100), mk("sq", a, b, n, func(_ context.Context, v int) (int, error) {
 						if v == 50 {
 							return 0, errParallel
 						}
 						return v, nil
-					}), gather("out", p("b"), &got))
+					}), gather("out", b, &got))
 					if !errors.Is(err, errParallel) || !strings.Contains(err.Error(), `chip "sq"`) {
 						t.Errorf("Run = %v, want errParallel naming chip \"sq\"", err)
 					}
@@ -119,12 +122,13 @@ func TestParallelMaps(t *testing.T) {
 			t.Run(name+"/panic", func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					var got []int
-					err := runChain(t, 4, numbers("in", p("a"), 100), mk("sq", p("a"), p("b"), n, func(_ context.Context, v int) (int, error) {
+					a, b := parPends(4)
+					err := runlet.Run(context.Background(), numbers("in", a, 100), mk("sq", a, b, n, func(_ context.Context, v int) (int, error) {
 						if v == 7 {
 							panic("bad item")
 						}
 						return v, nil
-					}), gather("out", p("b"), &got))
+					}), gather("out", b, &got))
 					var pe *chip.PanicError
 					if !errors.As(err, &pe) || pe.Value != "bad item" {
 						t.Errorf("Run = %v, want a PanicError", err)
@@ -138,19 +142,19 @@ func TestParallelMaps(t *testing.T) {
 // The user function's ctx is cancelled when the runlet stops.
 func TestParallelMapCtxCancelledOnStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := func(k string) chip.PendRef { return chip.At("default", k) }
+		a, b := parPends(8)
 		var cancelled atomic.Int32
 		var got []int
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{
-			numbers("in", p("a"), 100),
-			chip.OrderedMap("wait", p("a"), p("b"), 4, func(ctx context.Context, v int) (int, error) {
+		r := runlet.New([]chip.Chip{
+			numbers("in", a, 100),
+			chip.OrderedMap("wait", a, b, 4, func(ctx context.Context, v int) (int, error) {
 				<-ctx.Done()
 				cancelled.Add(1)
 				return v, ctx.Err()
 			}),
-			gather("out", p("b"), &got),
+			gather("out", b, &got),
 		}, runlet.Config{})
 		if err := r.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("Run = %v, want DeadlineExceeded", err)
@@ -162,9 +166,9 @@ func TestParallelMapCtxCancelledOnStop(t *testing.T) {
 }
 
 func TestParallelMapNeedsAWorker(t *testing.T) {
-	p := func(k string) chip.PendRef { return chip.At("default", k) }
+	a, b := parPends(4)
 	var got []int
-	err := runChain(t, 4, numbers("in", p("a"), 1), chip.ParallelMap("pm", p("a"), p("b"), 0, func(_ context.Context, v int) (int, error) { return v, nil }), gather("out", p("b"), &got))
+	err := runlet.Run(context.Background(), numbers("in", a, 1), chip.ParallelMap("pm", a, b, 0, func(_ context.Context, v int) (int, error) { return v, nil }), gather("out", b, &got))
 	if err == nil || !strings.Contains(err.Error(), `chip "pm": parallel map needs at least 1 worker, got 0`) {
 		t.Errorf("Run = %v", err)
 	}

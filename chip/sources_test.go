@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -24,12 +25,33 @@ import (
 // value kept in a batch shows as a late arrival or as a deadlock, which
 // synctest reports.
 
-// srcArrivals runs src into a ForEach and returns when each value arrived,
-// in fake time since the start.
-func srcArrivals[T any](t *testing.T, src func(next chip.PendRef) chip.Chip) (vals []T, at []time.Duration) {
+// Helpers of this file are prefixed with src, to keep clear of other test
+// files of the package.
+
+// srcEqual checks got against want.
+func srcEqual[T comparable](t *testing.T, what string, got, want []T) {
 	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+// srcInts returns 1..n.
+func srcInts(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i + 1
+	}
+	return out
+}
+
+// srcArrivals runs src into a ForEach over a pool of 64 and returns when
+// each value arrived, in fake time since the start.
+func srcArrivals[T any](t *testing.T, src func(next *pool.Pend[T]) chip.Chip) (vals []T, at []time.Duration) {
+	t.Helper()
+	a := pool.NewPend[T](pool.New("default", 64), "a")
 	start := time.Now()
-	err := adRun(context.Background(), 64, src(adAt("a")), chip.ForEach("out", adAt("a"), func(v T) error {
+	err := runlet.Run(context.Background(), src(a), chip.ForEach("out", a, func(v T) error {
 		vals = append(vals, v)
 		at = append(at, time.Since(start))
 		return nil
@@ -43,7 +65,7 @@ func srcArrivals[T any](t *testing.T, src func(next chip.PendRef) chip.Chip) (va
 // srcWantEverySecond checks that value i arrived at i seconds.
 func srcWantEverySecond[T comparable](t *testing.T, vals []T, at []time.Duration, want []T) {
 	t.Helper()
-	adEqual(t, "values", vals, want)
+	srcEqual(t, "values", vals, want)
 	for i, d := range at {
 		if d != time.Duration(i)*time.Second {
 			t.Errorf("value %d arrived at %v, want %v (held back in a batch?)", i, d, time.Duration(i)*time.Second)
@@ -53,7 +75,7 @@ func srcWantEverySecond[T comparable](t *testing.T, vals []T, at []time.Duration
 
 func TestGenerateSparseNoLatency(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		vals, at := srcArrivals[int](t, func(next chip.PendRef) chip.Chip {
+		vals, at := srcArrivals(t, func(next *pool.Pend[int]) chip.Chip {
 			return chip.Generate("gen", next, func(ctx context.Context, yield func(int) bool) error {
 				for i := range 5 {
 					if i > 0 {
@@ -82,7 +104,7 @@ func TestFromChanSparseNoLatency(t *testing.T) {
 			}
 			close(ch)
 		}()
-		vals, at := srcArrivals[int](t, func(next chip.PendRef) chip.Chip { return chip.FromChan("in", next, ch) })
+		vals, at := srcArrivals(t, func(next *pool.Pend[int]) chip.Chip { return chip.FromChan("in", next, ch) })
 		srcWantEverySecond(t, vals, at, []int{0, 1, 2, 3, 4})
 	})
 }
@@ -100,28 +122,31 @@ func TestLinesSparseNoLatency(t *testing.T) {
 			_, _ = io.WriteString(pw, "last")
 			pw.Close()
 		}()
-		vals, at := srcArrivals[string](t, func(next chip.PendRef) chip.Chip { return chip.Lines("lines", next, pr) })
-		adEqual(t, "lines", vals, []string{"a", "b", "c", "d", "last"})
+		vals, at := srcArrivals(t, func(next *pool.Pend[string]) chip.Chip { return chip.Lines("lines", next, pr) })
+		srcEqual(t, "lines", vals, []string{"a", "b", "c", "d", "last"})
 		want := []time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second, 4 * time.Second}
-		adEqual(t, "arrivals", at, want)
+		srcEqual(t, "arrivals", at, want)
 	})
 }
 
-// srcPingPong runs src into a x10 chip and a ToChan on out, with a 1-minute
-// ctx: a stall is a deadlock (synctest) or that ctx's error.
-func srcPingPong(t *testing.T, src chip.Chip, out chan int) {
+// srcPingPong runs src, made with next pend a of a pool of 64, into a x10
+// chip and a ToChan on out, with a 1-minute ctx: a stall is a deadlock
+// (synctest) or that ctx's error.
+func srcPingPong(t *testing.T, src func(next *pool.Pend[int]) chip.Chip, out chan int) {
 	t.Helper()
+	pl := pool.New("default", 64)
+	a, b := pool.NewPend[int](pl, "a"), pool.NewPend[int](pl, "b")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := adRun(ctx, 64, src,
+	err := runlet.Run(ctx, src(a),
 		chip.New(chip.Config[int, int, struct{}]{
-			Key: "x10", Prev: adAt("a"), Next: adAt("b"),
+			Key: "x10", Prev: a, Next: b,
 			Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				p.Value *= 10
 				return p, nil
 			},
 		}),
-		chip.ToChan("out", adAt("b"), out))
+		chip.ToChan("out", b, out))
 	if err != nil {
 		t.Fatalf("Run = %v, want nil", err)
 	}
@@ -133,17 +158,19 @@ func TestGeneratePingPong(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		out := make(chan int)
 		start := time.Now()
-		gen := chip.Generate("gen", adAt("a"), func(ctx context.Context, yield func(int) bool) error {
-			for v := range 50 {
-				if !yield(v) {
-					return nil
+		gen := func(next *pool.Pend[int]) chip.Chip {
+			return chip.Generate("gen", next, func(ctx context.Context, yield func(int) bool) error {
+				for v := range 50 {
+					if !yield(v) {
+						return nil
+					}
+					if got := <-out; got != v*10 {
+						return fmt.Errorf("reply %d, want %d", got, v*10)
+					}
 				}
-				if got := <-out; got != v*10 {
-					return fmt.Errorf("reply %d, want %d", got, v*10)
-				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		srcPingPong(t, gen, out)
 		if d := time.Since(start); d != 0 {
 			t.Errorf("ping-pong took %v of fake time, want 0", d)
@@ -171,8 +198,10 @@ func TestLinesPingPong(t *testing.T) {
 				ints <- v
 			}
 		}()
+		pl := pool.New("default", 64)
+		s, a, b := pool.NewPend[string](pl, "s"), pool.NewPend[int](pl, "a"), pool.NewPend[int](pl, "b")
 		parse := chip.New(chip.Config[string, int, struct{}]{
-			Key: "parse", Prev: adAt("s"), Next: adAt("a"),
+			Key: "parse", Prev: s, Next: a,
 			Process: func(_ context.Context, p hints.Pack[string], _ *struct{}) (hints.Pack[int], error) {
 				var v int
 				if p.Hint == hints.End {
@@ -184,27 +213,29 @@ func TestLinesPingPong(t *testing.T) {
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		err := adRun(ctx, 64, chip.Lines("lines", adAt("s"), pr), parse,
+		err := runlet.Run(ctx, chip.Lines("lines", s, pr), parse,
 			chip.New(chip.Config[int, int, struct{}]{
-				Key: "x10", Prev: adAt("a"), Next: adAt("b"),
+				Key: "x10", Prev: a, Next: b,
 				Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 					p.Value *= 10
 					return p, nil
 				},
 			}),
-			chip.ToChan("out", adAt("b"), out))
+			chip.ToChan("out", b, out))
 		if err != nil {
 			t.Fatalf("Run = %v, want nil", err)
 		}
 	})
 }
 
-// srcPullMisses runs src into a Collect over a pool of 1024 and returns the
-// values and the runlet's pull misses: about one per batch handed over.
-func srcPullMisses[T any](t *testing.T, src chip.Chip) ([]T, uint64) {
+// srcPullMisses runs src, made with next pend a of a pool of 1024, into a
+// Collect and returns the values and the runlet's pull misses: about one
+// per batch handed over.
+func srcPullMisses[T any](t *testing.T, src func(next *pool.Pend[T]) chip.Chip) ([]T, uint64) {
 	t.Helper()
 	var got []T
-	r := runlet.New([]*pool.Pool{pool.New("default", 1024)}, []chip.Chip{src, chip.Collect("out", adAt("a"), &got)}, runlet.Config{})
+	a := pool.NewPend[T](pool.New("default", 1024), "a")
+	r := runlet.New([]chip.Chip{src(a), chip.Collect("out", a, &got)}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -222,14 +253,16 @@ func TestSourcesBatch(t *testing.T) {
 		ch <- i
 	}
 	close(ch)
-	lines, misses := srcPullMisses[string](t, chip.Lines("lines", adAt("a"), strings.NewReader(text.String())))
+	lines, misses := srcPullMisses(t, func(next *pool.Pend[string]) chip.Chip {
+		return chip.Lines("lines", next, strings.NewReader(text.String()))
+	})
 	if len(lines) != n || lines[n-1] != fmt.Sprint("line ", n-1) {
 		t.Fatalf("Lines: %d lines, last %q", len(lines), lines[len(lines)-1])
 	}
 	if misses > n/20 {
 		t.Errorf("Lines: %d pull misses for %d lines, want batches (at most %d)", misses, n, n/20)
 	}
-	ints, misses := srcPullMisses[int](t, chip.FromChan("in", adAt("a"), ch))
+	ints, misses := srcPullMisses(t, func(next *pool.Pend[int]) chip.Chip { return chip.FromChan("in", next, ch) })
 	if len(ints) != n || ints[n-1] != n-1 {
 		t.Fatalf("FromChan: %d values, want %d", len(ints), n)
 	}
@@ -247,11 +280,15 @@ func TestFromReaderBatches(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for name, src := range map[string]chip.Chip{
-		"FromReader": chip.FromReader("read", adAt("a"), bytes.NewReader(data), pool.NewBuffers(size)),
-		"FromFile":   chip.FromFile("read", adAt("a"), path, pool.NewBuffers(size)),
+	for name, src := range map[string]func(next *pool.Pend[[]byte]) chip.Chip{
+		"FromReader": func(next *pool.Pend[[]byte]) chip.Chip {
+			return chip.FromReader("read", next, bytes.NewReader(data), pool.NewBuffers(size))
+		},
+		"FromFile": func(next *pool.Pend[[]byte]) chip.Chip {
+			return chip.FromFile("read", next, path, pool.NewBuffers(size))
+		},
 	} {
-		got, misses := srcPullMisses[[]byte](t, src)
+		got, misses := srcPullMisses(t, src)
 		if len(got) != chunks || !bytes.Equal(bytes.Join(got, nil), data) {
 			t.Errorf("%s: %d chunks, want %d of the data", name, len(got), chunks)
 		}
@@ -275,7 +312,7 @@ func TestFromReaderSparseNoLatency(t *testing.T) {
 			}
 			pw.Close()
 		}()
-		vals, at := srcArrivals[[]byte](t, func(next chip.PendRef) chip.Chip {
+		vals, at := srcArrivals(t, func(next *pool.Pend[[]byte]) chip.Chip {
 			return chip.FromReader("read", next, pr, pool.NewBuffers(6))
 		})
 		var s []string
@@ -295,11 +332,13 @@ func TestWaitingSourceLeavesPoolRoom(t *testing.T) {
 		const n = 1000
 		ch := make(chan int)
 		seen := 0
-		r := runlet.New([]*pool.Pool{pool.New("default", 64)}, []chip.Chip{
-			chip.FromChan("in", adAt("a"), ch),
-			chip.Collect("out", adAt("a"), new([]int)),
-			chip.FromSlice("slice", adAt("b"), adInts(n)),
-			chip.ForEach("count", adAt("b"), func(int) error {
+		p := pool.New("default", 64)
+		a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+		r := runlet.New([]chip.Chip{
+			chip.FromChan("in", a, ch),
+			chip.Collect("out", a, new([]int)),
+			chip.FromSlice("slice", b, srcInts(n)),
+			chip.ForEach("count", b, func(int) error {
 				if seen++; seen == n {
 					close(ch)
 				}
@@ -321,12 +360,11 @@ func TestWaitingSourceLeavesPoolRoom(t *testing.T) {
 // lets it fill.
 func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 	const n = 300
-	next := chip.At("P", "b").Sized(1, 5)
-	sources := map[string]func() chip.Chip{
-		"Lines": func() chip.Chip {
+	sources := map[string]func(next *pool.Pend[string]) chip.Chip{
+		"Lines": func(next *pool.Pend[string]) chip.Chip {
 			return chip.Lines("src", next, strings.NewReader(strings.Repeat("x\n", n)))
 		},
-		"FromChan": func() chip.Chip {
+		"FromChan": func(next *pool.Pend[string]) chip.Chip {
 			ch := make(chan string, n)
 			for range n {
 				ch <- "x"
@@ -334,7 +372,7 @@ func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 			close(ch)
 			return chip.FromChan("src", next, ch)
 		},
-		"Generate": func() chip.Chip {
+		"Generate": func(next *pool.Pend[string]) chip.Chip {
 			return chip.Generate("src", next, func(_ context.Context, yield func(string) bool) error {
 				for range n {
 					if !yield("x") {
@@ -348,10 +386,11 @@ func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 	for name, src := range sources {
 		synctest.Test(t, func(t *testing.T) {
 			p := pool.New("P", 64)
+			next := pool.NewPend[string](p, "b").Size(1, 5)
 			var b *engine.Pend[string]
 			high, got := 0, 0
 			out := chip.New(chip.Config[string, struct{}, struct{}]{
-				Key: "out", Prev: next, Next: chip.Output, Async: true,
+				Key: "out", Prev: next, Async: true,
 				Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[struct{}], error) {
 					if in.Hint == hints.End {
 						return hints.EndOf[struct{}](1), nil
@@ -361,8 +400,8 @@ func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 					return hints.SkipOf[struct{}](), nil
 				},
 			})
-			r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-				&probe{Chip: src(), after: func() {
+			r := runlet.New([]chip.Chip{
+				&probe{Chip: src(next), after: func() {
 					if b == nil {
 						b, _ = engine.Get[string]((*engine.Pool)(p), "b")
 					}
@@ -388,27 +427,29 @@ func TestBatchingSourcesKeepToThePendBound(t *testing.T) {
 // n from its state, with everything at hand.
 func TestConfigReadyBatchesOwnSource(t *testing.T) {
 	const n = 10000
-	own := func(ready bool) chip.Chip {
-		c := chip.Config[struct{}, int, int]{
-			Key: "own", Prev: chip.Input, Next: adAt("a"), Async: true,
-			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
-				if *i == n {
-					return hints.EndOf[int](1), nil
-				}
-				*i++
-				return hints.Data(*i), nil
-			},
+	own := func(ready bool) func(next *pool.Pend[int]) chip.Chip {
+		return func(next *pool.Pend[int]) chip.Chip {
+			c := chip.Config[struct{}, int, int]{
+				Key: "own", Next: next, Async: true,
+				Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
+					if *i == n {
+						return hints.EndOf[int](1), nil
+					}
+					*i++
+					return hints.Data(*i), nil
+				},
+			}
+			if ready {
+				c.Ready = func(i *int) int { return n - *i + 1 } // the values left and the END
+			}
+			return chip.New(c)
 		}
-		if ready {
-			c.Ready = func(i *int) int { return n - *i + 1 } // the values left and the END
-		}
-		return chip.New(c)
 	}
-	got, batched := srcPullMisses[int](t, own(true))
+	got, batched := srcPullMisses(t, own(true))
 	if len(got) != n || got[n-1] != n {
 		t.Fatalf("with Ready: %d values, last %v", len(got), got[len(got)-1:])
 	}
-	_, single := srcPullMisses[int](t, own(false))
+	_, single := srcPullMisses(t, own(false))
 	if batched > n/20 || single < n/2 {
 		t.Errorf("pull misses: %d with Ready, %d without, for %d values; want batches only with Ready", batched, single, n)
 	}
@@ -417,13 +458,15 @@ func TestConfigReadyBatchesOwnSource(t *testing.T) {
 // Attach refuses Ready on a chip that is not an async input chip, naming it.
 func TestConfigReadyOnlyOnAsyncInput(t *testing.T) {
 	var got []int
+	p := pool.New("default", 8)
+	a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
 	sync := chip.New(chip.Config[int, int, struct{}]{
-		Key: "notinput", Prev: adAt("a"), Next: adAt("b"), Async: true,
+		Key: "notinput", Prev: a, Next: b, Async: true,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil },
 		Ready:   func(*struct{}) int { return 1 },
 	})
-	r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{
-		chip.FromSlice("in", adAt("a"), []int{1}), sync, chip.Collect("out", adAt("b"), &got),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", a, []int{1}), sync, chip.Collect("out", b, &got),
 	}, runlet.Config{})
 	err := r.Attach()
 	if err == nil || !strings.Contains(err.Error(), `chip "notinput"`) || !strings.Contains(err.Error(), "Ready is for async input chips only") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -19,8 +20,10 @@ import (
 func TestAsyncRedoOverflowsBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const fan = 1000 // more outputs per input than one batch holds
+		p := pool.New(pk, 64)
+		a, b := ip(p, "a"), ip(p, "b")
 		expand := chip.New(chip.Config[int, int, int]{
-			Key: "expand", Prev: at("a"), Next: at("b"), Async: true,
+			Key: "expand", Prev: a, Next: b, Async: true,
 			Process: func(_ context.Context, in hints.Pack[int], k *int) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return in, nil
@@ -35,7 +38,7 @@ func TestAsyncRedoOverflowsBatch(t *testing.T) {
 			},
 		})
 		var s sink[int]
-		mustRun(t, newRunlet(64, source("in", at("a"), []int{0, 1, 2}), expand, s.output("out", at("b"))))
+		mustRun(t, newRunlet(source("in", a, []int{0, 1, 2}), expand, s.output("out", b)))
 		got := s.values()
 		if len(got) != 3*fan {
 			t.Fatalf("delivered %d, want %d", len(got), 3*fan)
@@ -54,9 +57,11 @@ func TestAsyncEarlyEndLeavesInputInPend(t *testing.T) {
 	for _, n := range []int{1, 4} {
 		t.Run(fmt.Sprint("concurrency=", n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(pk, 1000)
+				a, b := ip(p, "a"), ip(p, "b")
 				var ended atomic.Int32 // calls that returned END: each consumed its input
 				take3 := chip.New(chip.Config[int, int, struct{}]{
-					Key: "take3", Prev: at("a"), Next: at("b"), Async: true, Concurrency: n,
+					Key: "take3", Prev: a, Next: b, Async: true, Concurrency: n,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 						if in.Hint == hints.End || in.Value > 3 {
 							ended.Add(1)
@@ -66,11 +71,11 @@ func TestAsyncEarlyEndLeavesInputInPend(t *testing.T) {
 					},
 				})
 				var s sink[int]
-				r := newRunlet(1000, source("in", at("a"), ints(20)), take3, s.output("out", at("b")))
+				r := newRunlet(source("in", a, ints(20)), take3, s.output("out", b))
 				// "a" is handed over (a PendOutput drains it), so what take3
 				// left in it is still there after Run: a pend that only the
 				// runlet used is emptied when it stops.
-				if _, err := runlet.PendOutput[int](r, pk, "a"); err != nil {
+				if _, err := runlet.PendOutput(r, a); err != nil {
 					t.Fatal(err)
 				}
 				mustRun(t, r)
@@ -109,10 +114,12 @@ func TestAsyncEarlyEndLeavesInputInPend(t *testing.T) {
 // its END (the held rest used to be dropped: 1024 of 2000 outputs).
 func TestAsyncRedoRestSurvivesEarlyEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 100)
+		a, b := ip(p, "a"), ip(p, "b")
 		var mu sync.Mutex
 		seen := map[int]int{}
 		c := chip.New(chip.Config[int, int, struct{}]{
-			Key: "c", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 2,
+			Key: "c", Prev: a, Next: b, Async: true, Concurrency: 2,
 			State: func() struct{} { return struct{}{} },
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				mu.Lock()
@@ -131,7 +138,7 @@ func TestAsyncRedoRestSurvivesEarlyEnd(t *testing.T) {
 			},
 		})
 		var s sink[int]
-		mustRun(t, newRunlet(100, source("in", at("a"), []int{0, 1, 2}), c, s.output("out", at("b"))))
+		mustRun(t, newRunlet(source("in", a, []int{0, 1, 2}), c, s.output("out", b)))
 		count := map[int]int{}
 		for _, v := range s.values() {
 			count[v]++

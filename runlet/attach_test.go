@@ -14,7 +14,7 @@ import (
 	"github.com/runlet/runlet/runlet"
 )
 
-func pass(key string, prev, next chip.PendRef) chip.Chip {
+func pass(key string, prev, next *pool.Pend[int]) chip.Chip {
 	return mapper(key, prev, next, false, 0, func(v int) int { return v })
 }
 
@@ -22,60 +22,88 @@ func pass(key string, prev, next chip.PendRef) chip.Chip {
 // or pend; it never panics.
 func TestAttachReportsEveryProblem(t *testing.T) {
 	var out sink[int]
-	nilProcess := chip.New(chip.Config[int, int, struct{}]{Key: "noproc", Prev: at("np"), Next: at("np2")})
+	// chips builds a case's graph; p is a fresh pool of limit 1, for the
+	// cases that need no pools of their own.
 	tests := []struct {
 		name  string
-		pools []*pool.Pool
-		chips []chip.Chip
+		chips func(p *pool.Pool) []chip.Chip
 		want  []string
 	}{
-		{"no chips", poolsOf(1), nil, []string{"no chips"}},
-		{"unknown pool", poolsOf(1), []chip.Chip{pass("c", chip.At("nope", "a"), at("b")), out.output("o", at("b"))},
-			[]string{`chip "c": prev a@nope: unknown pool "nope"`}},
-		{"pend without producer", poolsOf(1), []chip.Chip{pass("c", at("a"), at("b")), out.output("o", at("b"))},
-			[]string{`pool "default": pend "a" has no producer (read by chip "c")`}},
-		{"pend without consumer", poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), pass("c", at("a"), at("b"))},
-			[]string{`pool "default": pend "b" has no consumer (fed by chip "c")`}},
-		{"duplicate chip", poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), pass("c", at("a"), at("b")), pass("c", at("b"), at("c")), out.output("o", at("c"))},
-			[]string{`duplicate chip key "c"`}},
-		{"duplicate pool", []*pool.Pool{pool.New(pk, 1), pool.New(pk, 2)}, []chip.Chip{source("in", at("a"), []int{1}), out.output("o", at("a"))},
-			[]string{`duplicate pool key "default"`}},
-		{"nil pool and chip", []*pool.Pool{nil, pool.New(pk, 1)}, []chip.Chip{nil, source("in", at("a"), []int{1}), out.output("o", at("a"))},
-			[]string{"pool #0 is nil", "chip #0 is nil"}},
-		{"regulator counts", poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), chip.ENDRegulator[int]("reg", at("a"), at("b"), 0, 1), out.output("o", at("b"))},
-			[]string{`chip "reg": END regulator counts must be at least 1 (inputs 0, outputs 1)`}},
-		{"negative sizes", poolsOf(1), []chip.Chip{source("in", at("a").Sized(-1, 0), []int{1}), out.output("o", at("a"))},
-			[]string{`chip "in": next a@default: negative size (private -1, limit 0)`}},
-		{"negative pool limit", []*pool.Pool{pool.New(pk, -3)}, []chip.Chip{source("in", at("a"), []int{1}), out.output("o", at("a"))},
-			[]string{`pool "default": negative limit -3`}},
-		{"conflicting sizes", poolsOf(1), []chip.Chip{source("in", at("a").Sized(2, 0), []int{1}), out.output("o", at("a").Sized(3, 0))},
-			[]string{`pend "a" sized twice`}},
-		{"nil process", poolsOf(1), []chip.Chip{source("in", at("np"), []int{1}), nilProcess, out.output("o", at("np2"))},
-			[]string{`chip "noproc": nil process`}},
-		{"two element types", poolsOf(1), []chip.Chip{source("in", at("a"), []string{"x"}), out.output("o", at("a"))},
-			[]string{`chip "o": prev: pool "default": pend "a" holds string, not int`}},
-		{"IO misuse", poolsOf(1), []chip.Chip{
-			pass("backwards", chip.Output, chip.Input),
-			pass("sized", chip.Input.Sized(1, 0), at("a")),
-			out.output("o", at("a")),
+		{"no chips", func(*pool.Pool) []chip.Chip { return nil }, []string{"no chips"}},
+		{"pend without pool", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{pass("c", ip(nil, "a"), ip(p, "b")), out.output("o", ip(p, "b"))}
+		}, []string{`chip "c": prev pend "a" has no pool: declare it with pool.NewPend`}},
+		// Only a chip that writes its own Spec can name a pool by key now.
+		{"unknown pool", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{&attachKeyedChip{prev: chip.PendRef{Pool: "nope", Pend: "a"}}, source("in", ip(p, "b"), []int{1}), out.output("o", ip(p, "b"))}
+		}, []string{`chip "keyed": prev a@nope: unknown pool "nope"`}},
+		{"pend without producer", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{pass("c", ip(p, "a"), ip(p, "b")), out.output("o", ip(p, "b"))}
+		}, []string{`pool "default": pend "a" has no producer (read by chip "c")`}},
+		{"pend without consumer", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}), pass("c", ip(p, "a"), ip(p, "b"))}
+		}, []string{`pool "default": pend "b" has no consumer (fed by chip "c")`}},
+		{"duplicate chip", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}), pass("c", ip(p, "a"), ip(p, "b")), pass("c", ip(p, "b"), ip(p, "c")), out.output("o", ip(p, "c"))}
+		}, []string{`duplicate chip key "c"`}},
+		{"duplicate pool", func(*pool.Pool) []chip.Chip {
+			p1, p2 := pool.New(pk, 1), pool.New(pk, 2)
+			return []chip.Chip{source("in", ip(p1, "a"), []int{1}), out.output("o", ip(p2, "a"))}
+		}, []string{`duplicate pool key "default"`}},
+		{"nil chip", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{nil, source("in", ip(p, "a"), []int{1}), out.output("o", ip(p, "a"))}
+		}, []string{"chip #0 is nil"}},
+		{"regulator counts", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}), chip.ENDRegulator("reg", ip(p, "a"), ip(p, "b"), 0, 1), out.output("o", ip(p, "b"))}
+		}, []string{`chip "reg": END regulator counts must be at least 1 (inputs 0, outputs 1)`}},
+		{"negative sizes", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a").Size(-1, 0), []int{1}), out.output("o", ip(p, "a"))}
+		}, []string{`chip "in": next a@default: negative size (private -1, limit 0)`}},
+		{"negative pool limit", func(*pool.Pool) []chip.Chip {
+			p := pool.New(pk, -3)
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}), out.output("o", ip(p, "a"))}
+		}, []string{`pool "default": negative limit -3`}},
+		{"conflicting sizes", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a").Size(2, 0), []int{1}), out.output("o", ip(p, "a").Size(3, 0))}
+		}, []string{`pend "a" sized twice`}},
+		{"nil process", func(p *pool.Pool) []chip.Chip {
+			nilProcess := chip.New(chip.Config[int, int, struct{}]{Key: "noproc", Prev: ip(p, "np"), Next: ip(p, "np2")})
+			return []chip.Chip{source("in", ip(p, "np"), []int{1}), nilProcess, out.output("o", ip(p, "np2"))}
+		}, []string{`chip "noproc": nil process`}},
+		{"two element types", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", sp(p, "a"), []string{"x"}), out.output("o", ip(p, "a"))}
+		}, []string{`chip "o": prev: pool "default": pend "a" holds string, not int`}},
+		// IO pends are named by leaving a chip's prev or next nil; declaring
+		// them in an IO pool by key is the way left to misuse them.
+		{"IO misuse", func(p *pool.Pool) []chip.Chip {
+			io := pool.NewIO()
+			input, output := ip(io, pool.InputKey), ip(io, pool.OutputKey)
+			return []chip.Chip{
+				pass("backwards", output, input),
+				pass("sized", ip(io, pool.InputKey).Size(1, 0), ip(p, "a")),
+				out.output("o", ip(p, "a")),
+			}
 		}, []string{
 			`chip "backwards": prev runlet:pend:output@runlet:pool:io: on the IO pool a chip's prev pend must be "runlet:pend:input"`,
 			`chip "backwards": next runlet:pend:input@runlet:pool:io: on the IO pool a chip's next pend must be "runlet:pend:output"`,
 			`chip "sized": prev runlet:pend:input@runlet:pool:io: IO pends take no sizes`,
 		}},
-		{"pool posing as IO", []*pool.Pool{pool.New(pool.IOKey, 1), pool.New(pk, 1)}, []chip.Chip{source("in", at("a"), []int{1}), out.output("o", at("a"))},
-			[]string{`pool "runlet:pool:io": the key is reserved for the IO pool`}},
-		{"bad concurrency", poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}),
-			chip.New(chip.Config[int, int, struct{}]{Key: "neg", Prev: at("a"), Next: at("b"), Async: true, Concurrency: -2,
-				Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[int], error) {
-					return hints.Pack[int]{}, nil
-				}}),
-			out.output("o", at("b"))},
-			[]string{`chip "neg": concurrency -2 is below 1`}},
+		{"pool posing as IO", func(*pool.Pool) []chip.Chip {
+			p := pool.New(pool.IOKey, 1)
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}), out.output("o", ip(p, "a"))}
+		}, []string{`pool "runlet:pool:io": the key is reserved for the IO pool`}},
+		{"bad concurrency", func(p *pool.Pool) []chip.Chip {
+			return []chip.Chip{source("in", ip(p, "a"), []int{1}),
+				chip.New(chip.Config[int, int, struct{}]{Key: "neg", Prev: ip(p, "a"), Next: ip(p, "b"), Async: true, Concurrency: -2,
+					Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[int], error) {
+						return hints.Pack[int]{}, nil
+					}}),
+				out.output("o", ip(p, "b"))}
+		}, []string{`chip "neg": concurrency -2 is below 1`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runlet.New(tc.pools, tc.chips, runlet.Config{})
+			r := runlet.New(tc.chips(pool.New(pk, 1)), runlet.Config{})
 			err := r.Attach()
 			if err == nil {
 				t.Fatalf("Attach succeeded, want errors %q", tc.want)
@@ -95,13 +123,15 @@ func TestAttachReportsEveryProblem(t *testing.T) {
 // All problems of a graph come back together.
 func TestAttachListsProblemsTogether(t *testing.T) {
 	var out sink[int]
-	r := runlet.New(poolsOf(1), []chip.Chip{
-		pass("c", chip.At("nope", "a"), at("b")),
-		chip.ENDRegulator[int]("reg", at("b"), at("c"), 1, 0),
-		out.output("c", at("c")),
+	p := pool.New(pk, 1)
+	b, c := ip(p, "b"), ip(p, "c")
+	r := runlet.New([]chip.Chip{
+		pass("c", ip(nil, "a"), b),
+		chip.ENDRegulator("reg", b, c, 1, 0),
+		out.output("c", c),
 	}, runlet.Config{})
 	err := r.Attach()
-	for _, w := range []string{`unknown pool "nope"`, `duplicate chip key "c"`, `chip "reg": END regulator counts must be at least 1 (inputs 1, outputs 0)`} {
+	for _, w := range []string{`prev pend "a" has no pool`, `duplicate chip key "c"`, `chip "reg": END regulator counts must be at least 1 (inputs 1, outputs 0)`} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("Attach error lacks %q:\n%v", w, err)
 		}
@@ -110,7 +140,8 @@ func TestAttachListsProblemsTogether(t *testing.T) {
 
 func TestAttachTwice(t *testing.T) {
 	var out sink[int]
-	r := newRunlet(1, source("in", at("a"), []int{1}), out.output("o", at("a")))
+	a := ip(pool.New(pk, 1), "a")
+	r := newRunlet(source("in", a, []int{1}), out.output("o", a))
 	if err := r.Attach(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +155,11 @@ func TestAttachTwice(t *testing.T) {
 // Describe prints chips, pools and pends in the reference's format with the
 // counters; a blocked chip shows its held pack.
 func TestDescribeFormat(t *testing.T) {
-	r := newRunlet(2, pass("c", at("in"), at("out")))
-	in, _ := runlet.PendInput[int](r, pk, "in")
-	if _, err := runlet.PendOutput[int](r, pk, "out"); err != nil {
+	p := pool.New(pk, 2)
+	inPend, outPend := ip(p, "in"), ip(p, "out")
+	r := newRunlet(pass("c", inPend, outPend))
+	in, _ := runlet.PendInput(r, inPend)
+	if _, err := runlet.PendOutput(r, outPend); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Attach(); err != nil {
@@ -161,7 +194,7 @@ func TestAttachKeepsAWrappingBindError(t *testing.T) {
 	base := errors.New("disk full")
 	other := errors.New("quota")
 	bad := &bindErr{err: fmt.Errorf("opening the state: %w, %w", base, other)}
-	r := runlet.New(poolsOf(4), []chip.Chip{bad}, runlet.Config{})
+	r := runlet.New([]chip.Chip{bad}, runlet.Config{})
 	err := r.Attach()
 	if err == nil || !strings.Contains(err.Error(), "opening the state: disk full, quota") {
 		t.Fatalf("Attach = %v, want the Bind error's own words kept", err)
@@ -175,7 +208,19 @@ func TestAttachKeepsAWrappingBindError(t *testing.T) {
 type bindErr struct{ err error }
 
 func (c *bindErr) Spec() chip.Spec {
-	return chip.Spec{Key: "b", Prev: chip.Input, Next: chip.Output}
+	return chip.Spec{Key: "b", Prev: chip.PendRef{Pool: pool.IOKey, Pend: pool.InputKey}, Next: chip.PendRef{Pool: pool.IOKey, Pend: pool.OutputKey}}
 }
 
 func (c *bindErr) Bind(engine.Binding) (engine.Runner, error) { return nil, c.err }
+
+// attachKeyedChip is an output chip whose Spec names its prev pend by pool
+// and pend key, as chips did before typed pends; it never binds.
+type attachKeyedChip struct{ prev chip.PendRef }
+
+func (c *attachKeyedChip) Spec() chip.Spec {
+	return chip.Spec{Key: "keyed", Prev: c.prev, Next: chip.PendRef{Pool: pool.IOKey, Pend: pool.OutputKey}}
+}
+
+func (c *attachKeyedChip) Bind(engine.Binding) (engine.Runner, error) {
+	return nil, errors.New("attachKeyedChip does not bind")
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -29,7 +30,7 @@ func bridgeRunCtx(upCtx context.Context, up *runlet.Runlet, downCtx context.Cont
 }
 
 // endless is a sync input chip producing 1, 2, 3, ... and never ending.
-func endless(key string, next chip.PendRef) chip.Chip {
+func endless(key string, next *pool.Pend[int]) chip.Chip {
 	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 		*i++
 		return hints.Data(*i), nil
@@ -37,7 +38,7 @@ func endless(key string, next chip.PendRef) chip.Chip {
 }
 
 // failAt is a pass-through chip failing with errBridgeTest at value n.
-func failAt(key string, prev, next chip.PendRef, n int) chip.Chip {
+func failAt(key string, prev, next *pool.Pend[int], n int) chip.Chip {
 	return chip.Map(key, prev, next, func(v int) (int, error) {
 		if v == n {
 			return 0, errBridgeTest
@@ -53,9 +54,10 @@ func TestBridgeCarriesValuesInOrder(t *testing.T) {
 		t.Run("", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := runlet.NewBridge[int](capacity)
-				up := newRunlet(8, source("src", at("a"), ints(1000)), b.Out("to-down", at("a")))
+				a, bp := ip(pool.New(pk, 8), "a"), ip(pool.New(pk, 8), "b") // one pool per runlet
+				up := newRunlet(source("src", a, ints(1000)), b.Out("to-down", a))
 				var s sink[int]
-				down := newRunlet(8, b.In("from-up", at("b")), s.output("sink", at("b")))
+				down := newRunlet(b.In("from-up", bp), s.output("sink", bp))
 				upErr, downErr := bridgeRun(up, down)
 				if upErr != nil || downErr != nil {
 					t.Fatalf("Run errors: up %v, down %v", upErr, downErr)
@@ -80,8 +82,9 @@ func TestBridgeBackpressure(t *testing.T) {
 			capacity = 4
 			limit    = 4 // of each runlet's pool
 		)
+		a, bp := ip(pool.New(pk, limit), "a"), ip(pool.New(pk, limit), "b") // one pool per runlet
 		var produced, consumed, ahead atomic.Int64
-		src := chip.NewInput("src", at("a"), nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+		src := chip.NewInput("src", a, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 			if *i == n {
 				return hints.EndOf[int](1), nil
 			}
@@ -93,7 +96,7 @@ func TestBridgeBackpressure(t *testing.T) {
 		})
 		var got []int
 		slow := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "slow", Prev: at("b"), Next: chip.Output, Async: true,
+			Key: "slow", Prev: bp, Async: true,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
 					return hints.EndOf[struct{}](1), nil
@@ -105,8 +108,8 @@ func TestBridgeBackpressure(t *testing.T) {
 			},
 		})
 		b := runlet.NewBridge[int](capacity)
-		up := newRunlet(limit, src, b.Out("to-down", at("a")))
-		down := newRunlet(limit, b.In("from-up", at("b")), slow)
+		up := newRunlet(src, b.Out("to-down", a))
+		down := newRunlet(b.In("from-up", bp), slow)
 		start := time.Now()
 		if upErr, downErr := bridgeRun(up, down); upErr != nil || downErr != nil {
 			t.Fatalf("Run errors: up %v, down %v", upErr, downErr)
@@ -135,9 +138,11 @@ func TestBridgeBackpressure(t *testing.T) {
 func TestBridgeUpstreamFailureReachesDownstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := runlet.NewBridge[int](4)
-		up := newRunlet(8, source("src", at("a"), ints(1000)), failAt("fail", at("a"), at("b"), 50), b.Out("to-down", at("b")))
+		pu, pd := pool.New(pk, 8), pool.New(pk, 8) // one pool per runlet
+		a, bp, c := ip(pu, "a"), ip(pu, "b"), ip(pd, "c")
+		up := newRunlet(source("src", a, ints(1000)), failAt("fail", a, bp, 50), b.Out("to-down", bp))
 		var s sink[int]
-		down := newRunlet(8, b.In("from-up", at("c")), s.output("sink", at("c")))
+		down := newRunlet(b.In("from-up", c), s.output("sink", c))
 		upErr, downErr := bridgeRun(up, down)
 		var ce *runlet.ChipError
 		if !errors.As(upErr, &ce) || ce.Chip != "fail" || !errors.Is(upErr, errBridgeTest) {
@@ -165,9 +170,9 @@ func TestBridgeUpstreamFailureReachesDownstream(t *testing.T) {
 
 // stuckAfter is an async output chip that takes n values, then waits for
 // its ctx: a downstream that stops taking anything.
-func stuckAfter(key string, prev chip.PendRef, n int64, seen *atomic.Int64) chip.Chip {
+func stuckAfter(key string, prev *pool.Pend[int], n int64, seen *atomic.Int64) chip.Chip {
 	return chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: chip.Output, Async: true,
+		Key: key, Prev: prev, Async: true,
 		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 			if seen.Add(1) > n {
 				<-ctx.Done()
@@ -194,9 +199,10 @@ func TestBridgeUpstreamStopReachesDownstream(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				b := runlet.NewBridge[int](4)
-				up := newRunlet(8, endless("src", at("a")), b.Out("to-down", at("a")))
+				a, bp := ip(pool.New(pk, 8), "a"), ip(pool.New(pk, 8), "b") // one pool per runlet
+				up := newRunlet(endless("src", a), b.Out("to-down", a))
 				var seen atomic.Int64
-				down := newRunlet(8, b.In("from-up", at("b")), stuckAfter("sink", at("b"), 10, &seen))
+				down := newRunlet(b.In("from-up", bp), stuckAfter("sink", bp, 10, &seen))
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				u, d := make(chan error, 1), make(chan error, 1)
@@ -228,7 +234,9 @@ func TestBridgeUpstreamStopReachesDownstream(t *testing.T) {
 func TestBridgeDownstreamFailureReachesIdleUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := runlet.NewBridge[int](4)
-		gen := chip.Generate("gen", at("a"), func(ctx context.Context, yield func(int) bool) error {
+		pu, pd := pool.New(pk, 8), pool.New(pk, 8) // one pool per runlet
+		a, bp, c := ip(pu, "a"), ip(pd, "b"), ip(pd, "c")
+		gen := chip.Generate("gen", a, func(ctx context.Context, yield func(int) bool) error {
 			for i := 1; i <= 5; i++ {
 				if !yield(i) {
 					return nil
@@ -237,10 +245,10 @@ func TestBridgeDownstreamFailureReachesIdleUpstream(t *testing.T) {
 			<-ctx.Done() // a source with nothing more to say, for now
 			return ctx.Err()
 		})
-		up := newRunlet(8, gen, b.Out("to-down", at("a")))
+		up := newRunlet(gen, b.Out("to-down", a))
 		release := make(chan struct{})
 		gate := chip.New(chip.Config[int, int, struct{}]{
-			Key: "gate", Prev: at("b"), Next: at("c"), Async: true,
+			Key: "gate", Prev: bp, Next: c, Async: true,
 			Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return in, nil
@@ -253,7 +261,7 @@ func TestBridgeDownstreamFailureReachesIdleUpstream(t *testing.T) {
 			},
 		})
 		var s sink[int]
-		down := newRunlet(8, b.In("from-up", at("b")), gate, s.output("sink", at("c")))
+		down := newRunlet(b.In("from-up", bp), gate, s.output("sink", c))
 		u, d := make(chan error, 1), make(chan error, 1)
 		go func() { u <- up.Run(context.Background()) }()
 		go func() { d <- down.Run(context.Background()) }()
@@ -285,9 +293,11 @@ func TestBridgeDownstreamFailureReachesIdleUpstream(t *testing.T) {
 func TestBridgeDownstreamFailureReachesUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := runlet.NewBridge[int](4)
-		up := newRunlet(8, endless("src", at("a")), b.Out("to-down", at("a")))
+		pu, pd := pool.New(pk, 8), pool.New(pk, 8) // one pool per runlet
+		a, bp, c := ip(pu, "a"), ip(pd, "b"), ip(pd, "c")
+		up := newRunlet(endless("src", a), b.Out("to-down", a))
 		var s sink[int]
-		down := newRunlet(8, b.In("from-up", at("b")), failAt("fail", at("b"), at("c"), 10), s.output("sink", at("c")))
+		down := newRunlet(b.In("from-up", bp), failAt("fail", bp, c, 10), s.output("sink", c))
 		upErr, downErr := bridgeRun(up, down)
 		var ce *runlet.ChipError
 		if !errors.As(downErr, &ce) || ce.Chip != "fail" || !errors.Is(downErr, errBridgeTest) {
@@ -311,9 +321,11 @@ func TestBridgeDownstreamFailureReachesUpstream(t *testing.T) {
 func TestBridgeDownstreamEndStopsUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := runlet.NewBridge[int](4)
-		up := newRunlet(8, endless("src", at("a")), b.Out("to-down", at("a")))
+		pu, pd := pool.New(pk, 8), pool.New(pk, 8) // one pool per runlet
+		a, bp, c := ip(pu, "a"), ip(pd, "b"), ip(pd, "c")
+		up := newRunlet(endless("src", a), b.Out("to-down", a))
 		var s sink[int]
-		down := newRunlet(8, b.In("from-up", at("b")), chip.Take[int]("take", at("b"), at("c"), 5), s.output("sink", at("c")))
+		down := newRunlet(b.In("from-up", bp), chip.Take("take", bp, c, 5), s.output("sink", c))
 		upErr, downErr := bridgeRun(up, down)
 		if downErr != nil {
 			t.Fatalf("downstream Run: %v", downErr)
@@ -330,20 +342,22 @@ func TestBridgeDownstreamEndStopsUpstream(t *testing.T) {
 func TestBridgeCompleteStreamSurvivesLaterUpstreamFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := runlet.NewBridge[int](16)
+		pu, pd := pool.New(pk, 8), pool.New(pk, 8) // one pool per runlet
+		a, x, bp := ip(pu, "a"), ip(pu, "x"), ip(pd, "b")
 		// Branch 1 ends quickly through the bridge; branch 2 fails later.
 		late := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "late", Prev: at("x"), Next: chip.Output, Async: true,
+			Key: "late", Prev: x, Async: true,
 			Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
 				time.Sleep(time.Second) // long after the bridge's END
 				return hints.Pack[struct{}]{}, errBridgeTest
 			},
 		})
-		up := newRunlet(8,
-			source("src", at("a"), ints(3)), b.Out("to-down", at("a")),
-			source("src2", at("x"), ints(1)), late,
+		up := newRunlet(
+			source("src", a, ints(3)), b.Out("to-down", a),
+			source("src2", x, ints(1)), late,
 		)
 		var s sink[int]
-		down := newRunlet(8, b.In("from-up", at("b")), s.output("sink", at("b")))
+		down := newRunlet(b.In("from-up", bp), s.output("sink", bp))
 		upErr, downErr := bridgeRun(up, down)
 		if !errors.Is(upErr, errBridgeTest) {
 			t.Fatalf("upstream Run: %v, want the late failure", upErr)
@@ -359,15 +373,17 @@ func TestBridgeCompleteStreamSurvivesLaterUpstreamFailure(t *testing.T) {
 // Attach.
 func TestBridgeBindsOnce(t *testing.T) {
 	b := runlet.NewBridge[int](1)
-	out := b.Out("to-down", at("a"))
-	if err := newRunlet(8, source("src", at("a"), ints(1)), out).Attach(); err != nil {
+	a, bp := ip(pool.New(pk, 8), "a"), ip(pool.New(pk, 8), "b")
+	out := b.Out("to-down", a)
+	if err := newRunlet(source("src", a, ints(1)), out).Attach(); err != nil {
 		t.Fatalf("first Attach: %v", err)
 	}
-	err := newRunlet(8, source("src", at("a"), ints(1)), out).Attach()
+	// The second runlet shares a's pool with the first: out names pend a.
+	err := newRunlet(source("src", a, ints(1)), out).Attach()
 	if err == nil || !contains(err.Error(), "already bound") {
 		t.Fatalf("second Attach: %v, want an error saying the chip is already bound", err)
 	}
-	if err := newRunlet(8, b.In("from-up", at("b")), new(sink[int]).output("sink", at("b"))).Attach(); err != nil {
+	if err := newRunlet(b.In("from-up", bp), new(sink[int]).output("sink", bp)).Attach(); err != nil {
 		t.Fatalf("the In side's first Attach: %v", err)
 	}
 }

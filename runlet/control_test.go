@@ -14,13 +14,14 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
 // slowSource is an async input chip producing 1..n, one per millisecond.
-func slowSource(key string, next chip.PendRef, n int) chip.Chip {
+func slowSource(key string, next *pool.Pend[int], n int) chip.Chip {
 	return chip.New(chip.Config[struct{}, int, int]{
-		Key: key, Prev: chip.Input, Next: next, Async: true,
+		Key: key, Next: next, Async: true,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 			if *i == n {
 				return hints.EndOf[int](1), nil
@@ -36,8 +37,10 @@ func slowSource(key string, next chip.PendRef, n int) chip.Chip {
 // work starts while paused.
 func TestPauseResumeTriggerLoseNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var s sink[int]
-		r := newRunlet(4, slowSource("in", at("a"), 300), mapper("x2", at("a"), at("b"), true, 3, func(v int) int { return v * 2 }), s.output("out", at("b")))
+		r := newRunlet(slowSource("in", a, 300), mapper("x2", a, b, true, 3, func(v int) int { return v * 2 }), s.output("out", b))
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		for round := range 3 {
@@ -80,9 +83,11 @@ func TestPauseResumeTriggerLoseNothing(t *testing.T) {
 // returns ErrDetached.
 func TestDetachFreezesState(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var s sink[int]
-		r := newRunlet(4, slowSource("in", at("a"), 1000), s.output("out", at("b")),
-			mapper("p", at("a"), at("b"), true, 2, func(v int) int { return v }))
+		r := newRunlet(slowSource("in", a, 1000), s.output("out", b),
+			mapper("p", a, b, true, 2, func(v int) int { return v }))
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		time.Sleep(30 * time.Millisecond)
@@ -111,12 +116,14 @@ func TestDetachFreezesState(t *testing.T) {
 // variants, round trip in order.
 func TestPassiveRoundTrip(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRunlet(2, mapper("x10", at("in"), at("out"), false, 0, func(v int) string { return fmt.Sprint(v * 10) }))
-		in, err := runlet.PendInput[int](r, pk, "in")
+		p := pool.New(pk, 2)
+		inPend, outPend := ip(p, "in"), sp(p, "out")
+		r := newRunlet(mapper("x10", inPend, outPend, false, 0, func(v int) string { return fmt.Sprint(v * 10) }))
+		in, err := runlet.PendInput(r, inPend)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, err := runlet.PendOutput[string](r, pk, "out")
+		out, err := runlet.PendOutput(r, outPend)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,9 +174,11 @@ func TestPassiveRoundTrip(t *testing.T) {
 // The non-blocking pair, and blocking calls that give up when ctx ends leave
 // the state unchanged.
 func TestPassiveNonBlockingAndCancel(t *testing.T) {
-	r := newRunlet(0, mapper("id", at("in"), at("out"), false, 0, func(v int) int { return v }))
-	in, _ := runlet.PendInput[int](r, pk, "in")
-	out, _ := runlet.PendOutput[int](r, pk, "out")
+	p := pool.New(pk, 0)
+	inPend, outPend := ip(p, "in"), ip(p, "out")
+	r := newRunlet(mapper("id", inPend, outPend, false, 0, func(v int) int { return v }))
+	in, _ := runlet.PendInput(r, inPend)
+	out, _ := runlet.PendOutput(r, outPend)
 	if err := r.Attach(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,9 +224,11 @@ func TestAsyncConcurrencyBound(t *testing.T) {
 	for _, n := range []int{1, 3, 8} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(pk, 1000)
+				a, b := ip(p, "a"), ip(p, "b")
 				var now, peak atomic.Int32
 				work := chip.New(chip.Config[int, int, struct{}]{
-					Key: "work", Prev: at("a"), Next: at("b"), Async: true, Concurrency: n,
+					Key: "work", Prev: a, Next: b, Async: true, Concurrency: n,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 						c := now.Add(1)
 						for {
@@ -232,7 +243,7 @@ func TestAsyncConcurrencyBound(t *testing.T) {
 					},
 				})
 				var s sink[int]
-				mustRun(t, newRunlet(1000, source("in", at("a"), ints(200)), work, s.output("out", at("b"))))
+				mustRun(t, newRunlet(source("in", a, ints(200)), work, s.output("out", b)))
 				if got := peak.Load(); got != int32(n) {
 					t.Errorf("peak in flight %d, want %d", got, n)
 				}
@@ -249,11 +260,13 @@ func TestPoolLimitZeroCompletes(t *testing.T) {
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprint("async=", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(pk, 0)
+				a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 				var s sink[int]
-				r := newRunlet(0, source("in", at("a"), ints(100)),
-					mapper("m1", at("a"), at("b"), async, 1, func(v int) int { return v }),
-					mapper("m2", at("b"), at("c"), async, 1, func(v int) int { return v }),
-					s.output("out", at("c")))
+				r := newRunlet(source("in", a, ints(100)),
+					mapper("m1", a, b, async, 1, func(v int) int { return v }),
+					mapper("m2", b, c, async, 1, func(v int) int { return v }),
+					s.output("out", c))
 				mustRun(t, r)
 				equal(t, "output", s.values(), ints(100))
 				if d := r.Describe(); !strings.Contains(d, "@default 0/0") {
@@ -266,16 +279,18 @@ func TestPoolLimitZeroCompletes(t *testing.T) {
 
 // A graph of sync chips runs inside Run on the caller's goroutine.
 func TestSyncGraphStartsNoGoroutine(t *testing.T) {
+	p := pool.New(pk, 3)
+	a, b := ip(p, "a"), ip(p, "b")
 	base := runtime.NumGoroutine()
 	var during []int
 	var mu sync.Mutex
-	out := chip.NewOutput("out", at("b"), nil, func(_ context.Context, _ hints.Pack[int], _ *struct{}) error {
+	out := chip.NewOutput("out", b, nil, func(_ context.Context, _ hints.Pack[int], _ *struct{}) error {
 		mu.Lock()
 		during = append(during, runtime.NumGoroutine())
 		mu.Unlock()
 		return nil
 	})
-	mustRun(t, newRunlet(3, source("in", at("a"), ints(20)), mapper("m", at("a"), at("b"), false, 0, func(v int) int { return v }), out))
+	mustRun(t, newRunlet(source("in", a, ints(20)), mapper("m", a, b, false, 0, func(v int) int { return v }), out))
 	for _, n := range during {
 		if n != base {
 			t.Fatalf("%d goroutines during the run, %d before", n, base)
@@ -292,11 +307,13 @@ func TestPassiveRunletEndsWithItsOutputChip(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// A pool large enough that nothing waits for room: out is pulled only
 		// after Run has returned.
-		r := newRunlet(100,
-			mapper("x2", at("in"), at("mid"), false, 0, func(v int) int { return v * 2 }),
-			chip.Take[int]("first3", at("mid"), at("out"), 3))
-		in, _ := runlet.PendInput[int](r, pk, "in")
-		out, _ := runlet.PendOutput[int](r, pk, "out")
+		p := pool.New(pk, 100)
+		inPend, mid, outPend := ip(p, "in"), ip(p, "mid"), ip(p, "out")
+		r := newRunlet(
+			mapper("x2", inPend, mid, false, 0, func(v int) int { return v * 2 }),
+			chip.Take("first3", mid, outPend, 3))
+		in, _ := runlet.PendInput(r, inPend)
+		out, _ := runlet.PendOutput(r, outPend)
 		if err := r.Attach(); err != nil { // so pushes reach the chips at once
 			t.Fatal(err)
 		}
@@ -330,9 +347,11 @@ func TestPassiveRunletEndsWithItsOutputChip(t *testing.T) {
 // producing until the pool is full.
 func TestTakeEndsUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 1000)
+		a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 		var produced atomic.Int32
 		endless := chip.New(chip.Config[struct{}, int, int]{
-			Key: "in", Prev: chip.Input, Next: at("a"), Async: true,
+			Key: "in", Next: a, Async: true,
 			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 				time.Sleep(time.Millisecond)
 				produced.Add(1)
@@ -340,12 +359,12 @@ func TestTakeEndsUpstream(t *testing.T) {
 				return hints.Data(*i), nil
 			},
 		})
-		slow := mapper("slow", at("b"), at("c"), true, 1, func(v int) int {
+		slow := mapper("slow", b, c, true, 1, func(v int) int {
 			time.Sleep(time.Second)
 			return v
 		})
 		var s sink[int]
-		r := newRunlet(1000, endless, chip.Take[int]("take3", at("a"), at("b"), 3), slow, s.output("out", at("c")))
+		r := newRunlet(endless, chip.Take("take3", a, b, 3), slow, s.output("out", c))
 		mustRun(t, r) // lasts about 3s of fake time, for the slow map
 		equal(t, "taken", s.values(), []int{1, 2, 3})
 		if n := produced.Load(); n > 10 {

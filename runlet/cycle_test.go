@@ -20,19 +20,21 @@ func recirculate(t *testing.T, got *[]int) *runlet.Runlet {
 	t.Helper()
 	inner := pool.New("p", 16)
 	lp := logicalpool.New("lp", inner)
-	if err := logicalpool.LoadBalanceByKey[int](lp, "route", []string{"x", "z"}, func(v int) uint64 {
+	x, y, z := ip(inner, "x"), ip(inner, "y"), ip(inner, "z")
+	route, err := logicalpool.LoadBalanceByKey(lp, "route", []*pool.Pend[int]{x, z}, func(v int) uint64 {
 		if v < 3 {
 			return 0
 		}
 		return 1
-	}); err != nil {
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-		chip.FromSlice("in", chip.At("p", "x"), []int{0, 1, 5}),
-		chip.Map("step", chip.At("p", "x"), chip.At("p", "y"), func(v int) (int, error) { return v + 1, nil }),
-		chip.Map("route", chip.At("p", "y"), chip.At("lp", "route"), func(v int) (int, error) { return v, nil }),
-		chip.Collect("out", chip.At("p", "z"), got),
+	return runlet.New([]chip.Chip{
+		chip.FromSlice("in", x, []int{0, 1, 5}),
+		chip.Map("step", x, y, func(v int) (int, error) { return v + 1, nil }),
+		chip.Map("route", y, route, func(v int) (int, error) { return v, nil }),
+		chip.Collect("out", z, got),
 	}, runlet.Config{})
 }
 
@@ -59,11 +61,13 @@ func TestCycleRefused(t *testing.T) {
 
 // A chip feeding its own prev pend is a cycle of one.
 func TestCycleOfOneChip(t *testing.T) {
-	r := runlet.New([]*pool.Pool{pool.New(pk, 4)}, []chip.Chip{
-		chip.FromSlice("in", at("a"), []int{1}),
-		chip.Map("self", at("a"), at("a"), func(v int) (int, error) { return v, nil }),
-		chip.Map("on", at("a"), at("b"), func(v int) (int, error) { return v, nil }),
-		chip.Collect("out", at("b"), new([]int)),
+	p := pool.New(pk, 4)
+	a, b := ip(p, "a"), ip(p, "b")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", a, []int{1}),
+		chip.Map("self", a, a, func(v int) (int, error) { return v, nil }),
+		chip.Map("on", a, b, func(v int) (int, error) { return v, nil }),
+		chip.Collect("out", b, new([]int)),
 	}, runlet.Config{})
 	err := r.Attach()
 	if want := `chip "self" → pend "a" → chip "self"`; !errors.Is(err, runlet.ErrCycle) || !strings.Contains(err.Error(), want) {
@@ -76,28 +80,26 @@ func TestCycleOfOneChip(t *testing.T) {
 func TestCycleDiamondsAccepted(t *testing.T) {
 	inner := pool.New("p", 16)
 	lp := logicalpool.New("lp", inner)
-	for _, err := range []error{
-		logicalpool.Duplicate[int](lp, "dup", []string{"d1", "d2", "d3", "d4"}, nil),
-		logicalpool.Merge[int](lp, "m", []string{"e1", "e2"}),
-		logicalpool.Join2[int, int](lp, "j", "f1", "f2"),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	d1, d2, d3, d4 := ip(inner, "d1"), ip(inner, "d2"), ip(inner, "d3"), ip(inner, "d4")
+	e1, e2, f1, f2, g := ip(inner, "e1"), ip(inner, "e2"), ip(inner, "f1"), ip(inner, "f2"), ip(inner, "g")
+	dup, err := logicalpool.Duplicate(lp, "dup", []*pool.Pend[int]{d1, d2, d3, d4}, nil)
+	must(t, err)
+	m, err := logicalpool.Merge(lp, "m", []*pool.Pend[int]{e1, e2})
+	must(t, err)
+	j, err := logicalpool.Join2(lp, "j", f1, f2)
+	must(t, err)
 	id := func(v int) (int, error) { return v, nil }
-	at := func(pool, pend string) chip.PendRef { return chip.At(pool, pend) }
 	var merged []int
 	var joined []logicalpool.Pair[int, int]
-	r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-		chip.FromSlice("in", at("lp", "dup"), []int{1, 2, 3}),
-		chip.Map("a1", at("p", "d1"), at("p", "e1"), id),
-		chip.Map("a2", at("p", "d2"), at("p", "e2"), id),
-		chip.Map("b1", at("p", "d3"), at("p", "f1"), id),
-		chip.Map("b2", at("p", "d4"), at("p", "f2"), id),
-		chip.Map("m-on", at("lp", "m"), at("p", "g"), id),
-		chip.Collect("m-out", at("p", "g"), &merged),
-		chip.Collect("j-out", at("lp", "j"), &joined),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", dup, []int{1, 2, 3}),
+		chip.Map("a1", d1, e1, id),
+		chip.Map("a2", d2, e2, id),
+		chip.Map("b1", d3, f1, id),
+		chip.Map("b2", d4, f2, id),
+		chip.Map("m-on", m, g, id),
+		chip.Collect("m-out", g, &merged),
+		chip.Collect("j-out", j, &joined),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)

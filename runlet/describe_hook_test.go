@@ -8,6 +8,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -16,9 +17,10 @@ import (
 // group lock, and the hook's kick, which runs inside it, must not wait for
 // it. Describe returns and the Abort takes effect.
 func TestDescribeHookMayCallControl(t *testing.T) {
+	a := ip(pool.New(pk, 4), "a")
 	var r *runlet.Runlet
 	c := chip.New(chip.Config[int, int, struct{}]{
-		Key: "m", Prev: at("a"), Next: chip.Output,
+		Key: "m", Prev: a,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			return in, nil
 		},
@@ -27,7 +29,7 @@ func TestDescribeHookMayCallControl(t *testing.T) {
 			return "aborted"
 		},
 	})
-	r = newRunlet(4, source("in", at("a"), ints(3)), c)
+	r = newRunlet(source("in", a, ints(3)), c)
 	if err := r.Attach(); err != nil {
 		t.Fatal(err)
 	}

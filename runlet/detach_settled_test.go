@@ -15,11 +15,12 @@ import (
 // deterministic: settle has run entirely before Detach.
 func TestDetachAfterSettleShowsPoolsBeforeEmptying(t *testing.T) {
 	p := pool.New("p", 64)
+	a, b := ip(p, "a"), ip(p, "b")
 	var got []int
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-		chip.FromSlice("src", chip.At("p", "a"), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
-		chip.Take[int]("take", chip.At("p", "a"), chip.At("p", "b"), 2),
-		chip.Collect("out", chip.At("p", "b"), &got),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("src", a, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
+		chip.Take("take", a, b, 2),
+		chip.Collect("out", b, &got),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)

@@ -28,11 +28,12 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/di
 func midFlight(t testing.TB) *runlet.Runlet {
 	t.Helper()
 	p := pool.New("text", 4)
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-		chip.FromSlice("read", chip.At("text", "lines"), []string{"go", "pool", "runlet", "chip", "pend"}),
-		chip.Map("upper", chip.At("text", "lines"), chip.At("text", "words").Sized(1, 3), func(s string) (string, error) { return strings.ToUpper(s), nil }),
+	lines, words := sp(p, "lines"), sp(p, "words").Size(1, 3)
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("read", lines, []string{"go", "pool", "runlet", "chip", "pend"}),
+		chip.Map("upper", lines, words, func(s string) (string, error) { return strings.ToUpper(s), nil }),
 	}, runlet.Config{})
-	if _, err := runlet.PendOutput[string](r, "text", "words"); err != nil {
+	if _, err := runlet.PendOutput(r, words); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Attach(); err != nil {
@@ -51,15 +52,20 @@ func routed(t testing.TB) *runlet.Runlet {
 	t.Helper()
 	store := pool.New("store", 16)
 	fan := logicalpool.New("fan", store)
-	must(t, logicalpool.Duplicate[int](fan, "both", []string{"a", "b"}, nil))
-	must(t, logicalpool.Merge[int](fan, "results", []string{"da", "tb"}))
+	// a and da are named through the inner pool, b and tb through the
+	// logical pool: both name the inner pool's pends.
+	a, b, da, tb := ip(store, "a"), ip(fan, "b"), ip(store, "da"), ip(fan, "tb")
+	both, err := logicalpool.Duplicate(fan, "both", []*pool.Pend[int]{a, b}, nil)
+	must(t, err)
+	results, err := logicalpool.Merge(fan, "results", []*pool.Pend[int]{da, tb})
+	must(t, err)
 	times := func(n int) func(int) (int, error) { return func(v int) (int, error) { return v * n, nil } }
 	sum := 0
-	r := runlet.New([]*pool.Pool{store, fan}, []chip.Chip{
-		chip.FromSlice("in", chip.At("fan", "both"), []int{1, 2, 3}),
-		chip.Map("double", chip.At("store", "a"), chip.At("store", "da"), times(2)),
-		chip.Map("triple", chip.At("fan", "b"), chip.At("fan", "tb"), times(3)),
-		chip.ForEach("sum", chip.At("fan", "results"), func(v int) error { sum += v; return nil }),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", both, []int{1, 2, 3}),
+		chip.Map("double", a, da, times(2)),
+		chip.Map("triple", b, tb, times(3)),
+		chip.ForEach("sum", results, func(v int) error { sum += v; return nil }),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
@@ -75,11 +81,12 @@ func routed(t testing.TB) *runlet.Runlet {
 func awkward(t testing.TB) *runlet.Runlet {
 	t.Helper()
 	p := pool.NewBytes(`b"p#1`, 64)
+	ab := sp(p, `a|b\n`)
 	boom := errors.New("boom\nsecond line")
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-		chip.FromSlice(`say "hi" <b>`, chip.At(`b"p#1`, `a|b\n`), []string{"x"}),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice(`say "hi" <b>`, ab, []string{"x"}),
 		chip.New(chip.Config[string, string, struct{}]{
-			Key: "end\n`md` & #quot;", Prev: chip.At(`b"p#1`, `a|b\n`), Next: chip.Output,
+			Key: "end\n`md` & #quot;", Prev: ab,
 			Async: true, Concurrency: 2,
 			Process: func(context.Context, hints.Pack[string], *struct{}) (hints.Pack[string], error) {
 				return hints.Pack[string]{}, boom
@@ -128,17 +135,21 @@ func passive(t testing.TB) *runlet.Runlet {
 	t.Helper()
 	q := pool.New("q", 8)
 	lb := logicalpool.New("lb", q)
-	must(t, logicalpool.LoadBalance[int](lb, "spread", []string{"w1in", "w2in"}, logicalpool.RoundRobin))
-	must(t, logicalpool.Join2[int, int](lb, "pairs", "left", "right"))
-	inc := func(v int) (int, error) { return v + 1, nil }
-	r := runlet.New([]*pool.Pool{q, lb}, []chip.Chip{
-		chip.Map("w1", chip.At("q", "w1in"), chip.At("q", "left"), inc),
-		chip.Map("w2", chip.At("lb", "w2in"), chip.At("q", "right"), inc),
-		chip.Map("zip", chip.At("lb", "pairs"), chip.At("q", "out"), func(p logicalpool.Pair[int, int]) (int, error) { return p.A * p.B, nil }),
-	}, runlet.Config{})
-	in, err := runlet.PendInput[int](r, "lb", "spread")
+	// w1in is named through the inner pool, w2in through the logical pool.
+	w1in, w2in, left, right, out := ip(q, "w1in"), ip(lb, "w2in"), ip(q, "left"), ip(q, "right"), ip(q, "out")
+	spread, err := logicalpool.LoadBalance(lb, "spread", []*pool.Pend[int]{w1in, w2in}, logicalpool.RoundRobin)
 	must(t, err)
-	_, err = runlet.PendOutput[int](r, "q", "out")
+	pairs, err := logicalpool.Join2(lb, "pairs", left, right)
+	must(t, err)
+	inc := func(v int) (int, error) { return v + 1, nil }
+	r := runlet.New([]chip.Chip{
+		chip.Map("w1", w1in, left, inc),
+		chip.Map("w2", w2in, right, inc),
+		chip.Map("zip", pairs, out, func(p logicalpool.Pair[int, int]) (int, error) { return p.A * p.B, nil }),
+	}, runlet.Config{})
+	in, err := runlet.PendInput(r, spread)
+	must(t, err)
+	_, err = runlet.PendOutput(r, out)
 	must(t, err)
 	must(t, r.Attach())
 	r.Trigger()
@@ -189,7 +200,7 @@ func TestDiagramDOTParses(t *testing.T) {
 
 // The diagrams of a runlet that was never attached are empty, valid ones.
 func TestDiagramNew(t *testing.T) {
-	s := runlet.New(nil, nil, runlet.Config{}).Snapshot()
+	s := runlet.New(nil, runlet.Config{}).Snapshot()
 	if got, want := s.Mermaid(), "flowchart LR\n"; got != want {
 		t.Errorf("Mermaid = %q, want %q", got, want)
 	}
@@ -205,11 +216,12 @@ func TestDiagramNew(t *testing.T) {
 // each producer to each consumer, in chip order.
 func TestDiagramMergeAndSplit(t *testing.T) {
 	var a, b []int
-	r := runlet.New([]*pool.Pool{pool.New("p", pool.Unlimited)}, []chip.Chip{
-		chip.FromSlice("one", chip.At("p", "mid"), []int{1}),
-		chip.FromSlice("two", chip.At("p", "mid"), []int{2}),
-		chip.Collect("x", chip.At("p", "mid"), &a),
-		chip.Collect("y", chip.At("p", "mid"), &b),
+	mid := ip(pool.New("p", pool.Unlimited), "mid")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("one", mid, []int{1}),
+		chip.FromSlice("two", mid, []int{2}),
+		chip.Collect("x", mid, &a),
+		chip.Collect("y", mid, &b),
 	}, runlet.Config{})
 	if err := r.Attach(); err != nil {
 		t.Fatal(err)
@@ -285,19 +297,21 @@ func chipStates(s runlet.Snapshot) map[string]string {
 func TestSnapshotChipStates(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
-	r := runlet.New([]*pool.Pool{pool.New("p", pool.Unlimited)}, []chip.Chip{
-		chip.ParallelMap("slow", chip.At("p", "in"), chip.At("p", "mid"), 1, func(_ context.Context, v int) (int, error) {
+	p := pool.New("p", pool.Unlimited)
+	inPend, mid, outPend := ip(p, "in"), ip(p, "mid"), ip(p, "out")
+	r := runlet.New([]chip.Chip{
+		chip.ParallelMap("slow", inPend, mid, 1, func(_ context.Context, v int) (int, error) {
 			started <- struct{}{}
 			<-release
 			return v, nil
 		}),
-		chip.Map("fast", chip.At("p", "mid"), chip.At("p", "out"), func(v int) (int, error) { return v, nil }),
+		chip.Map("fast", mid, outPend, func(v int) (int, error) { return v, nil }),
 	}, runlet.Config{})
-	in, err := runlet.PendInput[int](r, "p", "in")
+	in, err := runlet.PendInput(r, inPend)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := runlet.PendOutput[int](r, "p", "out")
+	out, err := runlet.PendOutput(r, outPend)
 	if err != nil {
 		t.Fatal(err)
 	}

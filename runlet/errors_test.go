@@ -12,6 +12,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -34,10 +35,11 @@ func (tl *told) add(key string, err error, held *hints.Pack[int]) {
 	tl.lines = append(tl.lines, fmt.Sprintf("%s:%v:%s", key, errors.Is(err, errBoom), h))
 }
 
-// chainWithFailure builds in -> pass -> fail(at value 3) -> pass2 -> out,
-// recording error notifications.
-func chainWithFailure(tl *told, async bool, fail func(int) error) []chip.Chip {
-	pass := func(key string, prev, next chip.PendRef, f func(int) error) chip.Chip {
+// chainWithFailure builds in -> pass -> fail(at value 3) -> pass2 -> out
+// over pends a, b, c, d of p, recording error notifications.
+func chainWithFailure(tl *told, p *pool.Pool, async bool, fail func(int) error) []chip.Chip {
+	a, b, c, d := ip(p, "a"), ip(p, "b"), ip(p, "c"), ip(p, "d")
+	pass := func(key string, prev, next *pool.Pend[int], f func(int) error) chip.Chip {
 		return chip.New(chip.Config[int, int, struct{}]{
 			Key: key, Prev: prev, Next: next, Async: async,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
@@ -52,7 +54,7 @@ func chainWithFailure(tl *told, async bool, fail func(int) error) []chip.Chip {
 		})
 	}
 	in := chip.New(chip.Config[struct{}, int, int]{
-		Key: "in", Prev: chip.Input, Next: at("a"),
+		Key: "in", Next: a,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 			*i++
 			return hints.Data(*i), nil // never ends by itself
@@ -60,7 +62,7 @@ func chainWithFailure(tl *told, async bool, fail func(int) error) []chip.Chip {
 		OnError: func(err error, _ *hints.Pack[struct{}], _ *int) { tl.add("in", err, nil) },
 	})
 	out := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "out", Prev: at("d"), Next: chip.Output,
+		Key: "out", Prev: d,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
 				return hints.EndOf[struct{}](1), nil
@@ -69,7 +71,7 @@ func chainWithFailure(tl *told, async bool, fail func(int) error) []chip.Chip {
 		},
 		OnError: func(err error, held *hints.Pack[int], _ *struct{}) { tl.add("out", err, held) },
 	})
-	return []chip.Chip{in, pass("p1", at("a"), at("b"), nil), pass("fail", at("b"), at("c"), fail), pass("p2", at("c"), at("d"), nil), out}
+	return []chip.Chip{in, pass("p1", a, b, nil), pass("fail", b, c, fail), pass("p2", c, d, nil), out}
 }
 
 // An error in a middle chip reaches Run wrapped with the chip key, and every
@@ -79,13 +81,13 @@ func TestMiddleErrorReachesRunAndEveryChip(t *testing.T) {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var tl told
-				chips := chainWithFailure(&tl, async, func(v int) error {
+				chips := chainWithFailure(&tl, pool.New(pk, 2), async, func(v int) error {
 					if v == 3 {
 						return fmt.Errorf("value %d: %w", v, errBoom)
 					}
 					return nil
 				})
-				r := newRunlet(2, chips...)
+				r := newRunlet(chips...)
 				err := r.Run(context.Background())
 				var ce *runlet.ChipError
 				if !errors.As(err, &ce) || ce.Chip != "fail" || !errors.Is(err, errBoom) {
@@ -121,13 +123,13 @@ func TestPanicBecomesError(t *testing.T) {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var tl told
-				chips := chainWithFailure(&tl, async, func(v int) error {
+				chips := chainWithFailure(&tl, pool.New(pk, 3), async, func(v int) error {
 					if v == 5 {
 						panic("kaboom")
 					}
 					return nil
 				})
-				err := newRunlet(3, chips...).Run(context.Background())
+				err := newRunlet(chips...).Run(context.Background())
 				var pe *chip.PanicError
 				if !errors.As(err, &pe) || pe.Value != "kaboom" {
 					t.Fatalf("Run = %v, want a PanicError with value kaboom", err)
@@ -148,10 +150,12 @@ func TestPanicBecomesError(t *testing.T) {
 // with the pack it holds.
 func TestEndedChipsAreNotTold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 5)
+		a, b := ip(p, "a"), ip(p, "b")
 		var tl told
-		in := source("in", at("a"), []int{1, 2})
+		in := source("in", a, []int{1, 2})
 		failAtEnd := chip.New(chip.Config[int, int, struct{}]{
-			Key: "fail", Prev: at("a"), Next: at("b"),
+			Key: "fail", Prev: a, Next: b,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return in, errBoom
@@ -161,7 +165,7 @@ func TestEndedChipsAreNotTold(t *testing.T) {
 			OnError: func(err error, held *hints.Pack[int], _ *struct{}) { tl.add("fail", err, held) },
 		})
 		var s sink[int]
-		err := newRunlet(5, in, failAtEnd, s.output("out", at("b"))).Run(context.Background())
+		err := newRunlet(in, failAtEnd, s.output("out", b)).Run(context.Background())
 		if !errors.Is(err, errBoom) {
 			t.Fatalf("Run = %v, want errBoom", err)
 		}
@@ -176,21 +180,23 @@ func TestEndedChipsAreNotTold(t *testing.T) {
 
 // Later errors (here: a panic in an OnError hook) go to Config.OnError.
 func TestLaterErrorsGoToOnError(t *testing.T) {
+	p := pool.New(pk, 1)
+	a, b := ip(p, "a"), ip(p, "b")
 	var later []error
 	bad := chip.New(chip.Config[int, int, struct{}]{
-		Key: "bad", Prev: at("a"), Next: at("b"),
+		Key: "bad", Prev: a, Next: b,
 		Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[int], error) {
 			return hints.Pack[int]{}, errBoom
 		},
 	})
 	out := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "out", Prev: at("b"), Next: chip.Output,
+		Key: "out", Prev: b,
 		Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
 			return hints.SkipOf[struct{}](), nil
 		},
 		OnError: func(error, *hints.Pack[int], *struct{}) { panic("hook failed") },
 	})
-	r := runlet.New(poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), bad, out},
+	r := runlet.New([]chip.Chip{source("in", a, []int{1}), bad, out},
 		runlet.Config{OnError: func(err error) { later = append(later, err) }})
 	if err := r.Run(context.Background()); !errors.Is(err, errBoom) {
 		t.Fatalf("Run = %v, want errBoom", err)
@@ -205,11 +211,11 @@ func TestLaterErrorsGoToOnError(t *testing.T) {
 func TestAbort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var tl told
-		chips := chainWithFailure(&tl, true, func(v int) error {
+		chips := chainWithFailure(&tl, pool.New(pk, 4), true, func(v int) error {
 			time.Sleep(time.Millisecond) // an async chip busy in "I/O"
 			return nil
 		})
-		r := newRunlet(4, chips...)
+		r := newRunlet(chips...)
 		cause := errors.New("operator said stop")
 		go func() {
 			time.Sleep(50 * time.Millisecond)
@@ -229,15 +235,17 @@ func TestAbort(t *testing.T) {
 // chips blocked in I/O, and Run returns ctx's error.
 func TestContextCancelStopsBlockedAsyncWork(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 8)
+		a, b := ip(p, "a"), ip(p, "b")
 		blocked := chip.New(chip.Config[int, int, struct{}]{
-			Key: "io", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 4,
+			Key: "io", Prev: a, Next: b, Async: true, Concurrency: 4,
 			Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				<-ctx.Done() // blocked until the runlet stops
 				return in, ctx.Err()
 			},
 		})
 		var s sink[int]
-		r := newRunlet(8, source("in", at("a"), ints(100)), blocked, s.output("out", at("b")))
+		r := newRunlet(source("in", a, ints(100)), blocked, s.output("out", b))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		start := time.Now()

@@ -14,10 +14,13 @@ import (
 
 // A linear runlet: numbers in, squares of the even ones out. The filter
 // returns SKIP for odd numbers (N:1), and Run returns when the output chip
-// has seen END.
+// has seen END. The pends are declared unnamed: New names each after the
+// chip that pushes into it.
 func Example() {
+	p := pool.New("default", 4)
+	nums, squares := pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
 	n := 0
-	numbers := chip.NewInput("numbers", chip.At("default", "n"), nil,
+	numbers := chip.NewInput("numbers", nums, nil,
 		func(context.Context, *struct{}) (hints.Pack[int], error) {
 			if n == 6 {
 				return hints.EndOf[int](1), nil
@@ -26,7 +29,7 @@ func Example() {
 			return hints.Data(n), nil
 		})
 	evenSquares := chip.New(chip.Config[int, int, struct{}]{
-		Key: "even-squares", Prev: chip.At("default", "n"), Next: chip.At("default", "sq"),
+		Key: "even-squares", Prev: nums, Next: squares,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			switch {
 			case in.Hint == hints.End:
@@ -38,7 +41,7 @@ func Example() {
 		},
 	})
 	var got []int
-	print := chip.NewOutput("print", chip.At("default", "sq"), nil,
+	print := chip.NewOutput("print", squares, nil,
 		func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint != hints.End {
 				got = append(got, in.Value)
@@ -46,7 +49,7 @@ func Example() {
 			return nil
 		})
 
-	r := runlet.New([]*pool.Pool{pool.New("default", 4)}, []chip.Chip{numbers, evenSquares, print}, runlet.Config{})
+	r := runlet.New([]chip.Chip{numbers, evenSquares, print}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		fmt.Println("error:", err)
 	}
@@ -54,23 +57,20 @@ func Example() {
 	fmt.Println(strings.Join(strings.Split(r.Describe(), "\n")[2:5], "\n"))
 	// Output:
 	// [4 16 36]
-	// #numbers [END] runlet:pend:input@runlet:pool:io >> n@default
-	// #even-squares [END] n@default >> sq@default
-	// #print [END] sq@default >> runlet:pend:output@runlet:pool:io
+	// #numbers [END] runlet:pend:input@runlet:pool:io >> numbers.out@default
+	// #even-squares [END] numbers.out@default >> even-squares.out@default
+	// #print [END] even-squares.out@default >> runlet:pend:output@runlet:pool:io
 }
 
 // A passive runlet has no input or output chip: the caller pushes and pulls.
 func ExamplePendInput() {
-	double := chip.New(chip.Config[int, int, struct{}]{
-		Key: "double", Prev: chip.At("p", "in"), Next: chip.At("p", "out"),
-		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-			in.Value *= 2
-			return in, nil
-		},
-	})
-	r := runlet.New([]*pool.Pool{pool.New("p", pool.Unlimited)}, []chip.Chip{double}, runlet.Config{})
-	in, _ := runlet.PendInput[int](r, "p", "in")
-	out, _ := runlet.PendOutput[int](r, "p", "out")
+	p := pool.New("p", pool.Unlimited)
+	nums, doubled := pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
+	r := runlet.New([]chip.Chip{
+		chip.Map("double", nums, doubled, func(v int) (int, error) { return 2 * v, nil }),
+	}, runlet.Config{})
+	in, _ := runlet.PendInput(r, nums)
+	out, _ := runlet.PendOutput(r, doubled)
 	if err := r.Attach(); err != nil {
 		fmt.Println(err)
 		return
@@ -80,23 +80,27 @@ func ExamplePendInput() {
 		in.Push(hints.Data(v + 1))
 	}
 	for out.CanPull() {
-		p, _ := out.Pull()
-		fmt.Print(p.Value, " ")
+		got, _ := out.Pull()
+		fmt.Print(got.Value, " ")
 	}
 	// Output: 2 4 6
 }
 
 // Attach reports every problem at once, each naming its chip, pool or pend.
+// Two declarations of one key are one pend, so they must agree on its
+// element type.
 func ExampleRunlet_Attach() {
+	p := pool.New("default", 1)
+	read := chip.FromSlice("read", pool.NewPend[string](p, "a"), []string{"x"})
 	lost := chip.New(chip.Config[int, int, struct{}]{
-		Key: "lost", Prev: chip.At("nowhere", "a"), Next: chip.At("default", "b"),
+		Key: "lost", Prev: pool.NewPend[int](p, "a"), Next: pool.NewPend[int](p, "b"),
 	})
-	r := runlet.New([]*pool.Pool{pool.New("default", 1)}, []chip.Chip{lost}, runlet.Config{})
+	r := runlet.New([]chip.Chip{read, lost}, runlet.Config{})
 	fmt.Println(r.Attach())
 	// Output:
-	// runlet: attach: chip "lost": prev a@nowhere: unknown pool "nowhere"
-	// pool "default": pend "b" has no consumer (fed by chip "lost"); drain it with a chip or PendOutput
+	// runlet: attach: pool "default": pend "b" has no consumer (fed by chip "lost"); drain it with a chip or PendOutput
 	// chip "lost": nil process
+	// chip "lost": prev: pool "default": pend "a" holds string, not int
 }
 
 // A snapshot draws the runlet's graph three ways: as text for a terminal,
@@ -104,13 +108,16 @@ func ExampleRunlet_Attach() {
 // mid-way: nobody drains "words" (a PendOutput left alone), so once it is
 // at its limit both chips wait for room.
 func ExampleSnapshot() {
-	r := runlet.New([]*pool.Pool{pool.New("text", 4)}, []chip.Chip{
-		chip.FromSlice("read", chip.At("text", "lines"), []string{"go", "pool", "runlet", "chip"}),
-		chip.Map("upper", chip.At("text", "lines"), chip.At("text", "words").Sized(1, 3), func(s string) (string, error) {
+	p := pool.New("text", 4)
+	lines := pool.NewPend[string](p, "lines")
+	words := pool.NewPend[string](p, "words").Size(1, 3)
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("read", lines, []string{"go", "pool", "runlet", "chip"}),
+		chip.Map("upper", lines, words, func(s string) (string, error) {
 			return strings.ToUpper(s), nil
 		}),
 	}, runlet.Config{})
-	if _, err := runlet.PendOutput[string](r, "text", "words"); err != nil {
+	if _, err := runlet.PendOutput(r, words); err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -157,10 +164,12 @@ func ExampleSnapshot() {
 // Snapshot is the state as data: it encodes to JSON for tools, and String
 // renders the same text as Describe.
 func ExampleRunlet_Snapshot() {
+	p := pool.New("p", 8)
+	nums := pool.NewPend[int](p, "")
 	var got []int
-	r := runlet.New([]*pool.Pool{pool.New("p", 8)}, []chip.Chip{
-		chip.FromSlice("numbers", chip.At("p", "n"), []int{1, 2, 3}),
-		chip.Collect("keep", chip.At("p", "n"), &got),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("numbers", nums, []int{1, 2, 3}),
+		chip.Collect("keep", nums, &got),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		fmt.Println(err)
@@ -177,6 +186,6 @@ func ExampleRunlet_Snapshot() {
 	fmt.Println(s.String() == r.Describe())
 	// Output:
 	// [1 2 3] ended
-	// {"key":"keep","prev":"n@p","next":"runlet:pend:output@runlet:pool:io","prev_pool":"p","prev_pend":"n","next_pool":"runlet:pool:io","next_pend":"runlet:pend:output","async":false,"ended":true,"state":"ended","running":"END"}
+	// {"key":"keep","prev":"numbers.out@p","next":"runlet:pend:output@runlet:pool:io","prev_pool":"p","prev_pend":"numbers.out","next_pool":"runlet:pool:io","next_pend":"runlet:pend:output","async":false,"ended":true,"state":"ended","running":"END"}
 	// true
 }

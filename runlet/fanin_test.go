@@ -2,6 +2,7 @@ package runlet_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -17,12 +18,14 @@ import (
 // one END after the last.
 func TestTwoProducersOnePendDeliverAll(t *testing.T) {
 	for _, async := range []bool{false, true} {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var got []int
-		r := runlet.New([]*pool.Pool{pool.New(pk, 4)}, []chip.Chip{
-			chip.FromSlice("in1", at("a"), []int{1, 2, 3}),
-			chip.FromSlice("in2", at("a"), []int{4, 5, 6}),
-			mapper("double", at("a"), at("b"), async, 2, func(v int) int { return 2 * v }),
-			chip.Collect("out", at("b"), &got),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in1", a, []int{1, 2, 3}),
+			chip.FromSlice("in2", a, []int{4, 5, 6}),
+			mapper("double", a, b, async, 2, func(v int) int { return 2 * v }),
+			chip.Collect("out", b, &got),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("async %v: Run: %v", async, err)
@@ -37,13 +40,14 @@ func TestTwoProducersOnePendDeliverAll(t *testing.T) {
 // Three producers, one of them a passive input (one producer, its END push
 // being its end): END reaches the consumer only after all three.
 func TestFanInCountsPassiveInput(t *testing.T) {
+	a := ip(pool.New(pk, 16), "a")
 	var got []int
-	r := runlet.New([]*pool.Pool{pool.New(pk, 16)}, []chip.Chip{
-		chip.FromSlice("in1", at("a"), []int{1, 2}),
-		chip.FromSlice("in2", at("a"), []int{3}),
-		chip.Collect("out", at("a"), &got),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in1", a, []int{1, 2}),
+		chip.FromSlice("in2", a, []int{3}),
+		chip.Collect("out", a, &got),
 	}, runlet.Config{})
-	in, err := runlet.PendInput[int](r, pk, "a")
+	in, err := runlet.PendInput(r, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,13 +80,15 @@ func TestFanInCountsPassiveInput(t *testing.T) {
 // has two producers of its own.
 func TestFanInKeepsRegulators(t *testing.T) {
 	t.Run("regulator", func(t *testing.T) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var got []int
-		r := runlet.New([]*pool.Pool{pool.New(pk, 4)}, []chip.Chip{
-			chip.FromSlice("in1", at("a"), []int{1, 2, 3}),
-			chip.FromSlice("in2", at("a"), []int{4, 5}),
-			chip.FromSlice("in3", at("a"), []int{6}),
-			chip.ENDRegulator[int]("reg", at("a"), at("b"), 3, 1),
-			chip.Collect("out", at("b"), &got),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in1", a, []int{1, 2, 3}),
+			chip.FromSlice("in2", a, []int{4, 5}),
+			chip.FromSlice("in3", a, []int{6}),
+			chip.ENDRegulator("reg", a, b, 3, 1),
+			chip.Collect("out", b, &got),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -92,11 +98,12 @@ func TestFanInKeepsRegulators(t *testing.T) {
 		}
 	})
 	t.Run("k consumers", func(t *testing.T) {
+		a := ip(pool.New(pk, 4), "a")
 		s1, s2 := &sink[int]{}, &sink[int]{}
-		r := runlet.New([]*pool.Pool{pool.New(pk, 4)}, []chip.Chip{
-			chip.FromSlice("in1", at("a"), ints(50)),
-			chip.FromSlice("in2", at("a"), ints(50)),
-			s1.output("out1", at("a")), s2.output("out2", at("a")),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in1", a, ints(50)),
+			chip.FromSlice("in2", a, ints(50)),
+			s1.output("out1", a), s2.output("out2", a),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -108,15 +115,17 @@ func TestFanInKeepsRegulators(t *testing.T) {
 	t.Run("merge", func(t *testing.T) {
 		inner := pool.New("inner", 4)
 		lp := logicalpool.New("lp", inner)
-		if err := logicalpool.Merge[int](lp, "m", []string{"x", "y"}); err != nil {
+		x, y := ip(inner, "x"), ip(inner, "y")
+		m, err := logicalpool.Merge(lp, "m", []*pool.Pend[int]{x, y})
+		if err != nil {
 			t.Fatal(err)
 		}
 		var got []int
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			chip.FromSlice("x1", chip.At("inner", "x"), []int{1, 2}),
-			chip.FromSlice("x2", chip.At("inner", "x"), []int{3, 4}),
-			chip.FromSlice("y1", chip.At("inner", "y"), ints(20)),
-			chip.Collect("out", chip.At("lp", "m"), &got),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("x1", x, []int{1, 2}),
+			chip.FromSlice("x2", x, []int{3, 4}),
+			chip.FromSlice("y1", y, ints(20)),
+			chip.Collect("out", m, &got),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatal(err)
@@ -128,7 +137,7 @@ func TestFanInKeepsRegulators(t *testing.T) {
 }
 
 // countedSource is an input chip that ends with one END pack carrying n.
-func countedSource(key string, next chip.PendRef, values, n int) chip.Chip {
+func countedSource(key string, next *pool.Pend[int], values, n int) chip.Chip {
 	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 		if *i == values {
 			return hints.EndOf[int](n), nil
@@ -156,14 +165,15 @@ func TestEndCountIsOnePack(t *testing.T) {
 	for _, n := range []int{1 << 23, math.MaxInt32} {
 		for _, async := range []bool{false, true} {
 			p := pool.New(pk, 4)
+			a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 			var got []int
 			left := -1 // what pend b holds when the flow has ended, before the runlet empties it
-			r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-				countedSource("in", at("a"), 3, 1),
-				mapperEnd("fan", at("a"), at("b"), async, n),
-				chip.ENDRegulator[int]("reg", at("b"), at("c"), 3, 1),
+			r := runlet.New([]chip.Chip{
+				countedSource("in", a, 3, 1),
+				mapperEnd("fan", a, b, async, n),
+				chip.ENDRegulator("reg", b, c, 3, 1),
 				chip.New(chip.Config[int, struct{}, struct{}]{
-					Key: "out", Prev: at("c"), Next: chip.Output,
+					Key: "out", Prev: c,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 						if in.Hint == hints.End {
 							return hints.EndOf[struct{}](1), nil
@@ -191,7 +201,7 @@ func TestEndCountIsOnePack(t *testing.T) {
 }
 
 // mapperEnd passes data through and ends with EndOf(n).
-func mapperEnd(key string, prev, next chip.PendRef, async bool, n int) chip.Chip {
+func mapperEnd(key string, prev, next *pool.Pend[int], async bool, n int) chip.Chip {
 	return chip.New(chip.Config[int, int, struct{}]{
 		Key: key, Prev: prev, Next: next, Async: async, Concurrency: 2,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
@@ -212,23 +222,21 @@ func TestEndCountThroughViews(t *testing.T) {
 	const n = math.MaxInt32
 	inner := pool.New("inner", 8)
 	lp := logicalpool.New("lp", inner)
-	for _, err := range []error{
-		logicalpool.Duplicate[int](lp, "dup", []string{"d1", "d2"}, nil),
-		logicalpool.LoadBalance[int](lp, "lb", []string{"l1", "l2"}, logicalpool.RoundRobin),
-		logicalpool.Merge[int](lp, "m", []string{"l1", "d2"}),
-	} {
-		if err != nil {
-			t.Fatal(err)
-		}
+	d1, d2, l1, l2 := ip(inner, "d1"), ip(inner, "d2"), ip(inner, "l1"), ip(inner, "l2")
+	dup, err1 := logicalpool.Duplicate(lp, "dup", []*pool.Pend[int]{d1, d2}, nil)
+	lb, err2 := logicalpool.LoadBalance(lp, "lb", []*pool.Pend[int]{l1, l2}, logicalpool.RoundRobin)
+	m, err3 := logicalpool.Merge(lp, "m", []*pool.Pend[int]{l1, d2})
+	if err := errors.Join(err1, err2, err3); err != nil {
+		t.Fatal(err)
 	}
 	var got []int
-	r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-		countedSource("in", chip.At("lp", "dup"), 4, n),
-		mapperEnd("d1-lb", chip.At("inner", "d1"), chip.At("lp", "lb"), false, n),
-		chip.Collect("l2-out", chip.At("inner", "l2"), new([]int)),
-		chip.Collect("m-out", chip.At("lp", "m"), &got),
+	r := runlet.New([]chip.Chip{
+		countedSource("in", dup, 4, n),
+		mapperEnd("d1-lb", d1, lb, false, n),
+		chip.Collect("l2-out", l2, new([]int)),
+		chip.Collect("m-out", m, &got),
 	}, runlet.Config{})
-	out, err := runlet.PendOutput[int](r, "inner", "d1")
+	out, err := runlet.PendOutput(r, d1)
 	if err != nil {
 		t.Fatal(err)
 	}

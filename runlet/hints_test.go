@@ -8,6 +8,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 )
 
 // Every hint, sync and async, through a linear chain: data passes, SKIP
@@ -17,9 +18,11 @@ func TestHintsThroughChain(t *testing.T) {
 		for _, limit := range []int{0, 1, 3, 1000} {
 			t.Run(fmt.Sprintf("async=%v/limit=%d", async, limit), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
+					p := pool.New(pk, limit)
+					a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 					// 1:N through REDO: each value v is output v times.
 					redo := chip.New(chip.Config[int, int, int]{
-						Key: "redo", Prev: at("a"), Next: at("b"), Async: async,
+						Key: "redo", Prev: a, Next: b, Async: async,
 						Process: func(_ context.Context, in hints.Pack[int], done *int) (hints.Pack[int], error) {
 							if in.Hint == hints.End {
 								return hints.EndOf[int](1), nil
@@ -34,7 +37,7 @@ func TestHintsThroughChain(t *testing.T) {
 					})
 					// N:1 through SKIP: odd values are dropped.
 					skip := chip.New(chip.Config[int, int, struct{}]{
-						Key: "skip", Prev: at("b"), Next: at("c"), Async: async,
+						Key: "skip", Prev: b, Next: c, Async: async,
 						Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 							if in.Hint == hints.End {
 								return in, nil
@@ -46,7 +49,7 @@ func TestHintsThroughChain(t *testing.T) {
 						},
 					})
 					var s sink[int]
-					r := newRunlet(limit, source("in", at("a"), []int{1, 2, 3, 4}), redo, skip, s.output("out", at("c")))
+					r := newRunlet(source("in", a, []int{1, 2, 3, 4}), redo, skip, s.output("out", c))
 					mustRun(t, r)
 					equal(t, "output", s.values(), []int{2, 2, 4, 4, 4, 4})
 					if s.Ends != 1 {
@@ -65,9 +68,11 @@ func TestSkipGroupsFlushPartialOnEnd(t *testing.T) {
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(pk, 2)
+				a, b := ip(p, "a"), ip(p, "b")
 				type group struct{ sum, n int }
 				sum3 := chip.New(chip.Config[int, int, group]{
-					Key: "sum3", Prev: at("a"), Next: at("b"), Async: async,
+					Key: "sum3", Prev: a, Next: b, Async: async,
 					Process: func(_ context.Context, in hints.Pack[int], g *group) (hints.Pack[int], error) {
 						if in.Hint == hints.End {
 							if g.n > 0 {
@@ -88,7 +93,7 @@ func TestSkipGroupsFlushPartialOnEnd(t *testing.T) {
 					},
 				})
 				var s sink[int]
-				mustRun(t, newRunlet(2, source("in", at("a"), ints(8)), sum3, s.output("out", at("b"))))
+				mustRun(t, newRunlet(source("in", a, ints(8)), sum3, s.output("out", b)))
 				equal(t, "sums", s.values(), []int{6, 15, 15})
 			})
 		})
@@ -101,8 +106,9 @@ func TestEndWithCountEndsEveryConsumer(t *testing.T) {
 	for _, async := range []bool{false, true} {
 		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				split := ip(pool.New(pk, 4), "split")
 				in := chip.New(chip.Config[struct{}, int, int]{
-					Key: "in", Prev: chip.Input, Next: at("split"), Async: async,
+					Key: "in", Next: split, Async: async,
 					Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 						if *i == 30 {
 							return hints.EndOf[int](3), nil
@@ -112,7 +118,7 @@ func TestEndWithCountEndsEveryConsumer(t *testing.T) {
 					},
 				})
 				var a, b, c sink[int]
-				r := newRunlet(4, in, a.output("a", at("split")), b.output("b", at("split")), c.output("c", at("split")))
+				r := newRunlet(in, a.output("a", split), b.output("b", split), c.output("c", split))
 				mustRun(t, r)
 				total := map[int]int{}
 				for _, s := range []*sink[int]{&a, &b, &c} {
@@ -137,13 +143,15 @@ func TestEndWithCountEndsEveryConsumer(t *testing.T) {
 // passes, and it is multiplied for two consumers of a split.
 func TestENDRegulatorMergeAndSplit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 3)
+		merge, split := ip(p, "merge"), ip(p, "split")
 		var a, b sink[int]
-		r := newRunlet(3,
-			source("in1", at("merge"), []int{1, 2, 3}),
-			source("in2", at("merge"), []int{10, 20}),
-			chip.ENDRegulator[int]("reg", at("merge"), at("split"), 2, 2),
-			a.output("a", at("split")),
-			b.output("b", at("split")),
+		r := newRunlet(
+			source("in1", merge, []int{1, 2, 3}),
+			source("in2", merge, []int{10, 20}),
+			chip.ENDRegulator("reg", merge, split, 2, 2),
+			a.output("a", split),
+			b.output("b", split),
 		)
 		mustRun(t, r)
 		got := map[int]bool{}
@@ -161,11 +169,12 @@ func TestENDRegulatorMergeAndSplit(t *testing.T) {
 
 // A sync input chip's unknown hint is an error naming the chip.
 func TestUnknownHintIsAnError(t *testing.T) {
-	bad := chip.NewInput("bad", at("a"), nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
+	a := ip(pool.New(pk, 1), "a")
+	bad := chip.NewInput("bad", a, nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
 		return hints.Pack[int]{Hint: 42}, nil
 	})
 	var s sink[int]
-	err := newRunlet(1, bad, s.output("out", at("a"))).Run(context.Background())
+	err := newRunlet(bad, s.output("out", a)).Run(context.Background())
 	if err == nil || !contains(err.Error(), `chip "bad"`) || !contains(err.Error(), "unknown hint") {
 		t.Fatalf("Run = %v, want an unknown-hint error naming chip \"bad\"", err)
 	}

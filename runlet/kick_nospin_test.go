@@ -8,6 +8,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -18,10 +19,12 @@ func TestKickDoesNotSpinWhileObserverHolds(t *testing.T) {
 	var spins atomic.Int64
 	runlet.SetKickGap(func() { spins.Add(1) })
 	defer runlet.SetKickGap(nil)
+	p := pool.New(pk, 4)
+	a, b := ip(p, "a"), ip(p, "b")
 	gate := make(chan struct{})
 	var once atomic.Bool
 	m := chip.New(chip.Config[int, int, struct{}]{
-		Key: "m", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 1,
+		Key: "m", Prev: a, Next: b, Async: true, Concurrency: 1,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			<-gate
 			return in, nil
@@ -29,7 +32,7 @@ func TestKickDoesNotSpinWhileObserverHolds(t *testing.T) {
 	})
 	var got atomic.Int32
 	out := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "out", Prev: at("b"), Next: chip.Output,
+		Key: "out", Prev: b,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
 				return hints.EndOf[struct{}](1), nil
@@ -48,7 +51,7 @@ func TestKickDoesNotSpinWhileObserverHolds(t *testing.T) {
 			return ""
 		},
 	})
-	r := newRunlet(4, source("in", at("a"), ints(1)), m, out)
+	r := newRunlet(source("in", a, ints(1)), m, out)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(context.Background()) }()
 	// Observe until the hook has run once (the loop is idle waiting for the worker).

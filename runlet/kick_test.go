@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -19,11 +20,13 @@ func TestAsyncWakeNotLostToObserver(t *testing.T) {
 	runlet.SetKickGap(func() { time.Sleep(time.Millisecond) })
 	defer runlet.SetKickGap(nil)
 	for run := range 10 {
+		p := pool.New(pk, 8)
+		a, b := ip(p, "a"), ip(p, "b")
 		var s sink[int]
-		r := newRunlet(8,
-			source("in", at("a"), ints(100)),
-			mapper("m", at("a"), at("b"), true, 2, func(v int) int { time.Sleep(100 * time.Microsecond); return v }),
-			s.output("out", at("b")))
+		r := newRunlet(
+			source("in", a, ints(100)),
+			mapper("m", a, b, true, 2, func(v int) int { time.Sleep(100 * time.Microsecond); return v }),
+			s.output("out", b))
 		var stop atomic.Bool
 		go func() {
 			for !stop.Load() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -35,13 +36,15 @@ type endlessFlow struct {
 func startEndless(t *testing.T, ctx context.Context) *endlessFlow {
 	t.Helper()
 	e := &endlessFlow{done: make(chan error, 1)}
-	src := chip.NewInput("gen", at("a"), nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
+	p := pool.New(pk, 64)
+	a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
+	src := chip.NewInput("gen", a, nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
 		return hints.Data(int(e.made.Add(1))), nil
 	})
-	sinkChip := chip.NewOutput("drop", at("c"), nil, func(context.Context, hints.Pack[int], *struct{}) error { return nil })
-	e.r = newRunlet(64, src,
-		mapper("inc", at("a"), at("b"), false, 0, func(v int) int { return v + 1 }),
-		mapper("dbl", at("b"), at("c"), false, 0, func(v int) int { return v * 2 }),
+	sinkChip := chip.NewOutput("drop", c, nil, func(context.Context, hints.Pack[int], *struct{}) error { return nil })
+	e.r = newRunlet(src,
+		mapper("inc", a, b, false, 0, func(v int) int { return v + 1 }),
+		mapper("dbl", b, c, false, 0, func(v int) int { return v * 2 }),
 		sinkChip)
 	go func() { e.done <- e.r.Run(ctx) }()
 	e.waitPast(t, ctx, 0)
@@ -199,10 +202,12 @@ func TestObserveFromSyncChip(t *testing.T) {
 // observeFromTap runs in -> tap -> out, where tap observes the runlet for
 // every value.
 func observeFromTap(t *testing.T, ctx context.Context) {
+	p := pool.New(pk, 16)
+	a, b := ip(p, "a"), ip(p, "b")
 	var r *runlet.Runlet
 	var s sink[int]
 	var calls, named int
-	tap := chip.Tap("tap", at("a"), at("b"), func(int) error {
+	tap := chip.Tap("tap", a, b, func(int) error {
 		calls++
 		text := r.Describe()
 		snap := r.Snapshot()
@@ -212,7 +217,7 @@ func observeFromTap(t *testing.T, ctx context.Context) {
 		return nil
 	})
 	const n = 3000
-	r = newRunlet(16, source("in", at("a"), ints(n)), tap, s.output("out", at("b")))
+	r = newRunlet(source("in", a, ints(n)), tap, s.output("out", b))
 	var err error
 	within(t, ctx, "Run", func() { err = r.Run(ctx) })
 	if err != nil {
@@ -231,11 +236,13 @@ func observeFromTap(t *testing.T, ctx context.Context) {
 func TestObserveFromAsyncChip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), observeDeadline)
 	defer cancel()
+	p := pool.New(pk, 16)
+	a, b := ip(p, "a"), ip(p, "b")
 	var r *runlet.Runlet
 	var s sink[int]
 	var calls, named atomic.Int64
 	obs := chip.New(chip.Config[int, int, struct{}]{
-		Key: "obs", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 2,
+		Key: "obs", Prev: a, Next: b, Async: true, Concurrency: 2,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			calls.Add(1)
 			if strings.Contains(r.Describe(), "#obs") && len(r.Snapshot().Chips) == 3 && r.Err() == nil {
@@ -246,7 +253,7 @@ func TestObserveFromAsyncChip(t *testing.T) {
 		Ordered: true,
 	})
 	const n = 500
-	r = newRunlet(16, source("in", at("a"), ints(n)), obs, s.output("out", at("b")))
+	r = newRunlet(source("in", a, ints(n)), obs, s.output("out", b))
 	var err error
 	within(t, ctx, "Run", func() { err = r.Run(ctx) })
 	if err != nil {
@@ -279,9 +286,11 @@ func TestStopFromSyncChip(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), observeDeadline)
 			defer cancel()
 			const stopAt = 100
+			p := pool.New(pk, 16)
+			a, b := ip(p, "a"), ip(p, "b")
 			var r *runlet.Runlet
 			var s sink[int]
-			tap := chip.Tap("tap", at("a"), at("b"), func(v int) error {
+			tap := chip.Tap("tap", a, b, func(v int) error {
 				if v == stopAt {
 					if err := tc.stop(r); err != nil {
 						t.Error(err) // Run still ends with tc.want
@@ -289,7 +298,7 @@ func TestStopFromSyncChip(t *testing.T) {
 				}
 				return nil
 			})
-			r = newRunlet(16, source("in", at("a"), ints(1_000_000)), tap, s.output("out", at("b")))
+			r = newRunlet(source("in", a, ints(1_000_000)), tap, s.output("out", b))
 			var err error
 			within(t, ctx, "Run", func() { err = r.Run(ctx) })
 			if !errors.Is(err, tc.want) {

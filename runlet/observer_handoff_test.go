@@ -21,13 +21,12 @@ import (
 // is left once r1's Run returns, even while r2's flow is stuck in a chip.
 func TestHandoffGoroutineEndsBeforeRunReturns(t *testing.T) {
 	p := pool.New("shared", 8)
-	sa := chip.At("shared", "a")
-	sb := chip.At("shared", "b")
+	sa, sb := ip(p, "a"), ip(p, "b")
 	gate := make(chan struct{})
 	var r1, r2 *runlet.Runlet
 	var armed atomic.Bool
 	out1 := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "out1", Prev: sa, Next: chip.Output,
+		Key: "out1", Prev: sa,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 			return hints.EndOf[struct{}](1), nil
 		},
@@ -39,8 +38,8 @@ func TestHandoffGoroutineEndsBeforeRunReturns(t *testing.T) {
 			return ""
 		},
 	})
-	r1 = runlet.New([]*pool.Pool{p}, []chip.Chip{out1}, runlet.Config{})
-	if _, err := runlet.PendInput[int](r1, "shared", "a"); err != nil {
+	r1 = runlet.New([]chip.Chip{out1}, runlet.Config{})
+	if _, err := runlet.PendInput(r1, sa); err != nil {
 		t.Fatal(err)
 	}
 	gen := chip.NewInput("gen", sb, nil, func(_ context.Context, _ *struct{}) (hints.Pack[int], error) {
@@ -48,7 +47,7 @@ func TestHandoffGoroutineEndsBeforeRunReturns(t *testing.T) {
 		return hints.EndOf[int](1), nil
 	})
 	var s sink[int]
-	r2 = runlet.New([]*pool.Pool{p}, []chip.Chip{gen, s.output("out2", sb)}, runlet.Config{})
+	r2 = runlet.New([]chip.Chip{gen, s.output("out2", sb)}, runlet.Config{})
 	done1 := make(chan error, 1)
 	go func() { done1 <- r1.Run(context.Background()) }()
 	for !contains(r1.Describe(), "out1") { // r1 joined the group first

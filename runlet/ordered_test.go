@@ -20,13 +20,15 @@ func TestOrderedAsyncKeepsOrder(t *testing.T) {
 	for _, n := range []int{1, 4, 16} {
 		t.Run(fmt.Sprint("concurrency=", n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
+				p := pool.New(pk, 32)
+				a, b := ip(p, "a"), ip(p, "b")
 				rng := rand.New(rand.NewPCG(1, uint64(n)))
 				delays := make([]time.Duration, 501)
 				for i := range delays {
 					delays[i] = time.Duration(rng.IntN(1000)) * time.Microsecond
 				}
 				slow := chip.New(chip.Config[int, int, struct{}]{
-					Key: "slow", Prev: at("a"), Next: at("b"), Async: true, Concurrency: n, Ordered: true,
+					Key: "slow", Prev: a, Next: b, Async: true, Concurrency: n, Ordered: true,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 						if in.Hint == hints.End {
 							return in, nil
@@ -37,7 +39,7 @@ func TestOrderedAsyncKeepsOrder(t *testing.T) {
 					},
 				})
 				var s sink[int]
-				mustRun(t, newRunlet(32, source("in", at("a"), ints(500)), slow, s.output("out", at("b"))))
+				mustRun(t, newRunlet(source("in", a, ints(500)), slow, s.output("out", b)))
 				want := make([]int, 500)
 				for i := range want {
 					want[i] = (i + 1) * 10
@@ -54,9 +56,11 @@ func TestOrderedAsyncKeepsOrder(t *testing.T) {
 // every 100th item takes 1000x longer than the rest.
 func TestOrderedAsyncSlowHeadAppliesBackpressure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 40)
+		a, b := ip(p, "a"), ip(p, "b")
 		var made, delivered, peakWaiting atomic.Int32
 		slowHead := chip.New(chip.Config[int, int, struct{}]{
-			Key: "work", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 8, Ordered: true,
+			Key: "work", Prev: a, Next: b, Async: true, Concurrency: 8, Ordered: true,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Value%100 == 1 {
 					time.Sleep(time.Second)
@@ -70,14 +74,14 @@ func TestOrderedAsyncSlowHeadAppliesBackpressure(t *testing.T) {
 			},
 		})
 		var got []int
-		out := chip.NewOutput("out", at("b"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+		out := chip.NewOutput("out", b, nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint != hints.End {
 				delivered.Add(1)
 				got = append(got, in.Value)
 			}
 			return nil
 		})
-		r := runlet.New([]*pool.Pool{pool.New(pk, 40)}, []chip.Chip{source("in", at("a"), ints(400)), slowHead, out}, runlet.Config{})
+		r := runlet.New([]chip.Chip{source("in", a, ints(400)), slowHead, out}, runlet.Config{})
 		mustRun(t, r)
 		equal(t, "ordered output", got, ints(400))
 		// Without the reorder buffer counting against the pool, the seven

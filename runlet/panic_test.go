@@ -69,51 +69,60 @@ func (panicky) Read([]byte) (int, error)  { panic("boom") }
 func (panicky) Write([]byte) (int, error) { panic("boom") }
 
 // viewRunlet runs 1..5 from a producer (async or not) into view "fan" of a
-// logical pool over pends a and b, each drained by an output chip.
-func viewRunlet(async bool, define func(lp *pool.Pool) error, later *laterErrs) *runlet.Runlet {
+// logical pool over pends a and b, each drained by an output chip. define
+// defines the view over the viewees it is given and returns it.
+func viewRunlet(async bool, define func(lp *pool.Pool, viewees []*pool.Pend[int]) (*pool.Pend[int], error), later *laterErrs) *runlet.Runlet {
 	store := pool.New("store", 16)
 	lp := logicalpool.New("lp", store)
-	if err := define(lp); err != nil {
+	a, b, x := ip(store, "a"), ip(store, "b"), ip(store, "x")
+	fan, err := define(lp, []*pool.Pend[int]{a, b})
+	if err != nil {
 		panic(err)
 	}
 	var got []int
-	var src chip.Chip = chip.FromSlice("src", chip.At("lp", "fan"), ints(5))
+	var src chip.Chip = chip.FromSlice("src", fan, ints(5))
 	if async {
-		src = chip.FromSlice("src", chip.At("store", "x"), ints(5))
+		src = chip.FromSlice("src", x, ints(5))
 	}
 	chips := []chip.Chip{src,
-		chip.Collect("outA", chip.At("store", "a"), &got),
-		chip.Collect("outB", chip.At("store", "b"), &got),
+		chip.Collect("outA", a, &got),
+		chip.Collect("outB", b, &got),
 	}
 	if async {
-		chips = append(chips, mapper[int, int]("work", chip.At("store", "x"), chip.At("lp", "fan"), true, 2, func(v int) int { return v }))
+		chips = append(chips, mapper("work", x, fan, true, 2, func(v int) int { return v }))
 	}
-	return runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{OnError: later.add})
+	return runlet.New(chips, runlet.Config{OnError: later.add})
 }
 
 // failing is a chain in -> fail -> out where fail returns errBoom on its
 // first value, and out carries the given hooks.
 func failing(later *laterErrs, onError func(error, *hints.Pack[int], *struct{}), closeHook func(*struct{})) *runlet.Runlet {
+	p := pool.New(pk, 4)
+	a, b := ip(p, "a"), ip(p, "b")
 	out := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "out", Prev: at("b"), Next: chip.Output,
+		Key: "out", Prev: b,
 		Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
 			return hints.SkipOf[struct{}](), nil
 		},
 		OnError: onError, Close: closeHook,
 	})
-	bad := chip.Map("fail", at("a"), at("b"), func(int) (int, error) { return 0, errBoom })
-	return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(3)), bad, out}, runlet.Config{OnError: later.add})
+	bad := chip.Map("fail", a, b, func(int) (int, error) { return 0, errBoom })
+	return runlet.New([]chip.Chip{source("in", a, ints(3)), bad, out}, runlet.Config{OnError: later.add})
 }
 
 var panicCases = []panicCase{
 	{name: "process/sync", names: `chip "m"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var got []int
-		return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), chip.Map("m", at("a"), at("b"), bomb), chip.Collect("out", at("b"), &got)}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{source("in", a, ints(5)), chip.Map("m", a, b, bomb), chip.Collect("out", b, &got)}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "process/async", names: `chip "m"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		var got []int
 		m := chip.New(chip.Config[int, int, struct{}]{
-			Key: "m", Prev: at("a"), Next: at("b"), Async: true, Concurrency: 2,
+			Key: "m", Prev: a, Next: b, Async: true, Concurrency: 2,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return in, nil
@@ -122,40 +131,44 @@ var panicCases = []panicCase{
 				return hints.Data(v), err
 			},
 		})
-		return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), m, chip.Collect("out", at("b"), &got)}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{source("in", a, ints(5)), m, chip.Collect("out", b, &got)}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "state factory", names: `chip "s"`, first: true, attach: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := ip(pool.New(pk, 4), "a")
 		s := chip.New(chip.Config[int, struct{}, int]{
-			Key: "s", Prev: at("a"), Next: chip.Output,
+			Key: "s", Prev: a,
 			State: func() int { panic("boom") },
 			Process: func(context.Context, hints.Pack[int], *int) (hints.Pack[struct{}], error) {
 				return hints.SkipOf[struct{}](), nil
 			},
 		})
-		return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), s}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{source("in", a, ints(5)), s}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "timer", names: `chip "t"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := ip(pool.New(pk, 4), "a")
 		tc := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "t", Prev: at("a"), Next: chip.Output,
+			Key: "t", Prev: a,
 			Timer: func(*struct{}) (time.Duration, bool) { panic("boom") },
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				return hints.SkipOf[struct{}](), nil
 			},
 		})
-		return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), tc}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{source("in", a, ints(5)), tc}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "describe hook", names: `chip "d"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
 		// "slow" holds value 1 until the test has called Describe, so the
 		// hook runs while the flow runs; "d" runs again after that.
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		release := make(chan struct{})
-		slow := mapper[int, int]("slow", at("a"), at("b"), true, 1, func(v int) int {
+		slow := mapper("slow", a, b, true, 1, func(v int) int {
 			if v == 1 {
 				<-release
 			}
 			return v
 		})
 		d := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "d", Prev: at("b"), Next: chip.Output,
+			Key: "d", Prev: b,
 			Describe: func(*struct{}) string { panic("boom") },
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
@@ -164,7 +177,7 @@ var panicCases = []panicCase{
 				return hints.SkipOf[struct{}](), nil
 			},
 		})
-		r := runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), slow, d}, runlet.Config{OnError: l.add})
+		r := runlet.New([]chip.Chip{source("in", a, ints(5)), slow, d}, runlet.Config{OnError: l.add})
 		return r, func(r *runlet.Runlet) {
 			synctest.Wait() // slow is blocked on value 1
 			if text := r.Describe(); !strings.Contains(text, "Describe panicked: boom") {
@@ -174,67 +187,75 @@ var panicCases = []panicCase{
 		}
 	}},
 	{name: "duplicate clone/sync", names: `view "fan"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
-		return viewRunlet(false, func(lp *pool.Pool) error {
-			return logicalpool.Duplicate(lp, "fan", []string{"a", "b"}, func(v int) int { bomb(v); return v })
+		return viewRunlet(false, func(lp *pool.Pool, vs []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.Duplicate(lp, "fan", vs, func(v int) int { bomb(v); return v })
 		}, l), nil
 	}},
 	{name: "duplicate clone/async", names: `view "fan"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
-		return viewRunlet(true, func(lp *pool.Pool) error {
-			return logicalpool.Duplicate(lp, "fan", []string{"a", "b"}, func(v int) int { bomb(v); return v })
+		return viewRunlet(true, func(lp *pool.Pool, vs []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.Duplicate(lp, "fan", vs, func(v int) int { bomb(v); return v })
 		}, l), nil
 	}},
 	{name: "balance key/sync", names: `view "fan"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
-		return viewRunlet(false, func(lp *pool.Pool) error {
-			return logicalpool.LoadBalanceByKey(lp, "fan", []string{"a", "b"}, func(v int) uint64 { bomb(v); return uint64(v) })
+		return viewRunlet(false, func(lp *pool.Pool, vs []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.LoadBalanceByKey(lp, "fan", vs, func(v int) uint64 { bomb(v); return uint64(v) })
 		}, l), nil
 	}},
 	{name: "balance key/async", names: `view "fan"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
-		return viewRunlet(true, func(lp *pool.Pool) error {
-			return logicalpool.LoadBalanceByKey(lp, "fan", []string{"a", "b"}, func(v int) uint64 { bomb(v); return uint64(v) })
+		return viewRunlet(true, func(lp *pool.Pool, vs []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.LoadBalanceByKey(lp, "fan", vs, func(v int) uint64 { bomb(v); return uint64(v) })
 		}, l), nil
 	}},
 	{name: "custom view/async", names: `chip "work"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
 		// A view of the user's own whose Push panics: the async result
 		// path recovers it for the pushing chip.
-		return viewRunlet(true, func(lp *pool.Pool) error {
-			return pool.DefineView(lp, "fan", []string{"a", "b"}, true, func([]pool.Viewee[int]) pool.View[int] {
+		return viewRunlet(true, func(lp *pool.Pool, vs []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return pool.DefineView(lp, "fan", vs, true, func([]pool.Viewee[int]) pool.View[int] {
 				return bombView{}
 			})
 		}, l), nil
 	}},
 	{name: "reader/Lines", names: `chip "lines"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := sp(pool.New(pk, 4), "a")
 		var got []string
-		return runlet.New(poolsOf(4), []chip.Chip{chip.Lines("lines", at("a"), panicky{}), chip.Collect("out", at("a"), &got)}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{chip.Lines("lines", a, panicky{}), chip.Collect("out", a, &got)}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "reader/FromReader", names: `chip "read"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := pool.NewPend[[]byte](pool.New(pk, 4), "a")
 		bufs := pool.NewBuffers(64)
-		return runlet.New(poolsOf(4), []chip.Chip{chip.FromReader("read", at("a"), panicky{}, bufs), chip.ToWriter("w", at("a"), io.Discard, bufs)}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{chip.FromReader("read", a, panicky{}, bufs), chip.ToWriter("w", a, io.Discard, bufs)}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "writer/ToWriter", names: `chip "w"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := pool.NewPend[[]byte](pool.New(pk, 4), "a")
 		bufs := pool.NewBuffers(64)
-		return runlet.New(poolsOf(4), []chip.Chip{chip.FromReader("read", at("a"), strings.NewReader("hello"), bufs), chip.ToWriter("w", at("a"), panicky{}, bufs)}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{chip.FromReader("read", a, strings.NewReader("hello"), bufs), chip.ToWriter("w", a, panicky{}, bufs)}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "writer/Transform", names: `chip "tr"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		p := pool.New(pk, 4)
+		a, b := pool.NewPend[[]byte](p, "a"), pool.NewPend[[]byte](p, "b")
 		bufs := pool.NewBuffers(64)
 		wc := func(io.Writer) (io.WriteCloser, error) { return nopCloser{panicky{}}, nil }
-		return runlet.New(poolsOf(4), []chip.Chip{
-			chip.FromReader("read", at("a"), strings.NewReader("hello"), bufs),
-			chip.Transform("tr", at("a"), at("b"), bufs, wc),
-			chip.ToWriter("w", at("b"), io.Discard, bufs),
+		return runlet.New([]chip.Chip{
+			chip.FromReader("read", a, strings.NewReader("hello"), bufs),
+			chip.Transform("tr", a, b, bufs, wc),
+			chip.ToWriter("w", b, io.Discard, bufs),
 		}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "reader/TransformReader", names: `chip "tr"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		p := pool.New(pk, 4)
+		a, b := pool.NewPend[[]byte](p, "a"), pool.NewPend[[]byte](p, "b")
 		bufs := pool.NewBuffers(64)
 		rd := func(io.Reader) (io.Reader, error) { return panicky{}, nil }
-		return runlet.New(poolsOf(4), []chip.Chip{
-			chip.FromReader("read", at("a"), strings.NewReader("hello"), bufs),
-			chip.TransformReader("tr", at("a"), at("b"), bufs, rd),
-			chip.ToWriter("w", at("b"), io.Discard, bufs),
+		return runlet.New([]chip.Chip{
+			chip.FromReader("read", a, strings.NewReader("hello"), bufs),
+			chip.TransformReader("tr", a, b, bufs, rd),
+			chip.ToWriter("w", b, io.Discard, bufs),
 		}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "close hook/clean end", names: `chip "c"`, first: true, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
+		a := ip(pool.New(pk, 4), "a")
 		c := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "c", Prev: at("a"), Next: chip.Output,
+			Key: "c", Prev: a,
 			Close: func(*struct{}) { panic("boom") },
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
@@ -243,7 +264,7 @@ var panicCases = []panicCase{
 				return hints.SkipOf[struct{}](), nil
 			},
 		})
-		return runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(5)), c}, runlet.Config{OnError: l.add}), nil
+		return runlet.New([]chip.Chip{source("in", a, ints(5)), c}, runlet.Config{OnError: l.add}), nil
 	}},
 	{name: "close hook/after an error", names: `chip "out"`, build: func(t *testing.T, l *laterErrs) (*runlet.Runlet, func(*runlet.Runlet)) {
 		return failing(l, nil, func(*struct{}) { panic("boom") }), nil
@@ -338,15 +359,17 @@ func TestOnErrorPanicIsContained(t *testing.T) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
 	defer slog.SetDefault(old)
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		out := chip.New(chip.Config[int, struct{}, struct{}]{
-			Key: "out", Prev: at("b"), Next: chip.Output,
+			Key: "out", Prev: b,
 			Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
 				return hints.SkipOf[struct{}](), nil
 			},
 			OnError: func(error, *hints.Pack[int], *struct{}) { panic("hook") },
 		})
-		bad := chip.Map("fail", at("a"), at("b"), func(int) (int, error) { return 0, errBoom })
-		r := runlet.New(poolsOf(4), []chip.Chip{source("in", at("a"), ints(3)), bad, out},
+		bad := chip.Map("fail", a, b, func(int) (int, error) { return 0, errBoom })
+		r := runlet.New([]chip.Chip{source("in", a, ints(3)), bad, out},
 			runlet.Config{OnError: func(error) { panic("boom") }})
 		if err := r.Run(context.Background()); !errors.Is(err, errBoom) {
 			t.Fatalf("Run = %v, want errBoom", err)
@@ -367,9 +390,11 @@ func TestOnErrorPanicIsContained(t *testing.T) {
 // of an upstream chip fails after the flow ended) becomes Run's error.
 func TestOnErrorPanicFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 64)
+		a, b, c := ip(p, "a").Size(0, 1), ip(p, "b"), ip(p, "c")
 		go1 := make(chan struct{})
 		work := chip.New(chip.Config[int, int, struct{}]{
-			Key: "work", Prev: at("a").Sized(0, 1), Next: at("b"), Async: true, Concurrency: 2,
+			Key: "work", Prev: a, Next: b, Async: true, Concurrency: 2,
 			Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				switch in.Value {
 				case 1:
@@ -383,9 +408,9 @@ func TestOnErrorPanicFirst(t *testing.T) {
 			},
 		})
 		var got []int
-		r := runlet.New(poolsOf(64), []chip.Chip{
-			source("in", at("a").Sized(0, 1), ints(3)), work,
-			chip.Take[int]("take", at("b"), at("c"), 1), chip.Collect("out", at("c"), &got),
+		r := runlet.New([]chip.Chip{
+			source("in", a, ints(3)), work,
+			chip.Take("take", b, c, 1), chip.Collect("out", c, &got),
 		}, runlet.Config{OnError: func(error) { panic("boom") }})
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()

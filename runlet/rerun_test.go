@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -14,8 +15,9 @@ import (
 // the first result; Err keeps the first result.
 func TestSecondRunIsErrAlreadyRun(t *testing.T) {
 	t.Run("after a clean end", func(t *testing.T) {
+		a := ip(pool.New(pk, 4), "a")
 		var s sink[int]
-		r := newRunlet(4, source("in", at("a"), ints(3)), s.output("out", at("a")))
+		r := newRunlet(source("in", a, ints(3)), s.output("out", a))
 		mustRun(t, r)
 		err := r.Run(context.Background())
 		if !errors.Is(err, runlet.ErrAlreadyRun) || errors.Is(err, runlet.ErrRunning) {
@@ -30,9 +32,11 @@ func TestSecondRunIsErrAlreadyRun(t *testing.T) {
 		}
 	})
 	t.Run("after an error", func(t *testing.T) {
-		bad := chip.Map("bad", at("a"), at("b"), func(int) (int, error) { return 0, errBoom })
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
+		bad := chip.Map("bad", a, b, func(int) (int, error) { return 0, errBoom })
 		var s sink[int]
-		r := newRunlet(4, source("in", at("a"), ints(3)), bad, s.output("out", at("b")))
+		r := newRunlet(source("in", a, ints(3)), bad, s.output("out", b))
 		if err := r.Run(context.Background()); !errors.Is(err, errBoom) {
 			t.Fatalf("Run = %v, want errBoom", err)
 		}
@@ -51,10 +55,12 @@ func TestSecondRunIsErrAlreadyRun(t *testing.T) {
 // A Run while another runs returns ErrRunning, not ErrAlreadyRun.
 func TestConcurrentRunIsErrRunning(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
 		release := make(chan struct{})
-		slow := mapper[int, int]("slow", at("a"), at("b"), true, 1, func(v int) int { <-release; return v })
+		slow := mapper("slow", a, b, true, 1, func(v int) int { <-release; return v })
 		var s sink[int]
-		r := newRunlet(4, source("in", at("a"), ints(2)), slow, s.output("out", at("b")))
+		r := newRunlet(source("in", a, ints(2)), slow, s.output("out", b))
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		synctest.Wait() // slow holds the first value

@@ -10,6 +10,7 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
@@ -17,12 +18,13 @@ import (
 // Run's own goroutine and reads the stop between bursts. (Real time: under
 // synctest a loop that never blocks would never let the fake clock move.)
 func TestRunCtxStopsEndlessSyncGraph(t *testing.T) {
-	endless := chip.NewInput("in", at("a"), nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+	a := ip(pool.New(pk, 16), "a")
+	endless := chip.NewInput("in", a, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 		*i++
 		return hints.Data(*i), nil
 	})
 	var s sink[int]
-	r := newRunlet(16, endless, s.output("out", at("a")))
+	r := newRunlet(endless, s.output("out", a))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -42,16 +44,18 @@ func TestRunCtxStopsEndlessSyncGraph(t *testing.T) {
 // the value after Resume (the wake during the pause reached no one).
 func TestPullWaitAfterPauseAndResume(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 8)
+		inP, outP := ip(p, "in"), ip(p, "out")
 		slow := chip.New(chip.Config[int, int, struct{}]{
-			Key: "slow", Prev: at("in"), Next: at("out"), Async: true,
+			Key: "slow", Prev: inP, Next: outP, Async: true,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				time.Sleep(time.Second)
 				return in, nil
 			},
 		})
-		r := newRunlet(8, slow)
-		in, _ := runlet.PendInput[int](r, pk, "in")
-		out, _ := runlet.PendOutput[int](r, pk, "out")
+		r := newRunlet(slow)
+		in, _ := runlet.PendInput(r, inP)
+		out, _ := runlet.PendOutput(r, outP)
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		ctx := context.Background()
@@ -83,14 +87,16 @@ func TestPullWaitAfterPauseAndResume(t *testing.T) {
 // clears the pause and triggers in one step.
 func TestPauseResumeNeverFakesAStall(t *testing.T) {
 	for run := range 30 {
+		p := pool.New(pk, 8)
+		a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 		var s sink[int]
-		r := newRunlet(8, source("in", at("a"), ints(200)),
-			chip.ParallelMap("pm", at("a"), at("b"), 4, func(_ context.Context, v int) (int, error) {
+		r := newRunlet(source("in", a, ints(200)),
+			chip.ParallelMap("pm", a, b, 4, func(_ context.Context, v int) (int, error) {
 				time.Sleep(10 * time.Microsecond)
 				return v, nil
 			}),
-			chip.OrderedMap("om", at("b"), at("c"), 3, func(_ context.Context, v int) (int, error) { return v, nil }),
-			s.output("out", at("c")))
+			chip.OrderedMap("om", b, c, 3, func(_ context.Context, v int) (int, error) { return v, nil }),
+			s.output("out", c))
 		stop := make(chan struct{})
 		go func() {
 			rng := rand.New(rand.NewPCG(uint64(run), 3))
@@ -120,9 +126,10 @@ func TestPauseResumeNeverFakesAStall(t *testing.T) {
 // split to two consumers ends both.
 func TestPushEndWithCount(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		split := ip(pool.New(pk, 8), "split")
 		var a, b sink[int]
-		r := newRunlet(8, a.output("a", at("split")), b.output("b", at("split")))
-		in, _ := runlet.PendInput[int](r, pk, "split")
+		r := newRunlet(a.output("a", split), b.output("b", split))
+		in, _ := runlet.PendInput(r, split)
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		for v := 1; v <= 4; v++ {
@@ -142,29 +149,32 @@ func TestPushEndWithCount(t *testing.T) {
 // state factory that panics, nil constructor arguments; and a Describe hook
 // that panics does not take Describe down.
 func TestAttachNeverPanics(t *testing.T) {
+	p := pool.New(pk, 4)
+	a, b, c := ip(p, "a"), ip(p, "b"), ip(p, "c")
 	var nilFunc *chip.Func[int, int, struct{}]
 	boom := chip.New(chip.Config[int, int, struct{}]{
-		Key: "boom", Prev: at("a"), Next: at("b"),
+		Key: "boom", Prev: a, Next: b,
 		State:   func() struct{} { panic("no state for you") },
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil },
 	})
 	var s sink[int]
-	r := newRunlet(4, source("in", at("a"), ints(1)), nilFunc, boom,
-		chip.ForEach[int]("each", at("b"), nil), chip.FromChan[int]("ch", at("c"), nil), s.output("out", at("c")))
+	r := newRunlet(source("in", a, ints(1)), nilFunc, boom,
+		chip.ForEach("each", b, nil), chip.FromChan("ch", c, nil), s.output("out", c))
 	err := r.Attach()
 	for _, want := range []string{"chip #1: Spec panicked", `chip "boom": state factory: panic: no state for you`, `chip "each": nil f`, `chip "ch": nil ch`} {
 		if err == nil || !contains(err.Error(), want) {
 			t.Errorf("Attach error lacks %q:\n%v", want, err)
 		}
 	}
+	x := ip(pool.New(pk, 4), "x")
 	hook := chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: "hook", Prev: at("x"), Next: chip.Output,
+		Key: "hook", Prev: x,
 		Process: func(context.Context, hints.Pack[int], *struct{}) (hints.Pack[struct{}], error) {
 			return hints.SkipOf[struct{}](), nil
 		},
 		Describe: func(*struct{}) string { panic("bad hook") },
 	})
-	r2 := newRunlet(4, source("in", at("x"), ints(1)), hook)
+	r2 := newRunlet(source("in", x, ints(1)), hook)
 	if err := r2.Attach(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,24 +10,30 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
 var errSeq = errors.New("seq failure")
 
-// seqRunlet is a passive runlet: a map chip doubling ints from pend "in" to
-// pend "out", with handles for both.
-func seqRunlet(t *testing.T, limit int, double chip.Chip) (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int]) {
+// seqRunlet is a passive runlet over a pool of the given limit: a map chip
+// doubling ints from pend "in" to pend "out", with handles for both. A
+// non-nil mk makes the chip between the two pends instead.
+func seqRunlet(t *testing.T, limit int, mk func(in, out *pool.Pend[int]) chip.Chip) (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int]) {
 	t.Helper()
-	if double == nil {
-		double = mapper("double", at("in"), at("out"), false, 0, func(v int) int { return 2 * v })
+	p := pool.New(pk, limit)
+	inP, outP := ip(p, "in"), ip(p, "out")
+	if mk == nil {
+		mk = func(in, out *pool.Pend[int]) chip.Chip {
+			return mapper("double", in, out, false, 0, func(v int) int { return 2 * v })
+		}
 	}
-	r := newRunlet(limit, double)
-	in, err := runlet.PendInput[int](r, pk, "in")
+	r := newRunlet(mk(inP, outP))
+	in, err := runlet.PendInput(r, inP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := runlet.PendOutput[int](r, pk, "out")
+	out, err := runlet.PendOutput(r, outP)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,15 +191,17 @@ func TestSeqPanicInBody(t *testing.T) {
 // out before the failure.
 func TestSeqChipError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		failAt5 := chip.New(chip.Config[int, int, struct{}]{
-			Key: "fail", Prev: at("in"), Next: at("out"),
-			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-				if in.Value == 5 {
-					return hints.Pack[int]{}, errSeq
-				}
-				return in, nil
-			},
-		})
+		failAt5 := func(in, out *pool.Pend[int]) chip.Chip {
+			return chip.New(chip.Config[int, int, struct{}]{
+				Key: "fail", Prev: in, Next: out,
+				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+					if in.Value == 5 {
+						return hints.Pack[int]{}, errSeq
+					}
+					return in, nil
+				},
+			})
+		}
 		r, in, out := seqRunlet(t, 100, failAt5)
 		fed := feed(in, ints(10), true)
 		var got []int
@@ -246,7 +254,9 @@ func TestSeqCtx(t *testing.T) {
 // waiting forever.
 func TestSeqAttachError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		bad := chip.New(chip.Config[int, int, struct{}]{Key: "bad", Prev: at("in"), Next: at("out")}) // no Process
+		bad := func(in, out *pool.Pend[int]) chip.Chip {
+			return chip.New(chip.Config[int, int, struct{}]{Key: "bad", Prev: in, Next: out}) // no Process
+		}
 		r, _, out := seqRunlet(t, 4, bad)
 		var errs []error
 		for _, err := range runlet.Seq(context.Background(), r, out) {

@@ -20,16 +20,17 @@ func TestSharedPendCountsFeederChipsInAnyAttachOrder(t *testing.T) {
 	for _, order := range []string{"A then B", "B then A", "concurrent Run"} {
 		t.Run(order, func(t *testing.T) {
 			shared := pool.New("p", 4)
-			a := runlet.New([]*pool.Pool{shared}, []chip.Chip{
-				source("s1", chip.At("p", "x"), ints(50)),
-				source("s2", chip.At("p", "x"), ints(50)),
+			x := ip(shared, "x")
+			a := runlet.New([]chip.Chip{
+				source("s1", x, ints(50)),
+				source("s2", x, ints(50)),
 			}, runlet.Config{})
 			var s sink[int]
-			b := runlet.New([]*pool.Pool{shared}, []chip.Chip{s.output("out", chip.At("p", "x"))}, runlet.Config{})
-			if _, err := runlet.PendOutput[int](a, "p", "x"); err != nil {
+			b := runlet.New([]chip.Chip{s.output("out", x)}, runlet.Config{})
+			if _, err := runlet.PendOutput(a, x); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := runlet.PendInput[int](b, "p", "x"); err != nil {
+			if _, err := runlet.PendInput(b, x); err != nil {
 				t.Fatal(err)
 			}
 			switch order {

@@ -24,17 +24,18 @@ func TestTwoRunletsShareAPool(t *testing.T) {
 		t.Run(fmt.Sprint("async=", async), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				shared := pool.New("p", 4)
-				a := runlet.New([]*pool.Pool{shared}, []chip.Chip{
-					source("in", chip.At("p", "raw"), ints(1000)),
-					mapper("x10", chip.At("p", "raw"), chip.At("p", "x"), async, 2, func(v int) int { return v * 10 }),
+				raw, x := ip(shared, "raw"), ip(shared, "x")
+				a := runlet.New([]chip.Chip{
+					source("in", raw, ints(1000)),
+					mapper("x10", raw, x, async, 2, func(v int) int { return v * 10 }),
 				}, runlet.Config{})
 				var s sink[int]
-				b := runlet.New([]*pool.Pool{shared}, []chip.Chip{s.output("out", chip.At("p", "x"))}, runlet.Config{})
+				b := runlet.New([]chip.Chip{s.output("out", x)}, runlet.Config{})
 				// x is drained by b, fed by a: each says so with a handle.
-				if _, err := runlet.PendOutput[int](a, "p", "x"); err != nil {
+				if _, err := runlet.PendOutput(a, x); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := runlet.PendInput[int](b, "p", "x"); err != nil {
+				if _, err := runlet.PendInput(b, x); err != nil {
 					t.Fatal(err)
 				}
 				errs := make(chan error, 2)
@@ -70,11 +71,12 @@ func TestTwoRunletsShareAPool(t *testing.T) {
 func TestSharedPoolWaitIsNotAStall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		shared := pool.New("p", 2)
+		x := ip(shared, "x")
 		var s sink[int]
-		b := runlet.New([]*pool.Pool{shared}, []chip.Chip{s.output("out", chip.At("p", "x"))}, runlet.Config{})
-		a := runlet.New([]*pool.Pool{shared}, []chip.Chip{slowSource("in", chip.At("p", "x"), 3)}, runlet.Config{})
-		runlet.PendInput[int](b, "p", "x")
-		runlet.PendOutput[int](a, "p", "x")
+		b := runlet.New([]chip.Chip{s.output("out", x)}, runlet.Config{})
+		a := runlet.New([]chip.Chip{slowSource("in", x, 3)}, runlet.Config{})
+		runlet.PendInput(b, x)
+		runlet.PendOutput(a, x)
 		done := make(chan error, 1)
 		// b starts alone and waits on x: a exists and may still feed it.
 		go func() { done <- b.Run(context.Background()) }()
@@ -98,11 +100,13 @@ func TestSharedPoolWaitIsNotAStall(t *testing.T) {
 func TestRunletAcrossTwoGroupsIsRefused(t *testing.T) {
 	p1, p2 := pool.New("p1", 1), pool.New("p2", 1)
 	var s1, s2 sink[int]
-	runlet.New([]*pool.Pool{p1}, []chip.Chip{source("a", chip.At("p1", "x"), ints(1)), s1.output("o", chip.At("p1", "x"))}, runlet.Config{})
-	runlet.New([]*pool.Pool{p2}, []chip.Chip{source("a", chip.At("p2", "x"), ints(1)), s2.output("o", chip.At("p2", "x"))}, runlet.Config{})
-	both := runlet.New([]*pool.Pool{p1, p2}, []chip.Chip{
-		source("a", chip.At("p1", "y"), ints(1)), mapper("m", chip.At("p1", "y"), chip.At("p2", "y"), false, 0, func(v int) int { return v }),
-		s1.output("o", chip.At("p2", "y")),
+	x1, x2 := ip(p1, "x"), ip(p2, "x")
+	y1, y2 := ip(p1, "y"), ip(p2, "y")
+	runlet.New([]chip.Chip{source("a", x1, ints(1)), s1.output("o", x1)}, runlet.Config{})
+	runlet.New([]chip.Chip{source("a", x2, ints(1)), s2.output("o", x2)}, runlet.Config{})
+	both := runlet.New([]chip.Chip{
+		source("a", y1, ints(1)), mapper("m", y1, y2, false, 0, func(v int) int { return v }),
+		s1.output("o", y2),
 	}, runlet.Config{})
 	err := both.Attach()
 	if err == nil || !strings.Contains(err.Error(), `pool "p2" is shared with runlets that share no pool`) {

@@ -45,9 +45,10 @@ func snapPacks(s runlet.Snapshot, poolKey, pend string) int {
 func secondRunGetsItsOwn(t *testing.T, p *pool.Pool) {
 	t.Helper()
 	var got []int
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-		chip.FromSlice("src", chip.At("p", "a"), []int{100, 101}),
-		chip.Collect("out", chip.At("p", "a"), &got),
+	a := ip(p, "a")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("src", a, []int{100, 101}),
+		chip.Collect("out", a, &got),
 	}, runlet.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -67,22 +68,22 @@ func TestSharedPoolLeftoversDoNotLeak(t *testing.T) {
 	// stops; run 1 is FromSlice 0..9 -> p.a -> middle -> p.b -> Collect.
 	cases := []struct {
 		name    string
-		middle  func(r **runlet.Runlet, cancel context.CancelFunc) chip.Chip
+		middle  func(r **runlet.Runlet, cancel context.CancelFunc, a, b *pool.Pend[int]) chip.Chip
 		wantErr func(error) bool
 	}{
-		{"take", func(**runlet.Runlet, context.CancelFunc) chip.Chip {
-			return chip.Take[int]("mid", chip.At("p", "a"), chip.At("p", "b"), 2)
+		{"take", func(_ **runlet.Runlet, _ context.CancelFunc, a, b *pool.Pend[int]) chip.Chip {
+			return chip.Take[int]("mid", a, b, 2)
 		}, func(err error) bool { return err == nil }},
-		{"error", func(**runlet.Runlet, context.CancelFunc) chip.Chip {
-			return chip.Map("mid", chip.At("p", "a"), chip.At("p", "b"), func(v int) (int, error) {
+		{"error", func(_ **runlet.Runlet, _ context.CancelFunc, a, b *pool.Pend[int]) chip.Chip {
+			return chip.Map("mid", a, b, func(v int) (int, error) {
 				if v == 2 {
 					return 0, errors.New("boom")
 				}
 				return v, nil
 			})
 		}, func(err error) bool { var ce *runlet.ChipError; return errors.As(err, &ce) }},
-		{"cancel", func(_ **runlet.Runlet, cancel context.CancelFunc) chip.Chip {
-			return chip.Tap("mid", chip.At("p", "a"), chip.At("p", "b"), func(v int) error {
+		{"cancel", func(_ **runlet.Runlet, cancel context.CancelFunc, a, b *pool.Pend[int]) chip.Chip {
+			return chip.Tap("mid", a, b, func(v int) error {
 				if v == 2 {
 					cancel()
 					synctest.Wait() // the ctx's callback has posted its mail
@@ -90,8 +91,8 @@ func TestSharedPoolLeftoversDoNotLeak(t *testing.T) {
 				return nil
 			})
 		}, func(err error) bool { return errors.Is(err, context.Canceled) }},
-		{"abort", func(r **runlet.Runlet, _ context.CancelFunc) chip.Chip {
-			return chip.Tap("mid", chip.At("p", "a"), chip.At("p", "b"), func(v int) error {
+		{"abort", func(r **runlet.Runlet, _ context.CancelFunc, a, b *pool.Pend[int]) chip.Chip {
+			return chip.Tap("mid", a, b, func(v int) error {
 				if v == 2 {
 					(*r).Abort(nil)
 				}
@@ -103,14 +104,15 @@ func TestSharedPoolLeftoversDoNotLeak(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := pool.New("p", 64)
+				a, b := ip(p, "a"), ip(p, "b")
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				var r *runlet.Runlet
 				var got []int
-				r = runlet.New([]*pool.Pool{p}, []chip.Chip{
-					chip.FromSlice("src", chip.At("p", "a"), values),
-					c.middle(&r, cancel),
-					chip.Collect("out", chip.At("p", "b"), &got),
+				r = runlet.New([]chip.Chip{
+					chip.FromSlice("src", a, values),
+					c.middle(&r, cancel, a, b),
+					chip.Collect("out", b, &got),
 				}, runlet.Config{Budget: 1})
 				if err := r.Run(ctx); !c.wantErr(err) {
 					t.Fatalf("first run: %v", err)
@@ -132,18 +134,19 @@ func TestSharedPoolLeftoversDoNotLeak(t *testing.T) {
 func TestSharedPoolDetachShowsThenEmpties(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := pool.New("p", 64)
+		a, b := ip(p, "a"), ip(p, "b")
 		gate := make(chan struct{})
 		var got []int
-		r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-			chip.FromSlice("src", chip.At("p", "a"), []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("src", a, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
 			chip.New(chip.Config[int, int, struct{}]{
-				Key: "mid", Prev: chip.At("p", "a"), Next: chip.At("p", "b"), Async: true, Concurrency: 1,
+				Key: "mid", Prev: a, Next: b, Async: true, Concurrency: 1,
 				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 					<-gate
 					return in, nil
 				},
 			}),
-			chip.Collect("out", chip.At("p", "b"), &got),
+			chip.Collect("out", b, &got),
 		}, runlet.Config{})
 		done := make(chan error, 1)
 		go func() { done <- r.Run(context.Background()) }()
@@ -168,13 +171,14 @@ func TestSharedPoolDetachShowsThenEmpties(t *testing.T) {
 // with PendOutput) is kept for the reader.
 func TestSharedPoolHandOverIsKept(t *testing.T) {
 	p := pool.New("p", 64)
-	a := runlet.New([]*pool.Pool{p}, []chip.Chip{chip.FromSlice("src", chip.At("p", "x"), []int{1, 2, 3})}, runlet.Config{})
-	if _, err := runlet.PendOutput[int](a, "p", "x"); err != nil {
+	x := ip(p, "x")
+	a := runlet.New([]chip.Chip{chip.FromSlice("src", x, []int{1, 2, 3})}, runlet.Config{})
+	if _, err := runlet.PendOutput(a, x); err != nil {
 		t.Fatal(err)
 	}
 	var s sink[int]
-	b := runlet.New([]*pool.Pool{p}, []chip.Chip{s.output("out", chip.At("p", "x"))}, runlet.Config{})
-	if _, err := runlet.PendInput[int](b, "p", "x"); err != nil {
+	b := runlet.New([]chip.Chip{s.output("out", x)}, runlet.Config{})
+	if _, err := runlet.PendInput(b, x); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -197,11 +201,12 @@ func TestGroupForgetsEndedRunlets(t *testing.T) {
 		runs = 2000
 	}
 	p := pool.New("p", 8)
+	a := ip(p, "a")
 	run := func(i int) {
 		var got []int
-		r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-			chip.FromSlice("src", chip.At("p", "a"), []int{i, i + 1}),
-			chip.Collect("out", chip.At("p", "a"), &got),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("src", a, []int{i, i + 1}),
+			chip.Collect("out", a, &got),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("run %d: %v", i, err)
@@ -210,10 +215,10 @@ func TestGroupForgetsEndedRunlets(t *testing.T) {
 			t.Fatalf("run %d got %v", i, got)
 		}
 		if i%10 == 0 { // one built and never run, one attached and never run
-			runlet.New([]*pool.Pool{p}, []chip.Chip{chip.FromSlice("src", chip.At("p", "a"), []int{1})}, runlet.Config{})
-			n := runlet.New([]*pool.Pool{p}, []chip.Chip{
-				chip.FromSlice("src", chip.At("p", "a"), []int{1}),
-				chip.Collect("out", chip.At("p", "a"), &got),
+			runlet.New([]chip.Chip{chip.FromSlice("src", a, []int{1})}, runlet.Config{})
+			n := runlet.New([]chip.Chip{
+				chip.FromSlice("src", a, []int{1}),
+				chip.Collect("out", a, &got),
 			}, runlet.Config{})
 			if err := n.Attach(); err != nil {
 				t.Fatal(err)
@@ -244,10 +249,11 @@ func TestNeverRunRunletDoesNotHideStall(t *testing.T) {
 		t.Run(fmt.Sprint("attach=", attach), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				p := pool.New("p", 4)
+				x, a, b := ip(p, "x"), ip(p, "a"), ip(p, "b")
 				var got []int
-				never := runlet.New([]*pool.Pool{p}, []chip.Chip{
-					chip.FromSlice("src", chip.At("p", "x"), []int{1}),
-					chip.Collect("out", chip.At("p", "x"), &got),
+				never := runlet.New([]chip.Chip{
+					chip.FromSlice("src", x, []int{1}),
+					chip.Collect("out", x, &got),
 				}, runlet.Config{})
 				if attach {
 					if err := never.Attach(); err != nil {
@@ -255,8 +261,8 @@ func TestNeverRunRunletDoesNotHideStall(t *testing.T) {
 					}
 				}
 				var s sink[int]
-				r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-					source("in", chip.At("p", "a"), ints(3)), swallowEnd("lost-end", chip.At("p", "a"), chip.At("p", "b")), s.output("out", chip.At("p", "b")),
+				r := runlet.New([]chip.Chip{
+					source("in", a, ints(3)), swallowEnd("lost-end", a, b), s.output("out", b),
 				}, runlet.Config{})
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()

@@ -17,19 +17,20 @@ import (
 // chip.Map, chip.FlatMap, chip.Filter, chip.Map and chip.ForEach, which hand the engine a run of
 // their own for spans of packs, or (plain) the same functions through
 // chip.New, which has none: every process call then goes through the
-// engine's per-pack path.
-func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) ([]int, error), fl func(int) (bool, error), sum func(int) error) []chip.Chip {
-	in := source("in", at("p0"), ints(n))
-	filter := chip.Chip(chip.Filter("fl", at("p2"), at("p4"), fl))
-	flat := chip.Chip(chip.FlatMap("fm", at("p1"), at("p2"), fm))
-	out := chip.Chip(chip.ForEach("sum", at("p3"), sum))
-	mapChip := func(key string, prev, next chip.PendRef, f func(int) (int, error)) chip.Chip {
+// engine's per-pack path. Its pends p0 to p4 are declared in p.
+func spanRunFlow(p *pool.Pool, plain bool, n int, m1, m2 func(int) (int, error), fm func(int) ([]int, error), fl func(int) (bool, error), sum func(int) error) []chip.Chip {
+	p0, p1, p2, p3, p4 := ip(p, "p0"), ip(p, "p1"), ip(p, "p2"), ip(p, "p3"), ip(p, "p4")
+	in := source("in", p0, ints(n))
+	filter := chip.Chip(chip.Filter("fl", p2, p4, fl))
+	flat := chip.Chip(chip.FlatMap("fm", p1, p2, fm))
+	out := chip.Chip(chip.ForEach("sum", p3, sum))
+	mapChip := func(key string, prev, next *pool.Pend[int], f func(int) (int, error)) chip.Chip {
 		return chip.Map(key, prev, next, f)
 	}
 	if plain {
 		vals := ints(n)
 		in = chip.New(chip.Config[struct{}, int, int]{
-			Key: "in", Prev: chip.Input, Next: at("p0"),
+			Key: "in", Next: p0,
 			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 				if *i == len(vals) {
 					return hints.EndOf[int](1), nil
@@ -38,7 +39,7 @@ func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) 
 				return hints.Data(vals[*i-1]), nil
 			},
 		})
-		mapChip = func(key string, prev, next chip.PendRef, f func(int) (int, error)) chip.Chip {
+		mapChip = func(key string, prev, next *pool.Pend[int], f func(int) (int, error)) chip.Chip {
 			return chip.New(chip.Config[int, int, struct{}]{
 				Key: key, Prev: prev, Next: next,
 				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
@@ -53,9 +54,9 @@ func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) 
 				},
 			})
 		}
-		flat = plainFlatMap("fm", at("p1"), at("p2"), fm)
+		flat = plainFlatMap("fm", p1, p2, fm)
 		filter = chip.New(chip.Config[int, int, struct{}]{
-			Key: "fl", Prev: at("p2"), Next: at("p4"),
+			Key: "fl", Prev: p2, Next: p4,
 			Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 				if in.Hint == hints.End {
 					return hints.Pack[int]{Hint: hints.End}, nil
@@ -70,18 +71,18 @@ func spanRunFlow(plain bool, n int, m1, m2 func(int) (int, error), fm func(int) 
 				return hints.Pack[int]{Value: in.Value}, nil
 			},
 		})
-		out = chip.NewOutput("sum", at("p3"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+		out = chip.NewOutput("sum", p3, nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint == hints.End {
 				return nil
 			}
 			return sum(in.Value)
 		})
 	}
-	return []chip.Chip{in, mapChip("m1", at("p0"), at("p1"), m1), flat, filter, mapChip("m2", at("p4"), at("p3"), m2), out}
+	return []chip.Chip{in, mapChip("m1", p0, p1, m1), flat, filter, mapChip("m2", p4, p3, m2), out}
 }
 
 // plainFlatMap is chip.FlatMap's process through chip.New.
-func plainFlatMap(key string, prev, next chip.PendRef, f func(int) ([]int, error)) chip.Chip {
+func plainFlatMap(key string, prev, next *pool.Pend[int], f func(int) ([]int, error)) chip.Chip {
 	type state struct {
 		pending []int
 		i       int
@@ -174,7 +175,7 @@ func runSpanFlow(t *testing.T, plain bool, budget, limit int, failIn, how string
 		return v%3 != 0, nil
 	}
 	sum := func(v int) error { return fail("sum", v) }
-	r = runlet.New([]*pool.Pool{pool.New(pk, limit)}, spanRunFlow(plain, 50, mapf("m1", 2), mapf("m2", 3), fm, fl, sum),
+	r = runlet.New(spanRunFlow(pool.New(pk, limit), plain, 50, mapf("m1", 2), mapf("m2", 3), fm, fl, sum),
 		runlet.Config{Budget: budget})
 	if err := r.Run(context.Background()); err != nil {
 		res.err = err.Error()
@@ -236,16 +237,18 @@ func TestSpanRunMatchesProcess(t *testing.T) {
 func TestSpanRunError(t *testing.T) {
 	boom := errors.New("boom")
 	var calls []int
-	r := newRunlet(1024,
-		source("in", at("p0"), ints(10)),
-		chip.Map("m", at("p0"), at("p1"), func(v int) (int, error) {
+	p := pool.New(pk, 1024)
+	p0, p1 := ip(p, "p0"), ip(p, "p1")
+	r := newRunlet(
+		source("in", p0, ints(10)),
+		chip.Map("m", p0, p1, func(v int) (int, error) {
 			calls = append(calls, v)
 			if v == 4 {
 				return 0, boom
 			}
 			return v, nil
 		}),
-		chip.ForEach("out", at("p1"), func(int) error { return nil }),
+		chip.ForEach("out", p1, func(int) error { return nil }),
 	)
 	err := r.Run(context.Background())
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), `"m"`) {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
 // swallowEnd passes data and turns END into SKIP: downstream never ends.
-func swallowEnd(key string, prev, next chip.PendRef) chip.Chip {
+func swallowEnd(key string, prev, next *pool.Pend[int]) chip.Chip {
 	return chip.New(chip.Config[int, int, struct{}]{
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
@@ -29,8 +30,10 @@ func swallowEnd(key string, prev, next chip.PendRef) chip.Chip {
 // A flow that can no longer move makes Run return ErrStalled with the state
 // that shows who waits for what, instead of hanging.
 func TestStallIsReported(t *testing.T) {
+	p := pool.New(pk, 4)
+	a, b := ip(p, "a"), ip(p, "b")
 	var s sink[int]
-	r := newRunlet(4, source("in", at("a"), ints(3)), swallowEnd("lost-end", at("a"), at("b")), s.output("out", at("b")))
+	r := newRunlet(source("in", a, ints(3)), swallowEnd("lost-end", a, b), s.output("out", b))
 	err := r.Run(context.Background())
 	var se *runlet.StallError
 	if !errors.Is(err, runlet.ErrStalled) || !errors.As(err, &se) {
@@ -51,8 +54,9 @@ func TestStallIsReported(t *testing.T) {
 // consumer ends at the first END and the flow ends (no stall); with the END
 // swallowed instead, the second producer's END never arrives: a stall.
 func TestMergeWithoutRegulator(t *testing.T) {
+	m := ip(pool.New(pk, 2), "m")
 	var s sink[int]
-	r := newRunlet(2, source("a", at("m"), ints(5)), source("b", at("m"), ints(5)), s.output("out", at("m")))
+	r := newRunlet(source("a", m, ints(5)), source("b", m, ints(5)), s.output("out", m))
 	if err := r.Run(context.Background()); err != nil {
 		t.Errorf("Run = %v, want nil: the consumer ended at the first END", err)
 	}
@@ -63,15 +67,17 @@ func TestMergeWithoutRegulator(t *testing.T) {
 func TestWaitingIsNotAStall(t *testing.T) {
 	t.Run("async work in flight", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(pk, 2)
+			a, b := ip(p, "a"), ip(p, "b")
 			slow := chip.New(chip.Config[int, int, struct{}]{
-				Key: "slow", Prev: at("a"), Next: at("b"), Async: true,
+				Key: "slow", Prev: a, Next: b, Async: true,
 				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 					time.Sleep(time.Hour)
 					return in, nil
 				},
 			})
 			var s sink[int]
-			mustRun(t, newRunlet(2, source("in", at("a"), ints(2)), slow, s.output("out", at("b"))))
+			mustRun(t, newRunlet(source("in", a, ints(2)), slow, s.output("out", b)))
 		})
 	})
 	t.Run("armed timer", func(t *testing.T) {
@@ -79,9 +85,11 @@ func TestWaitingIsNotAStall(t *testing.T) {
 			// END is lost upstream, so the group [1 2] waits for its timer:
 			// not a stall. Once the timer has flushed it, nothing is armed
 			// and no END will ever come: a stall, exactly an hour in.
+			p := pool.New(pk, 8)
+			a, b, c := ip(p, "a"), ip(p, "b"), pool.NewPend[[]int](p, "c")
 			var s sink[[]int]
-			r := newRunlet(8, source("in", at("a"), ints(2)), swallowEnd("lost-end", at("a"), at("b")),
-				groups("g", at("b"), at("c"), 10, time.Hour), s.output("out", at("c")))
+			r := newRunlet(source("in", a, ints(2)), swallowEnd("lost-end", a, b),
+				groups("g", b, c, 10, time.Hour), s.output("out", c))
 			start := time.Now()
 			if err := r.Run(context.Background()); !errors.Is(err, runlet.ErrStalled) {
 				t.Fatalf("Run = %v, want ErrStalled", err)
@@ -96,9 +104,11 @@ func TestWaitingIsNotAStall(t *testing.T) {
 	})
 	t.Run("passive handle", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
+			p := pool.New(pk, 2)
+			inP, b := ip(p, "in"), ip(p, "b")
 			var s sink[int]
-			r := newRunlet(2, pass("p", at("in"), at("b")), s.output("out", at("b")))
-			in, _ := runlet.PendInput[int](r, pk, "in")
+			r := newRunlet(pass("p", inP, b), s.output("out", b))
+			in, _ := runlet.PendInput(r, inP)
 			done := make(chan error)
 			go func() { done <- r.Run(context.Background()) }()
 			time.Sleep(time.Hour) // nothing to do for an hour: still no stall
@@ -112,8 +122,9 @@ func TestWaitingIsNotAStall(t *testing.T) {
 	})
 	t.Run("paused", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
+			a := ip(pool.New(pk, 2), "a")
 			var s sink[int]
-			r := newRunlet(2, slowSource("in", at("a"), 5), s.output("out", at("a")))
+			r := newRunlet(slowSource("in", a, 5), s.output("out", a))
 			done := make(chan error)
 			go func() { done <- r.Run(context.Background()) }()
 			time.Sleep(2500 * time.Microsecond)

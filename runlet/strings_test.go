@@ -19,10 +19,12 @@ import (
 // A panicking Map chip keyed "parse" fails Run with exactly the one line
 // the issue asks for; the stack is on the PanicError, and %+v prints it.
 func TestPanicErrorText(t *testing.T) {
-	r := runlet.New(poolsOf(4), []chip.Chip{
-		chip.FromSlice("in", at("lines"), []string{"a"}),
-		chip.Map("parse", at("lines"), at("n"), func(string) (int, error) { panic("bad line") }),
-		chip.Collect("out", at("n"), new([]int)),
+	p := pool.New(pk, 4)
+	lines, n := sp(p, "lines"), ip(p, "n")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", lines, []string{"a"}),
+		chip.Map("parse", lines, n, func(string) (int, error) { panic("bad line") }),
+		chip.Collect("out", n, new([]int)),
 	}, runlet.Config{})
 	err := r.Run(context.Background())
 	require.EqualError(t, err, `runlet: chip "parse": panic: bad line`)
@@ -75,15 +77,16 @@ func TestValueStrings(t *testing.T) {
 func TestDescribeMatchesDocumentedFormat(t *testing.T) {
 	text := pool.New("text", 4)
 	byteP := pool.NewBytes("raw", pool.Unlimited)
+	lines, words := sp(byteP, "lines"), sp(text, "words").Size(1, 3)
 	var r *runlet.Runlet
 	var seen string
-	r = runlet.New([]*pool.Pool{text, byteP}, []chip.Chip{
-		chip.FromSlice("read", chip.At("raw", "lines"), []string{"go", "pool", "runlet", "x", "y", "z"}),
-		chip.Map("upper", chip.At("raw", "lines"), chip.At("text", "words").Sized(1, 3), func(s string) (string, error) {
+	r = runlet.New([]chip.Chip{
+		chip.FromSlice("read", lines, []string{"go", "pool", "runlet", "x", "y", "z"}),
+		chip.Map("upper", lines, words, func(s string) (string, error) {
 			return strings.ToUpper(s), nil
 		}),
 		chip.New(chip.Config[string, struct{}, struct{}]{
-			Key: "look", Prev: chip.At("text", "words"), Next: chip.Output, Async: true, Concurrency: 2,
+			Key: "look", Prev: words, Async: true, Concurrency: 2,
 			Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
 					seen = r.Describe()

@@ -20,14 +20,16 @@ var errSubTest = errors.New("sub test failure")
 // subBuild returns a build function for SubRunlet: a passive runlet over a
 // pool "s" of limit whose chips (made by mk) pull from pend "in" and push
 // into pend "out". last, if not nil, gets the runlet built last.
-func subBuild(limit int, last *atomic.Pointer[runlet.Runlet], mk func(in, out chip.PendRef) []chip.Chip) func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
+func subBuild(limit int, last *atomic.Pointer[runlet.Runlet], mk func(in, out *pool.Pend[int]) []chip.Chip) func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
 	return func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
-		r := runlet.New([]*pool.Pool{pool.New("s", limit)}, mk(chip.At("s", "in"), chip.At("s", "out")), runlet.Config{})
-		in, err := runlet.PendInput[int](r, "s", "in")
+		p := pool.New("s", limit)
+		inP, outP := ip(p, "in"), ip(p, "out")
+		r := runlet.New(mk(inP, outP), runlet.Config{})
+		in, err := runlet.PendInput(r, inP)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		out, err := runlet.PendOutput[int](r, "s", "out")
+		out, err := runlet.PendOutput(r, outP)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -38,17 +40,19 @@ func subBuild(limit int, last *atomic.Pointer[runlet.Runlet], mk func(in, out ch
 	}
 }
 
-// doubleThenFilter is x*2 then a filter dropping multiples of 3 (N:1).
-func doubleThenFilter(fail int) func(in, out chip.PendRef) []chip.Chip {
-	return func(in, out chip.PendRef) []chip.Chip {
+// doubleThenFilter is x*2 then a filter dropping multiples of 3 (N:1),
+// through pend "mid" of in's pool.
+func doubleThenFilter(fail int) func(in, out *pool.Pend[int]) []chip.Chip {
+	return func(in, out *pool.Pend[int]) []chip.Chip {
+		mid := ip(in.Pool(), "mid")
 		return []chip.Chip{
-			chip.Map("double", in, chip.At("s", "mid"), func(x int) (int, error) {
+			chip.Map("double", in, mid, func(x int) (int, error) {
 				if x == fail {
 					return 0, errSubTest
 				}
 				return x * 2, nil
 			}),
-			chip.Filter("no3", chip.At("s", "mid"), out, func(x int) (bool, error) { return x%3 != 0, nil }),
+			chip.Filter("no3", mid, out, func(x int) (bool, error) { return x%3 != 0, nil }),
 		}
 	}
 }
@@ -61,10 +65,12 @@ func TestSubRunletMapFilter(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var subR atomic.Pointer[runlet.Runlet]
 				var s sink[int]
-				parent := newRunlet(4,
-					source("src", at("a"), ints(200)),
-					runlet.SubRunlet("sub", at("a"), at("b"), subBuild(limit, &subR, doubleThenFilter(-1))),
-					s.output("sink", at("b")),
+				p := pool.New(pk, 4)
+				a, b := ip(p, "a"), ip(p, "b")
+				parent := newRunlet(
+					source("src", a, ints(200)),
+					runlet.SubRunlet("sub", a, b, subBuild(limit, &subR, doubleThenFilter(-1))),
+					s.output("sink", b),
 				)
 				mustRun(t, parent)
 				var want []int
@@ -98,10 +104,12 @@ func TestSubRunletChipErrorFailsParent(t *testing.T) {
 		t.Run("", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var s sink[int]
-				parent := newRunlet(4,
-					source("src", at("a"), ints(200)),
-					runlet.SubRunlet("sub", at("a"), at("b"), subBuild(4, nil, doubleThenFilter(at7))),
-					s.output("sink", at("b")),
+				p := pool.New(pk, 4)
+				a, b := ip(p, "a"), ip(p, "b")
+				parent := newRunlet(
+					source("src", a, ints(200)),
+					runlet.SubRunlet("sub", a, b, subBuild(4, nil, doubleThenFilter(at7))),
+					s.output("sink", b),
 				)
 				err := parent.Run(context.Background())
 				if !errors.Is(err, errSubTest) {
@@ -134,7 +142,7 @@ func TestSubRunletParentAbortStopsSub(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var subR atomic.Pointer[runlet.Runlet]
 		var told atomic.Int32
-		mk := func(in, out chip.PendRef) []chip.Chip {
+		mk := func(in, out *pool.Pend[int]) []chip.Chip {
 			return []chip.Chip{chip.New(chip.Config[int, int, struct{}]{
 				Key: "blocks", Prev: in, Next: out, Async: true,
 				Process: func(ctx context.Context, pk hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
@@ -155,10 +163,12 @@ func TestSubRunletParentAbortStopsSub(t *testing.T) {
 			})}
 		}
 		var s sink[int]
-		parent := newRunlet(4,
-			endless("src", at("a")),
-			runlet.SubRunlet("sub", at("a"), at("b"), subBuild(2, &subR, mk)),
-			s.output("sink", at("b")),
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
+		parent := newRunlet(
+			endless("src", a),
+			runlet.SubRunlet("sub", a, b, subBuild(2, &subR, mk)),
+			s.output("sink", b),
 		)
 		done := make(chan error, 1)
 		go func() { done <- parent.Run(context.Background()) }()
@@ -205,7 +215,7 @@ func TestSubRunletOneToMany(t *testing.T) {
 		t.Run("", func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const fan = 3
-				mk := func(in, out chip.PendRef) []chip.Chip {
+				mk := func(in, out *pool.Pend[int]) []chip.Chip {
 					return []chip.Chip{chip.New(chip.Config[int, int, int]{
 						Key: "fan", Prev: in, Next: out, Async: async,
 						Process: func(_ context.Context, pk hints.Pack[int], k *int) (hints.Pack[int], error) {
@@ -223,10 +233,12 @@ func TestSubRunletOneToMany(t *testing.T) {
 					})}
 				}
 				var s sink[int]
-				parent := newRunlet(4,
-					source("src", at("a"), ints(100)),
-					runlet.SubRunlet("sub", at("a"), at("b"), subBuild(2, nil, mk)),
-					s.output("sink", at("b")),
+				p := pool.New(pk, 4)
+				a, b := ip(p, "a"), ip(p, "b")
+				parent := newRunlet(
+					source("src", a, ints(100)),
+					runlet.SubRunlet("sub", a, b, subBuild(2, nil, mk)),
+					s.output("sink", b),
 				)
 				mustRun(t, parent)
 				var want []int
@@ -249,14 +261,16 @@ func TestSubRunletOneToMany(t *testing.T) {
 func TestSubRunletEndsEarly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var subR atomic.Pointer[runlet.Runlet]
-		mk := func(in, out chip.PendRef) []chip.Chip {
+		mk := func(in, out *pool.Pend[int]) []chip.Chip {
 			return []chip.Chip{chip.Take[int]("take", in, out, 5)}
 		}
 		var s sink[int]
-		parent := newRunlet(4,
-			endless("src", at("a")),
-			runlet.SubRunlet("sub", at("a"), at("b"), subBuild(4, &subR, mk)),
-			s.output("sink", at("b")),
+		p := pool.New(pk, 4)
+		a, b := ip(p, "a"), ip(p, "b")
+		parent := newRunlet(
+			endless("src", a),
+			runlet.SubRunlet("sub", a, b, subBuild(4, &subR, mk)),
+			s.output("sink", b),
 		)
 		mustRun(t, parent)
 		equal(t, "values", s.values(), ints(5))
@@ -275,24 +289,26 @@ func TestSubRunletEndsEarly(t *testing.T) {
 func TestSubRunletBuild(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var builds atomic.Int32
+		p := pool.New(pk, 4) // the parents take turns on it
+		a, b := ip(p, "a"), ip(p, "b")
 		build := subBuild(4, nil, doubleThenFilter(-1))
-		sub := runlet.SubRunlet("sub", at("a"), at("b"), func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
+		sub := runlet.SubRunlet("sub", a, b, func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
 			builds.Add(1)
 			return build()
 		})
 		for range 2 { // the same chip in two parents, one after the other
 			var s sink[int]
-			mustRun(t, newRunlet(4, source("src", at("a"), ints(3)), sub, s.output("sink", at("b"))))
+			mustRun(t, newRunlet(source("src", a, ints(3)), sub, s.output("sink", b)))
 			equal(t, "values", s.values(), []int{2, 4})
 		}
 		if builds.Load() != 2 {
 			t.Errorf("built %d sub-runlets for 2 parents, want 2", builds.Load())
 		}
 
-		bad := runlet.SubRunlet("sub", at("a"), at("b"), func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
+		bad := runlet.SubRunlet("sub", a, b, func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
 			return nil, nil, nil, errSubTest
 		})
-		err := newRunlet(4, source("src", at("a"), ints(3)), bad, new(sink[int]).output("sink", at("b"))).Run(context.Background())
+		err := newRunlet(source("src", a, ints(3)), bad, new(sink[int]).output("sink", b)).Run(context.Background())
 		var ce *runlet.ChipError
 		if !errors.Is(err, errSubTest) || !errors.As(err, &ce) || ce.Chip != "sub" {
 			t.Fatalf("Run: %v, want the build error in a ChipError naming the chip", err)
@@ -307,17 +323,18 @@ func TestSubRunletBuild(t *testing.T) {
 func TestSubRunletSharingAPoolIsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		shared := pool.New(pk, 8)
-		sub := runlet.SubRunlet("sub", at("a"), at("b"), func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
-			r := runlet.New([]*pool.Pool{shared}, []chip.Chip{mapper("m", at("sin"), at("sout"), false, 0, func(v int) int { return v })}, runlet.Config{})
-			in, _ := runlet.PendInput[int](r, pk, "sin")
-			out, _ := runlet.PendOutput[int](r, pk, "sout")
+		a, b, sin, sout := ip(shared, "a"), ip(shared, "b"), ip(shared, "sin"), ip(shared, "sout")
+		sub := runlet.SubRunlet("sub", a, b, func() (*runlet.Runlet, *runlet.Input[int], *runlet.Output[int], error) {
+			r := runlet.New([]chip.Chip{mapper("m", sin, sout, false, 0, func(v int) int { return v })}, runlet.Config{})
+			in, _ := runlet.PendInput(r, sin)
+			out, _ := runlet.PendOutput(r, sout)
 			return r, in, out, nil
 		})
-		endless := chip.NewInput("src", at("a"), nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
+		endless := chip.NewInput("src", a, nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
 			*i++
 			return hints.Data(*i), nil
 		})
-		parent := runlet.New([]*pool.Pool{shared}, []chip.Chip{endless, sub, new(sink[int]).output("sink", at("b"))}, runlet.Config{})
+		parent := runlet.New([]chip.Chip{endless, sub, new(sink[int]).output("sink", b)}, runlet.Config{})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		err := parent.Run(ctx)

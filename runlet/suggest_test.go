@@ -10,21 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A typo in a pend or pool key gives an error that names the chip, pool and
-// pend as before, plus the name that was likely meant; nothing is suggested
-// when no name is close.
+// A typo in a pend key gives an error that names the chip, pool and pend as
+// before, plus the name that was likely meant; nothing is suggested when no
+// name is close. A typo in a pool key makes a pool of its own: the errors
+// name both pools.
 func TestAttachSuggestsNearestName(t *testing.T) {
 	var out sink[int]
-	text := []*pool.Pool{pool.New("text", 8)}
-	on := func(pend string) chip.PendRef { return chip.At("text", pend) }
+	text := pool.New("text", 8)
+	on := func(pend string) *pool.Pend[int] { return ip(text, pend) }
 	tests := []struct {
 		name  string
-		pools []*pool.Pool
 		chips []chip.Chip
 		want  []string
 		not   string // a text the error must not hold
 	}{
-		{"pend key swapped letters", text, []chip.Chip{
+		{"pend key swapped letters", []chip.Chip{
 			source("in", on("lines"), []int{1}),
 			pass("split", on("lines"), on("wrods")),
 			out.output("count", on("words")),
@@ -32,29 +32,35 @@ func TestAttachSuggestsNearestName(t *testing.T) {
 			`pool "text": pend "wrods" has no consumer (fed by chip "split"); drain it with a chip or PendOutput (did you mean "words", which has no producer?)`,
 			`pool "text": pend "words" has no producer (read by chip "count"); feed it with a chip or PendInput (did you mean "wrods", which has no consumer?)`,
 		}, ""},
-		{"pend key missing letter", text, []chip.Chip{
+		{"pend key missing letter", []chip.Chip{
 			source("in", on("lines"), []int{1}),
 			out.output("count", on("line")),
 		}, []string{
 			`pend "lines" has no consumer (fed by chip "in"); drain it with a chip or PendOutput (did you mean "line", which has no producer?)`,
 			`pend "line" has no producer (read by chip "count"); feed it with a chip or PendInput (did you mean "lines", which has no consumer?)`,
 		}, ""},
-		{"pool key typo", text, []chip.Chip{
-			source("in", chip.At("txet", "lines"), []int{1}),
+		{"pool key typo", []chip.Chip{
+			source("in", ip(pool.New("txet", 8), "lines"), []int{1}),
 			out.output("count", on("lines")),
-		}, []string{`chip "in": next lines@txet: unknown pool "txet" (did you mean "text"?)`}, ""},
-		{"pend keys far apart", text, []chip.Chip{
+		}, []string{
+			`pool "txet": pend "lines" has no consumer (fed by chip "in"); drain it with a chip or PendOutput`,
+			`pool "text": pend "lines" has no producer (read by chip "count"); feed it with a chip or PendInput`,
+		}, ""},
+		{"pend keys far apart", []chip.Chip{
 			source("in", on("lines"), []int{1}),
 			out.output("count", on("tokens")),
 		}, []string{
 			`pool "text": pend "lines" has no consumer (fed by chip "in"); drain it with a chip or PendOutput`,
 			`pool "text": pend "tokens" has no producer (read by chip "count"); feed it with a chip or PendInput`,
 		}, "did you mean"},
-		{"pool key far off", text, []chip.Chip{
-			source("in", chip.At("numbers", "lines"), []int{1}),
+		{"pool key far off", []chip.Chip{
+			source("in", ip(pool.New("numbers", 8), "lines"), []int{1}),
 			out.output("count", on("lines")),
-		}, []string{`chip "in": next lines@numbers: unknown pool "numbers"`}, "did you mean"},
-		{"two candidates equally near", text, []chip.Chip{
+		}, []string{
+			`pool "numbers": pend "lines" has no consumer (fed by chip "in"); drain it with a chip or PendOutput`,
+			`pool "text": pend "lines" has no producer (read by chip "count"); feed it with a chip or PendInput`,
+		}, "did you mean"},
+		{"two candidates equally near", []chip.Chip{
 			source("a", on("ab"), []int{1}),
 			source("b", on("cb"), []int{1}),
 			out.output("count", on("xb")),
@@ -62,7 +68,7 @@ func TestAttachSuggestsNearestName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := runlet.New(tc.pools, tc.chips, runlet.Config{}).Attach()
+			err := runlet.New(tc.chips, runlet.Config{}).Attach()
 			require.Error(t, err)
 			for _, w := range tc.want {
 				require.Contains(t, err.Error(), w)
@@ -77,12 +83,29 @@ func TestAttachSuggestsNearestName(t *testing.T) {
 	}
 }
 
-// A passive handle on a mistyped pool key is refused at once, with the pool
-// that was likely meant.
-func TestPassiveHandleSuggestsPool(t *testing.T) {
-	r := runlet.New([]*pool.Pool{pool.New("text", 8), pool.New("numbers", 8)}, []chip.Chip{pass("c", chip.At("text", "in"), chip.At("text", "out"))}, runlet.Config{})
-	_, err := runlet.PendOutput[int](r, "tex", "out")
-	require.EqualError(t, err, `runlet: PendOutput: pend "out": unknown pool "tex" (did you mean "text"?)`)
-	_, err = runlet.PendInput[int](r, "other", "in")
-	require.EqualError(t, err, `runlet: PendInput: pend "in": unknown pool "other"`)
+// A passive handle on a mistyped pend key is reported at Attach with the
+// pend that was likely meant, and nothing is suggested for a key far off;
+// a handle on an unnamed pend that no chip names is refused at once.
+func TestPassiveHandleSuggestsPend(t *testing.T) {
+	text := pool.New("text", 8)
+	r := runlet.New([]chip.Chip{pass("c", ip(text, "in"), ip(text, "out"))}, runlet.Config{})
+	_, err := runlet.PendOutput(r, ip(text, "otu"))
+	require.NoError(t, err)
+	_, err = runlet.PendInput(r, ip(text, "other"))
+	require.NoError(t, err)
+	err = r.Attach()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `pool "text": pend "otu" has no producer (read by chip "(passive output)"); feed it with a chip or PendInput (did you mean "out", which has no consumer?)`)
+	require.Contains(t, err.Error(), `pool "text": pend "out" has no consumer (fed by chip "c"); drain it with a chip or PendOutput (did you mean "otu", which has no producer?)`)
+	require.Contains(t, err.Error(), `pool "text": pend "other" has no consumer (fed by chip "(passive input)"); drain it with a chip or PendOutput`)
+	require.Contains(t, err.Error(), `pool "text": pend "in" has no producer (read by chip "c"); feed it with a chip or PendInput`)
+	for line := range strings.Lines(err.Error()) {
+		if strings.Contains(line, `"other"`) || strings.Contains(line, `pend "in"`) {
+			require.NotContains(t, line, "did you mean")
+		}
+	}
+
+	r = runlet.New([]chip.Chip{pass("c", ip(text, "in"), ip(text, "out"))}, runlet.Config{})
+	_, err = runlet.PendInput(r, ip(text, ""))
+	require.EqualError(t, err, `runlet: PendInput: pend in pool "text" has no key, and no chip of the runlet names it: give it a key in pool.NewPend`)
 }

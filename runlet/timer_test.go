@@ -10,12 +10,13 @@ import (
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
+	"github.com/runlet/runlet/pool"
 	"github.com/runlet/runlet/runlet"
 )
 
 // groups gathers ints into slices of up to size, flushing a partial group
 // when maxWait has passed since its first value (a Timer chip).
-func groups(key string, prev, next chip.PendRef, size int, maxWait time.Duration) chip.Chip {
+func groups(key string, prev *pool.Pend[int], next *pool.Pend[[]int], size int, maxWait time.Duration) chip.Chip {
 	type state struct {
 		buf   []int
 		first time.Time
@@ -55,13 +56,20 @@ func groups(key string, prev, next chip.PendRef, size int, maxWait time.Duration
 	})
 }
 
+// groupsPends declares the pends of a passive groups runlet in p: ints in
+// "in", groups out of "out".
+func groupsPends(p *pool.Pool) (*pool.Pend[int], *pool.Pend[[]int]) {
+	return ip(p, "in"), pool.NewPend[[]int](p, "out")
+}
+
 // A Timer chip flushes a partial group once its wait runs out, with no new
 // input, at exactly the fake time asked for.
 func TestTimerFlushesIdlePartialGroup(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRunlet(100, groups("g", at("in"), at("out"), 3, 200*time.Millisecond))
-		in, _ := runlet.PendInput[int](r, pk, "in")
-		out, _ := runlet.PendOutput[[]int](r, pk, "out")
+		inP, outP := groupsPends(pool.New(pk, 100))
+		r := newRunlet(groups("g", inP, outP, 3, 200*time.Millisecond))
+		in, _ := runlet.PendInput(r, inP)
+		out, _ := runlet.PendOutput(r, outP)
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		ctx := context.Background()
@@ -101,9 +109,10 @@ func TestTimerFlushesIdlePartialGroup(t *testing.T) {
 // (synctest fails the test if one is left blocked).
 func TestPendingTimerStoppedOnAbort(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRunlet(100, groups("g", at("in"), at("out"), 10, time.Hour))
-		in, _ := runlet.PendInput[int](r, pk, "in")
-		if _, err := runlet.PendOutput[[]int](r, pk, "out"); err != nil {
+		inP, outP := groupsPends(pool.New(pk, 100))
+		r := newRunlet(groups("g", inP, outP, 10, time.Hour))
+		in, _ := runlet.PendInput(r, inP)
+		if _, err := runlet.PendOutput(r, outP); err != nil {
 			t.Fatal(err)
 		}
 		done := make(chan error)
@@ -136,9 +145,10 @@ func equalInts(a, b []int) bool {
 // Timer is asked afresh whenever input runs out.
 func TestTimerDeadlineDoesNotGoStale(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := newRunlet(100, groups("g", at("in"), at("out"), 3, 200*time.Millisecond))
-		in, _ := runlet.PendInput[int](r, pk, "in")
-		out, _ := runlet.PendOutput[[]int](r, pk, "out")
+		inP, outP := groupsPends(pool.New(pk, 100))
+		r := newRunlet(groups("g", inP, outP, 3, 200*time.Millisecond))
+		in, _ := runlet.PendInput(r, inP)
+		out, _ := runlet.PendOutput(r, outP)
 		done := make(chan error)
 		go func() { done <- r.Run(context.Background()) }()
 		ctx, start := context.Background(), time.Now()

@@ -23,8 +23,10 @@ func traceChain(limit, n int, async bool) (*runlet.Runlet, *[]string) {
 			trace = append(trace, fmt.Sprintf("%s:%d", name, pk.Value))
 		}
 	}
+	p := pool.New("default", limit)
+	p1, p2 := ip(p, "pend:1"), ip(p, "pend:2")
 	in := chip.New(chip.Config[struct{}, int, int]{
-		Key: "I", Prev: chip.Input, Next: chip.At("default", "pend:1"), Async: async,
+		Key: "I", Next: p1, Async: async,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 			if *i == n {
 				rec("I", hints.EndOf[int](1))
@@ -36,17 +38,17 @@ func traceChain(limit, n int, async bool) (*runlet.Runlet, *[]string) {
 		},
 	})
 	mid := chip.New(chip.Config[int, int, struct{}]{
-		Key: "M", Prev: chip.At("default", "pend:1"), Next: chip.At("default", "pend:2"), Async: async,
+		Key: "M", Prev: p1, Next: p2, Async: async,
 		Process: func(_ context.Context, pk hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			rec("M", pk)
 			return pk, nil
 		},
 	})
-	out := chip.NewOutput("O", chip.At("default", "pend:2"), nil, func(_ context.Context, pk hints.Pack[int], _ *struct{}) error {
+	out := chip.NewOutput("O", p2, nil, func(_ context.Context, pk hints.Pack[int], _ *struct{}) error {
 		rec("O", pk)
 		return nil
 	})
-	r := runlet.New([]*pool.Pool{pool.New("default", limit)}, []chip.Chip{in, mid, out}, runlet.Config{})
+	r := runlet.New([]chip.Chip{in, mid, out}, runlet.Config{})
 	return r, &trace
 }
 

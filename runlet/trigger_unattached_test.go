@@ -14,8 +14,9 @@ import (
 // the runlet still runs once attached.
 func TestTriggerBeforeAttachLeavesNoMember(t *testing.T) {
 	p := pool.New(pk, 8)
+	a := ip(p, "a")
 	var s sink[int]
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{source("in", at("a"), ints(3)), s.output("out", at("a"))}, runlet.Config{})
+	r := runlet.New([]chip.Chip{source("in", a, ints(3)), s.output("out", a)}, runlet.Config{})
 	r.Trigger()
 	if n := runlet.GroupMembers(p); n != 0 {
 		t.Fatalf("after Trigger before Attach: %d group members, want 0", n)
