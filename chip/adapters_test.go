@@ -22,12 +22,10 @@ import (
 // Helpers of this file are prefixed with ad, to keep clear of other test
 // files of the package.
 
-func adAt(pend string) chip.PendRef { return chip.At("default", pend) }
-
-// adRun runs chips over one pool of the given limit with ctx.
-func adRun(ctx context.Context, limit int, chips ...chip.Chip) error {
-	return runlet.New([]*pool.Pool{pool.New("default", limit)}, chips, runlet.Config{}).Run(ctx)
-}
+// adPend declares pend "a" of element type T in a fresh pool "default" of
+// the given limit: the one pend most tests here need (declare more in its
+// Pool).
+func adPend[T any](limit int) *pool.Pend[T] { return pool.NewPend[T](pool.New("default", limit), "a") }
 
 func adEqual[T comparable](t *testing.T, what string, got, want []T) {
 	t.Helper()
@@ -38,7 +36,7 @@ func adEqual[T comparable](t *testing.T, what string, got, want []T) {
 
 // adTake is a pass-through chip that ends after n data values: a consumer
 // that stops early.
-func adTake[T any](key string, prev, next chip.PendRef, n int) chip.Chip {
+func adTake[T any](key string, prev, next *pool.Pend[T], n int) chip.Chip {
 	return chip.New(chip.Config[T, T, int]{
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], seen *int) (hints.Pack[T], error) {
@@ -67,6 +65,28 @@ func (c *adCounting) seq(yield func(int) bool) {
 	}
 }
 
+// adPingPong runs src, which pushes into a, into a x10 chip and a ToChan on
+// out, with a 1-minute ctx: a stall is a deadlock (synctest) or that ctx's
+// error. (sources_test.go's srcPingPong, for the pends of this file.)
+func adPingPong(t *testing.T, a *pool.Pend[int], src chip.Chip, out chan int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := pool.NewPend[int](a.Pool(), "b")
+	err := runlet.Run(ctx, src,
+		chip.New(chip.Config[int, int, struct{}]{
+			Key: "x10", Prev: a, Next: b,
+			Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+				p.Value *= 10
+				return p, nil
+			},
+		}),
+		chip.ToChan("out", b, out))
+	if err != nil {
+		t.Fatalf("Run = %v, want nil", err)
+	}
+}
+
 func adInts(n int) []int {
 	out := make([]int, n)
 	for i := range out {
@@ -80,9 +100,10 @@ var errAdapter = errors.New("adapter failure")
 func TestFromSlice(t *testing.T) {
 	for _, n := range []int{0, 1, 100} {
 		want := adInts(n)
+		a := adPend[int](4)
 		var got []int
-		if err := adRun(context.Background(), 4,
-			chip.FromSlice("in", adAt("a"), want), chip.Collect("out", adAt("a"), &got)); err != nil {
+		if err := runlet.Run(context.Background(),
+			chip.FromSlice("in", a, want), chip.Collect("out", a, &got)); err != nil {
 			t.Fatalf("n=%d: Run: %v", n, err)
 		}
 		adEqual(t, fmt.Sprintf("n=%d", n), got, want)
@@ -92,10 +113,11 @@ func TestFromSlice(t *testing.T) {
 // The index lives in the chip's state: each runlet the chip serves gets the
 // whole slice.
 func TestFromSliceFreshStatePerRunlet(t *testing.T) {
-	in := chip.FromSlice("in", adAt("a"), []string{"x", "y"})
+	a := adPend[string](4)
+	in := chip.FromSlice("in", a, []string{"x", "y"})
 	for i := range 2 {
 		var got []string
-		if err := adRun(context.Background(), 4, in, chip.Collect("out", adAt("a"), &got)); err != nil {
+		if err := runlet.Run(context.Background(), in, chip.Collect("out", a, &got)); err != nil {
 			t.Fatal(err)
 		}
 		adEqual(t, fmt.Sprintf("run %d", i), got, []string{"x", "y"})
@@ -104,9 +126,10 @@ func TestFromSliceFreshStatePerRunlet(t *testing.T) {
 
 func TestFromSeq(t *testing.T) {
 	for _, n := range []int{0, 3, 1000} {
+		a := adPend[int](8)
 		var got []int
-		if err := adRun(context.Background(), 8,
-			chip.FromSeq("in", adAt("a"), slices.Values(adInts(n))), chip.Collect("out", adAt("a"), &got)); err != nil {
+		if err := runlet.Run(context.Background(),
+			chip.FromSeq("in", a, slices.Values(adInts(n))), chip.Collect("out", a, &got)); err != nil {
 			t.Fatalf("n=%d: Run: %v", n, err)
 		}
 		adEqual(t, fmt.Sprintf("n=%d", n), got, adInts(n))
@@ -117,11 +140,13 @@ func TestFromSeq(t *testing.T) {
 // the pulled iterator: the sequence's yield returns false before Run returns.
 func TestFromSeqStoppedWhenFlowEndsEarly(t *testing.T) {
 	var c adCounting
+	a := adPend[int](4)
+	b := pool.NewPend[int](a.Pool(), "b")
 	var got []int
-	if err := adRun(context.Background(), 4,
-		chip.FromSeq("in", adAt("a"), c.seq),
-		adTake[int]("take", adAt("a"), adAt("b"), 2),
-		chip.Collect("out", adAt("b"), &got)); err != nil {
+	if err := runlet.Run(context.Background(),
+		chip.FromSeq("in", a, c.seq),
+		adTake("take", a, b, 2),
+		chip.Collect("out", b, &got)); err != nil {
 		t.Fatal(err)
 	}
 	adEqual(t, "taken", got, []int{0, 1})
@@ -134,11 +159,12 @@ func TestFromSeqStoppedWhenFlowEndsEarly(t *testing.T) {
 // stops before the input chip ever ran does not start it.
 func TestFromSeqStoppedOnAbort(t *testing.T) {
 	var c adCounting
+	a := adPend[int](4)
 	var r *runlet.Runlet
 	n := 0
-	r = runlet.New([]*pool.Pool{pool.New("default", 4)}, []chip.Chip{
-		chip.FromSeq("in", adAt("a"), c.seq),
-		chip.ForEach("out", adAt("a"), func(int) error {
+	r = runlet.New([]chip.Chip{
+		chip.FromSeq("in", a, c.seq),
+		chip.ForEach("out", a, func(int) error {
 			if n++; n == 3 {
 				r.Abort(errAdapter)
 			}
@@ -160,7 +186,8 @@ func TestFromSeqPanic(t *testing.T) {
 		yield(1)
 		panic(errAdapter)
 	}
-	err := adRun(context.Background(), 4, chip.FromSeq("in", adAt("a"), seq), chip.Collect("out", adAt("a"), new([]int)))
+	a := adPend[int](4)
+	err := runlet.Run(context.Background(), chip.FromSeq("in", a, seq), chip.Collect("out", a, new([]int)))
 	var pe *chip.PanicError
 	var ce *runlet.ChipError
 	if !errors.As(err, &pe) || !errors.Is(err, errAdapter) || !errors.As(err, &ce) || ce.Chip != "in" {
@@ -178,9 +205,10 @@ func TestFromChan(t *testing.T) {
 				}
 				close(ch)
 			}()
+			a := adPend[int](4)
 			var got []int
-			if err := adRun(context.Background(), 4,
-				chip.FromChan("in", adAt("a"), ch), chip.Collect("out", adAt("a"), &got)); err != nil {
+			if err := runlet.Run(context.Background(),
+				chip.FromChan("in", a, ch), chip.Collect("out", a, &got)); err != nil {
 				t.Fatalf("n=%d: Run: %v", n, err)
 			}
 			adEqual(t, fmt.Sprintf("n=%d", n), got, adInts(n))
@@ -203,7 +231,8 @@ func TestFromChanPingPong(t *testing.T) {
 			}
 			close(in)
 		}()
-		srcPingPong(t, chip.FromChan("in", adAt("a"), in), out)
+		a := adPend[int](64)
+		adPingPong(t, a, chip.FromChan("in", a, in), out)
 	})
 }
 
@@ -215,8 +244,9 @@ func TestFromChanCtxCancel(t *testing.T) {
 		go func() { ch <- 1 }() // then silence, never closed
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(time.Second, cancel)
+		a := adPend[int](4)
 		start := time.Now()
-		err := adRun(ctx, 4, chip.FromChan("in", adAt("a"), ch), chip.Collect("out", adAt("a"), new([]int)))
+		err := runlet.Run(ctx, chip.FromChan("in", a, ch), chip.Collect("out", a, new([]int)))
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Run = %v, want context.Canceled", err)
 		}
@@ -237,9 +267,10 @@ func TestGenerate(t *testing.T) {
 				}
 				return nil
 			}
+			a := adPend[int](4)
 			var got []int
-			if err := adRun(context.Background(), 4,
-				chip.Generate("in", adAt("a"), gen), chip.Collect("out", adAt("a"), &got)); err != nil {
+			if err := runlet.Run(context.Background(),
+				chip.Generate("in", a, gen), chip.Collect("out", a, &got)); err != nil {
 				t.Fatalf("n=%d: Run: %v", n, err)
 			}
 			adEqual(t, fmt.Sprintf("n=%d", n), got, adInts(n))
@@ -255,7 +286,8 @@ func TestGenerateError(t *testing.T) {
 			yield(2)
 			return errAdapter
 		}
-		err := adRun(context.Background(), 4, chip.Generate("gen", adAt("a"), gen), chip.Collect("out", adAt("a"), new([]int)))
+		a := adPend[int](4)
+		err := runlet.Run(context.Background(), chip.Generate("gen", a, gen), chip.Collect("out", a, new([]int)))
 		var ce *runlet.ChipError
 		if !errors.Is(err, errAdapter) || !errors.As(err, &ce) || ce.Chip != "gen" {
 			t.Fatalf("Run = %v, want errAdapter from chip \"gen\"", err)
@@ -267,7 +299,8 @@ func TestGenerateError(t *testing.T) {
 func TestGeneratePanic(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gen := func(ctx context.Context, yield func(int) bool) error { panic(errAdapter) }
-		err := adRun(context.Background(), 4, chip.Generate("gen", adAt("a"), gen), chip.Collect("out", adAt("a"), new([]int)))
+		a := adPend[int](4)
+		err := runlet.Run(context.Background(), chip.Generate("gen", a, gen), chip.Collect("out", a, new([]int)))
 		var pe *chip.PanicError
 		if !errors.As(err, &pe) || !errors.Is(err, errAdapter) {
 			t.Fatalf("Run = %v, want a PanicError of errAdapter", err)
@@ -292,11 +325,13 @@ func TestGenerateStoppedLeavesNoGoroutine(t *testing.T) {
 						}
 					}
 				}
+				a := adPend[int](4)
+				b := pool.NewPend[int](a.Pool(), "b")
 				var r *runlet.Runlet
 				var got []int
-				chips := []chip.Chip{chip.Generate("gen", adAt("a"), gen)}
+				chips := []chip.Chip{chip.Generate("gen", a, gen)}
 				if abort {
-					chips = append(chips, chip.ForEach("out", adAt("a"), func(v int) error {
+					chips = append(chips, chip.ForEach("out", a, func(v int) error {
 						if len(got) < 5 { // the burst may run on a little after Abort
 							got = append(got, v)
 						}
@@ -306,9 +341,9 @@ func TestGenerateStoppedLeavesNoGoroutine(t *testing.T) {
 						return nil
 					}))
 				} else {
-					chips = append(chips, adTake[int]("take", adAt("a"), adAt("b"), 5), chip.Collect("out", adAt("b"), &got))
+					chips = append(chips, adTake("take", a, b, 5), chip.Collect("out", b, &got))
 				}
-				r = runlet.New([]*pool.Pool{pool.New("default", 4)}, chips, runlet.Config{})
+				r = runlet.New(chips, runlet.Config{})
 				err := r.Run(context.Background())
 				if abort != errors.Is(err, runlet.ErrAborted) || !abort && err != nil {
 					t.Fatalf("Run = %v", err)
@@ -333,9 +368,10 @@ func TestLines(t *testing.T) {
 			{"a\nb\r\n\nlast", []string{"a", "b", "", "last"}},
 			{strings.Repeat("x\n", 500), slices.Repeat([]string{"x"}, 500)},
 		} {
+			a := adPend[string](4)
 			var got []string
-			if err := adRun(context.Background(), 4,
-				chip.Lines("in", adAt("a"), strings.NewReader(c.in)), chip.Collect("out", adAt("a"), &got)); err != nil {
+			if err := runlet.Run(context.Background(),
+				chip.Lines("in", a, strings.NewReader(c.in)), chip.Collect("out", a, &got)); err != nil {
 				t.Fatalf("%q: Run: %v", c.in, err)
 			}
 			adEqual(t, fmt.Sprintf("%.20q", c.in), got, c.want)
@@ -347,7 +383,8 @@ func TestLines(t *testing.T) {
 func TestLinesReadError(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := io.MultiReader(strings.NewReader("a\nb\n"), iotest.ErrReader(errAdapter))
-		err := adRun(context.Background(), 4, chip.Lines("lines", adAt("a"), r), chip.Collect("out", adAt("a"), new([]string)))
+		a := adPend[string](4)
+		err := runlet.Run(context.Background(), chip.Lines("lines", a, r), chip.Collect("out", a, new([]string)))
 		var ce *runlet.ChipError
 		if !errors.Is(err, errAdapter) || !errors.As(err, &ce) || ce.Chip != "lines" {
 			t.Fatalf("Run = %v, want errAdapter from chip \"lines\"", err)
@@ -358,17 +395,19 @@ func TestLinesReadError(t *testing.T) {
 // Collect keeps order through a small pool, and appends to what *dst holds.
 func TestCollect(t *testing.T) {
 	got := []int{-1}
-	if err := adRun(context.Background(), 2,
-		chip.FromSlice("in", adAt("a"), adInts(50)), chip.Collect("out", adAt("a"), &got)); err != nil {
+	a := adPend[int](2)
+	if err := runlet.Run(context.Background(),
+		chip.FromSlice("in", a, adInts(50)), chip.Collect("out", a, &got)); err != nil {
 		t.Fatal(err)
 	}
 	adEqual(t, "collected", got, append([]int{-1}, adInts(50)...))
 }
 
 func TestForEach(t *testing.T) {
+	a := adPend[string](4)
 	var got []string
-	if err := adRun(context.Background(), 4, chip.FromSlice("in", adAt("a"), []string{"a", "b", "c"}),
-		chip.ForEach("each", adAt("a"), func(s string) error { got = append(got, s); return nil })); err != nil {
+	if err := runlet.Run(context.Background(), chip.FromSlice("in", a, []string{"a", "b", "c"}),
+		chip.ForEach("each", a, func(s string) error { got = append(got, s); return nil })); err != nil {
 		t.Fatal(err)
 	}
 	adEqual(t, "seen", got, []string{"a", "b", "c"})
@@ -376,9 +415,10 @@ func TestForEach(t *testing.T) {
 
 // f's error fails Run, which names the chip.
 func TestForEachError(t *testing.T) {
+	a := adPend[int](4)
 	var got []int
-	err := adRun(context.Background(), 4, chip.FromSlice("in", adAt("a"), adInts(10)),
-		chip.ForEach("each", adAt("a"), func(v int) error {
+	err := runlet.Run(context.Background(), chip.FromSlice("in", a, adInts(10)),
+		chip.ForEach("each", a, func(v int) error {
 			if v == 3 {
 				return errAdapter
 			}
@@ -406,8 +446,9 @@ func TestToChanClosesOnEnd(t *testing.T) {
 				}
 				done <- got
 			}()
-			if err := adRun(context.Background(), 4,
-				chip.FromSlice("in", adAt("a"), adInts(n)), chip.ToChan("out", adAt("a"), ch)); err != nil {
+			a := adPend[int](4)
+			if err := runlet.Run(context.Background(),
+				chip.FromSlice("in", a, adInts(n)), chip.ToChan("out", a, ch)); err != nil {
 				t.Fatalf("n=%d: Run: %v", n, err)
 			}
 			adEqual(t, fmt.Sprintf("n=%d", n), <-done, adInts(n))
@@ -424,7 +465,8 @@ func TestToChanOpenOnError(t *testing.T) {
 			yield(1)
 			return errAdapter
 		}
-		err := adRun(context.Background(), 4, chip.Generate("gen", adAt("a"), gen), chip.ToChan("out", adAt("a"), ch))
+		a := adPend[int](4)
+		err := runlet.Run(context.Background(), chip.Generate("gen", a, gen), chip.ToChan("out", a, ch))
 		if !errors.Is(err, errAdapter) {
 			t.Fatalf("Run = %v, want errAdapter", err)
 		}
@@ -436,14 +478,15 @@ func TestToChanOpenOnError(t *testing.T) {
 	})
 }
 
-// FromSlice feeds a pend that Collect drains: the smallest chain.
+// FromSlice feeds a pend that Collect drains: the smallest chain. The pend
+// needs no name: the runlet names it after the chip that pushes into it.
 func ExampleFromSlice() {
+	words := pool.NewPend[string](pool.New("default", 2), "")
 	var got []string
-	r := runlet.New([]*pool.Pool{pool.New("default", 2)}, []chip.Chip{
-		chip.FromSlice("words", chip.At("default", "words"), []string{"to", "be", "or", "not"}),
-		chip.Collect("collect", chip.At("default", "words"), &got),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+	err := runlet.Run(context.Background(),
+		chip.FromSlice("words", words, []string{"to", "be", "or", "not"}),
+		chip.Collect("collect", words, &got))
+	if err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println(got)

@@ -14,10 +14,13 @@ import (
 
 // An async chip with Concurrency 4 works on batches on four goroutines;
 // two producers merge into one pend and the END regulator lets only the last
-// END through.
+// END through. The pends need no names: the runlet names each after the chip
+// that pushes into it.
 func Example() {
+	p := pool.New("default", 16)
+	merged, oneEnd, squares := pool.NewPend[int](p, ""), pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
 	count := func(key string, from, to int) chip.Chip {
-		return chip.NewInput(key, chip.At("default", "merged"),
+		return chip.NewInput(key, merged,
 			func() int { return from }, // state, made fresh for each run
 			func(_ context.Context, i *int) (hints.Pack[int], error) {
 				if *i > to {
@@ -28,7 +31,7 @@ func Example() {
 			})
 	}
 	square := chip.New(chip.Config[int, int, struct{}]{
-		Key: "square", Prev: chip.At("default", "one-end"), Next: chip.At("default", "squares"),
+		Key: "square", Prev: oneEnd, Next: squares,
 		Async: true, Concurrency: 4,
 		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 			in.Value *= in.Value // runs on a worker goroutine
@@ -36,19 +39,18 @@ func Example() {
 		},
 	})
 	var got []int
-	collect := chip.NewOutput("collect", chip.At("default", "squares"), nil,
+	collect := chip.NewOutput("collect", squares, nil,
 		func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 			if in.Hint != hints.End {
 				got = append(got, in.Value)
 			}
 			return nil
 		})
-	r := runlet.New([]*pool.Pool{pool.New("default", 16)}, []chip.Chip{
+	err := runlet.Run(context.Background(),
 		count("low", 1, 3), count("high", 10, 12),
-		chip.ENDRegulator[int]("one-end", chip.At("default", "merged"), chip.At("default", "one-end"), 2, 1),
-		square, collect,
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+		chip.ENDRegulator("one-end", merged, oneEnd, 2, 1),
+		square, collect)
+	if err != nil {
 		fmt.Println(err)
 	}
 	slices.Sort(got) // with Concurrency > 1, order is the order work finishes
@@ -60,8 +62,10 @@ func Example() {
 // pushes a word and asks for the same line again (1:N); the state remembers
 // how far into the line the chip is. END passes through and ends the chip.
 func ExampleNew() {
-	words := chip.New(chip.Config[string, string, int]{
-		Key: "words", Prev: chip.At("p", "lines"), Next: chip.At("p", "words"),
+	p := pool.New("p", 4)
+	lines, words := pool.NewPend[string](p, ""), pool.NewPend[string](p, "")
+	split := chip.New(chip.Config[string, string, int]{
+		Key: "words", Prev: lines, Next: words,
 		Process: func(_ context.Context, in hints.Pack[string], next *int) (hints.Pack[string], error) {
 			if in.Hint == hints.End {
 				return hints.EndOf[string](1), nil
@@ -80,12 +84,11 @@ func ExampleNew() {
 		},
 	})
 	var got []string
-	r := runlet.New([]*pool.Pool{pool.New("p", 4)}, []chip.Chip{
-		chip.FromSlice("lines", chip.At("p", "lines"), []string{"a runlet", "", "moves packs between pends"}),
-		words,
-		chip.Collect("keep", chip.At("p", "words"), &got),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+	err := runlet.Run(context.Background(),
+		chip.FromSlice("lines", lines, []string{"a runlet", "", "moves packs between pends"}),
+		split,
+		chip.Collect("keep", words, &got))
+	if err != nil {
 		fmt.Println(err)
 	}
 	fmt.Printf("%q\n", got)

@@ -25,12 +25,17 @@ import (
 
 const opsPool = "default"
 
-func opsAt(pend string) chip.PendRef { return chip.At(opsPool, pend) }
+// opsPends declares the "in" and "out" pends of an operator under test in a
+// fresh pool of the given limit.
+func opsPends[In, Out any](limit int) (*pool.Pend[In], *pool.Pend[Out]) {
+	p := pool.New(opsPool, limit)
+	return pool.NewPend[In](p, "in"), pool.NewPend[Out](p, "out")
+}
 
 var errOps = errors.New("ops: user function failed")
 
 // opsSource is a sync input chip of values, then END.
-func opsSource[T any](key string, next chip.PendRef, values []T) chip.Chip {
+func opsSource[T any](key string, next *pool.Pend[T], values []T) chip.Chip {
 	return chip.NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[T], error) {
 		if *i == len(values) {
 			return hints.EndOf[T](1), nil
@@ -42,9 +47,9 @@ func opsSource[T any](key string, next chip.PendRef, values []T) chip.Chip {
 
 // opsCounter is a sync input chip of 1, 2, 3, ... that never ends; closed
 // counts calls of its Close hook.
-func opsCounter(key string, next chip.PendRef, closed *int) chip.Chip {
+func opsCounter(key string, next *pool.Pend[int], closed *int) chip.Chip {
 	return chip.New(chip.Config[struct{}, int, int]{
-		Key: key, Prev: chip.Input, Next: next,
+		Key: key, Next: next,
 		Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 			*i++
 			return hints.Data(*i), nil
@@ -59,7 +64,7 @@ func opsCounter(key string, next chip.PendRef, closed *int) chip.Chip {
 
 // opsCollect is a sync output chip appending data values to *dst and
 // counting END packs in *ends.
-func opsCollect[T any](key string, prev chip.PendRef, dst *[]T, ends *int) chip.Chip {
+func opsCollect[T any](key string, prev *pool.Pend[T], dst *[]T, ends *int) chip.Chip {
 	return chip.NewOutput(key, prev, nil, func(_ context.Context, in hints.Pack[T], _ *struct{}) error {
 		if in.Hint == hints.End {
 			if ends != nil {
@@ -72,21 +77,20 @@ func opsCollect[T any](key string, prev chip.PendRef, dst *[]T, ends *int) chip.
 	})
 }
 
-// opsRun runs op (key "op", from opsAt("in") to opsAt("out")) over in, fed by
-// a source chip, in a runlet with no pool limit whose "out" pend is drained
-// only after Run returned: so every pack op pushed is still there, and ends
-// counts its END packs exactly.
-func opsRun[In, Out any](t *testing.T, op chip.Chip, in []In) (got []Out, ends int, err error) {
+// opsRun runs op (key "op", from pend in to pend out, declared by
+// opsPends(pool.Unlimited)) over values, fed by a source chip, in a runlet
+// whose out pend is drained only after Run returned: so every pack op pushed
+// is still there, and ends counts its END packs exactly.
+func opsRun[In, Out any](t *testing.T, in *pool.Pend[In], out *pool.Pend[Out], op chip.Chip, values []In) (got []Out, ends int, err error) {
 	t.Helper()
-	r := runlet.New([]*pool.Pool{pool.New(opsPool, pool.Unlimited)},
-		[]chip.Chip{opsSource("src", opsAt("in"), in), op}, runlet.Config{})
-	out, herr := runlet.PendOutput[Out](r, opsPool, "out")
+	r := runlet.New([]chip.Chip{opsSource("src", in, values), op}, runlet.Config{})
+	o, herr := runlet.PendOutput(r, out)
 	if herr != nil {
 		t.Fatal(herr)
 	}
 	err = r.Run(context.Background())
 	for {
-		pk, ok := out.Pull()
+		pk, ok := o.Pull()
 		if !ok {
 			return got, ends, err
 		}
@@ -116,7 +120,7 @@ func opsStart(r *runlet.Runlet) (done <-chan error, stop func()) {
 // opsCase is one row of an operator's table.
 type opsCase[In, Out any] struct {
 	name   string
-	op     chip.Chip // key "op", from opsAt("in") to opsAt("out")
+	op     chip.Chip // key "op", from the table's in pend to its out pend
 	in     []In
 	want   []Out // data pushed: all of it, or what came before the failure
 	err    error // if set, Run fails with it (errors.Is), naming chip "op"
@@ -124,13 +128,14 @@ type opsCase[In, Out any] struct {
 }
 
 // opsTable runs every case twice with the same chip value: state comes from
-// a factory at each Bind, so the second run must give the same result.
-func opsTable[In, Out any](t *testing.T, cases []opsCase[In, Out]) {
+// a factory at each Bind, so the second run must give the same result. Every
+// case's op pulls from in and pushes to out.
+func opsTable[In, Out any](t *testing.T, in *pool.Pend[In], out *pool.Pend[Out], cases []opsCase[In, Out]) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for run := 1; run <= 2; run++ {
-				got, ends, err := opsRun[In, Out](t, tc.op, tc.in)
+				got, ends, err := opsRun(t, in, out, tc.op, tc.in)
 				if !opsEqual(got, tc.want) {
 					t.Errorf("run %d: pushed %v, want %v", run, got, tc.want)
 				}
@@ -169,9 +174,9 @@ func opsEqual[T any](got, want []T) bool {
 }
 
 func TestOpsMap(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, string](pool.Unlimited)
 	show := func(v int) (string, error) { return strconv.Itoa(v) + "!", nil }
-	opsTable(t, []opsCase[int, string]{
+	opsTable(t, in, out, []opsCase[int, string]{
 		{name: "normal", op: chip.Map("op", in, out, show), in: []int{1, 2, 3}, want: []string{"1!", "2!", "3!"}},
 		{name: "empty", op: chip.Map("op", in, out, show)},
 		{name: "error", in: []int{1, 2, 3, 4}, want: []string{"1!", "2!"}, err: errOps,
@@ -192,9 +197,9 @@ func TestOpsMap(t *testing.T) {
 }
 
 func TestOpsFilter(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, int](pool.Unlimited)
 	even := func(v int) (bool, error) { return v%2 == 0, nil }
-	opsTable(t, []opsCase[int, int]{
+	opsTable(t, in, out, []opsCase[int, int]{
 		{name: "normal", op: chip.Filter("op", in, out, even), in: []int{1, 2, 3, 4, 5, 6}, want: []int{2, 4, 6}},
 		{name: "none kept", op: chip.Filter("op", in, out, even), in: []int{1, 3, 5}},
 		{name: "empty", op: chip.Filter("op", in, out, even)},
@@ -216,14 +221,14 @@ func TestOpsFilter(t *testing.T) {
 }
 
 func TestOpsFlatMap(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, int](pool.Unlimited)
 	copies := func(v int) ([]int, error) { return slices.Repeat([]int{v}, v), nil }
 	var buf []int // one buffer for every call: FlatMap is done with it first
 	reuse := func(v int) ([]int, error) {
 		buf = append(buf[:0], v, -v)
 		return buf, nil
 	}
-	opsTable(t, []opsCase[int, int]{
+	opsTable(t, in, out, []opsCase[int, int]{
 		{name: "normal", op: chip.FlatMap("op", in, out, copies), in: []int{1, 0, 2, 3, 0}, want: []int{1, 2, 2, 3, 3, 3}},
 		{name: "all empty", op: chip.FlatMap("op", in, out, copies), in: []int{0, 0}},
 		{name: "empty", op: chip.FlatMap("op", in, out, copies)},
@@ -246,29 +251,29 @@ func TestOpsFlatMap(t *testing.T) {
 }
 
 func TestOpsBatch(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
-	opsTable(t, []opsCase[int, []int]{
-		{name: "partial last", op: chip.Batch[int]("op", in, out, 2, 0), in: []int{1, 2, 3, 4, 5}, want: [][]int{{1, 2}, {3, 4}, {5}}},
-		{name: "full last", op: chip.Batch[int]("op", in, out, 2, 0), in: []int{1, 2, 3, 4}, want: [][]int{{1, 2}, {3, 4}}},
-		{name: "size 1", op: chip.Batch[int]("op", in, out, 1, time.Hour), in: []int{7, 8}, want: [][]int{{7}, {8}}},
-		{name: "one partial", op: chip.Batch[int]("op", in, out, 10, time.Hour), in: []int{7, 8}, want: [][]int{{7, 8}}},
-		{name: "empty", op: chip.Batch[int]("op", in, out, 3, time.Hour)},
+	in, out := opsPends[int, []int](pool.Unlimited)
+	opsTable(t, in, out, []opsCase[int, []int]{
+		{name: "partial last", op: chip.Batch("op", in, out, 2, 0), in: []int{1, 2, 3, 4, 5}, want: [][]int{{1, 2}, {3, 4}, {5}}},
+		{name: "full last", op: chip.Batch("op", in, out, 2, 0), in: []int{1, 2, 3, 4}, want: [][]int{{1, 2}, {3, 4}}},
+		{name: "size 1", op: chip.Batch("op", in, out, 1, time.Hour), in: []int{7, 8}, want: [][]int{{7}, {8}}},
+		{name: "one partial", op: chip.Batch("op", in, out, 10, time.Hour), in: []int{7, 8}, want: [][]int{{7, 8}}},
+		{name: "empty", op: chip.Batch("op", in, out, 3, time.Hour)},
 	})
 }
 
 func TestOpsUnbatch(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
-	opsTable(t, []opsCase[[]int, int]{
-		{name: "normal", op: chip.Unbatch[int]("op", in, out), in: [][]int{{1, 2}, {}, {3}, nil, {4, 5, 6}}, want: []int{1, 2, 3, 4, 5, 6}},
-		{name: "all empty", op: chip.Unbatch[int]("op", in, out), in: [][]int{{}, nil}},
-		{name: "empty", op: chip.Unbatch[int]("op", in, out)},
+	in, out := opsPends[[]int, int](pool.Unlimited)
+	opsTable(t, in, out, []opsCase[[]int, int]{
+		{name: "normal", op: chip.Unbatch("op", in, out), in: [][]int{{1, 2}, {}, {3}, nil, {4, 5, 6}}, want: []int{1, 2, 3, 4, 5, 6}},
+		{name: "all empty", op: chip.Unbatch("op", in, out), in: [][]int{{}, nil}},
+		{name: "empty", op: chip.Unbatch("op", in, out)},
 	})
 }
 
 func TestOpsReduce(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, int](pool.Unlimited)
 	digits := func(acc, v int) (int, error) { return acc*10 + v, nil } // order shows
-	opsTable(t, []opsCase[int, int]{
+	opsTable(t, in, out, []opsCase[int, int]{
 		{name: "normal", op: chip.Reduce("op", in, out, digits), in: []int{1, 2, 3}, want: []int{123}},
 		{name: "one value", in: []int{7}, want: []int{7},
 			op: chip.Reduce("op", in, out, func(acc, v int) (int, error) {
@@ -288,9 +293,9 @@ func TestOpsReduce(t *testing.T) {
 }
 
 func TestOpsFold(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, string](pool.Unlimited)
 	join := func(acc string, v int) (string, error) { return acc + strconv.Itoa(v), nil }
-	opsTable(t, []opsCase[int, string]{
+	opsTable(t, in, out, []opsCase[int, string]{
 		{name: "normal", op: chip.Fold("op", in, out, "<", join), in: []int{1, 2, 3}, want: []string{"<123"}},
 		{name: "empty", op: chip.Fold("op", in, out, "<", join), want: []string{"<"}},
 		{name: "error", in: []int{1, 2, 3}, err: errOps,
@@ -306,9 +311,9 @@ func TestOpsFold(t *testing.T) {
 }
 
 func TestOpsTap(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, int](pool.Unlimited)
 	nothing := func(int) error { return nil }
-	opsTable(t, []opsCase[int, int]{
+	opsTable(t, in, out, []opsCase[int, int]{
 		{name: "normal", op: chip.Tap("op", in, out, nothing), in: []int{3, 1, 2}, want: []int{3, 1, 2}},
 		{name: "empty", op: chip.Tap("op", in, out, nothing)},
 		{name: "error", in: []int{1, 2, 3, 4}, want: []int{1, 2}, err: errOps,
@@ -328,7 +333,7 @@ func TestOpsTap(t *testing.T) {
 	})
 	t.Run("sees every value", func(t *testing.T) {
 		var seen []int
-		got, ends, err := opsRun[int, int](t, chip.Tap("op", in, out, func(v int) error {
+		got, ends, err := opsRun(t, in, out, chip.Tap("op", in, out, func(v int) error {
 			seen = append(seen, v)
 			return nil
 		}), []int{5, 6, 7})
@@ -339,38 +344,46 @@ func TestOpsTap(t *testing.T) {
 }
 
 func TestOpsTake(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
-	opsTable(t, []opsCase[int, int]{
-		{name: "first 3", op: chip.Take[int]("op", in, out, 3), in: []int{1, 2, 3, 4, 5}, want: []int{1, 2, 3}},
-		{name: "exactly all", op: chip.Take[int]("op", in, out, 5), in: []int{1, 2, 3, 4, 5}, want: []int{1, 2, 3, 4, 5}},
-		{name: "more than all", op: chip.Take[int]("op", in, out, 10), in: []int{1, 2, 3}, want: []int{1, 2, 3}},
-		{name: "zero", op: chip.Take[int]("op", in, out, 0), in: []int{1, 2, 3}},
-		{name: "empty", op: chip.Take[int]("op", in, out, 2)},
+	in, out := opsPends[int, int](pool.Unlimited)
+	opsTable(t, in, out, []opsCase[int, int]{
+		{name: "first 3", op: chip.Take("op", in, out, 3), in: []int{1, 2, 3, 4, 5}, want: []int{1, 2, 3}},
+		{name: "exactly all", op: chip.Take("op", in, out, 5), in: []int{1, 2, 3, 4, 5}, want: []int{1, 2, 3, 4, 5}},
+		{name: "more than all", op: chip.Take("op", in, out, 10), in: []int{1, 2, 3}, want: []int{1, 2, 3}},
+		{name: "zero", op: chip.Take("op", in, out, 0), in: []int{1, 2, 3}},
+		{name: "empty", op: chip.Take("op", in, out, 2)},
 	})
+}
+
+// opsAttach attaches op, fed by a source chip on in and drained from outside
+// on out, and returns Attach's error.
+func opsAttach[Out any](t *testing.T, in *pool.Pend[int], out *pool.Pend[Out], op chip.Chip) error {
+	t.Helper()
+	r := runlet.New([]chip.Chip{opsSource("src", in, []int{1}), op}, runlet.Config{})
+	if _, err := runlet.PendOutput(r, out); err != nil {
+		t.Fatal(err)
+	}
+	return r.Attach()
 }
 
 // Bad counts and nil user functions are Attach errors naming the chip.
 func TestOpsAttachErrors(t *testing.T) {
-	in, out := opsAt("in"), opsAt("out")
+	in, out := opsPends[int, int](4)
+	batches := pool.NewPend[[]int](in.Pool(), "batches")
 	for _, tc := range []struct {
-		op   chip.Chip
+		err  error // of opsAttach
 		want string
 	}{
-		{chip.Batch[int]("op", in, out, 0, time.Second), `chip "op": batch size 0 is below 1`},
-		{chip.Take[int]("op", in, out, -1), `chip "op": take count -1 is negative`},
-		{chip.Map[int, int]("op", in, out, nil), `chip "op": nil process`},
-		{chip.Filter[int]("op", in, out, nil), `chip "op": nil process`},
-		{chip.FlatMap[int, int]("op", in, out, nil), `chip "op": nil process`},
-		{chip.Reduce[int]("op", in, out, nil), `chip "op": nil process`},
-		{chip.Fold[int, int]("op", in, out, 0, nil), `chip "op": nil process`},
-		{chip.Tap[int]("op", in, out, nil), `chip "op": nil process`},
+		{opsAttach(t, in, batches, chip.Batch("op", in, batches, 0, time.Second)), `chip "op": batch size 0 is below 1`},
+		{opsAttach(t, in, out, chip.Take("op", in, out, -1)), `chip "op": take count -1 is negative`},
+		{opsAttach(t, in, out, chip.Map("op", in, out, nil)), `chip "op": nil process`},
+		{opsAttach(t, in, out, chip.Filter("op", in, out, nil)), `chip "op": nil process`},
+		{opsAttach(t, in, out, chip.FlatMap("op", in, out, nil)), `chip "op": nil process`},
+		{opsAttach(t, in, out, chip.Reduce("op", in, out, nil)), `chip "op": nil process`},
+		{opsAttach(t, in, out, chip.Fold("op", in, out, 0, nil)), `chip "op": nil process`},
+		{opsAttach(t, in, out, chip.Tap("op", in, out, nil)), `chip "op": nil process`},
 	} {
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 4)}, []chip.Chip{opsSource("src", in, []int{1}), tc.op}, runlet.Config{})
-		if _, err := runlet.PendOutput[int](r, opsPool, "out"); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Attach(); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Attach = %v, want it to say %s", err, tc.want)
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("Attach = %v, want it to say %s", tc.err, tc.want)
 		}
 	}
 }
@@ -380,10 +393,10 @@ func TestOpsAttachErrors(t *testing.T) {
 func TestOpsBatchTimedFlush(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const wait = 200 * time.Millisecond
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 100)},
-			[]chip.Chip{chip.Batch[int]("b", opsAt("in"), opsAt("out"), 3, wait)}, runlet.Config{})
-		in, _ := runlet.PendInput[int](r, opsPool, "in")
-		out, _ := runlet.PendOutput[[]int](r, opsPool, "out")
+		a, b := opsPends[int, []int](100)
+		r := runlet.New([]chip.Chip{chip.Batch("b", a, b, 3, wait)}, runlet.Config{})
+		in, _ := runlet.PendInput(r, a)
+		out, _ := runlet.PendOutput(r, b)
 		done, stop := opsStart(r)
 		defer stop()
 		ctx := context.Background()
@@ -439,10 +452,10 @@ func TestOpsBatchTimedFlush(t *testing.T) {
 func TestOpsBatchOverdueFlushesWithNextValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const wait = 100 * time.Millisecond
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 100)},
-			[]chip.Chip{chip.Batch[int]("b", opsAt("in"), opsAt("out"), 10, wait)}, runlet.Config{})
-		in, _ := runlet.PendInput[int](r, opsPool, "in")
-		out, _ := runlet.PendOutput[[]int](r, opsPool, "out")
+		a, b := opsPends[int, []int](100)
+		r := runlet.New([]chip.Chip{chip.Batch("b", a, b, 10, wait)}, runlet.Config{})
+		in, _ := runlet.PendInput(r, a)
+		out, _ := runlet.PendOutput(r, b)
 		done, stop := opsStart(r)
 		defer stop()
 		ctx := context.Background()
@@ -474,10 +487,10 @@ func TestOpsBatchOverdueFlushesWithNextValue(t *testing.T) {
 // With maxWait <= 0 a partial batch waits for END however long it takes.
 func TestOpsBatchWithoutTimer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 100)},
-			[]chip.Chip{chip.Batch[int]("b", opsAt("in"), opsAt("out"), 3, 0)}, runlet.Config{})
-		in, _ := runlet.PendInput[int](r, opsPool, "in")
-		out, _ := runlet.PendOutput[[]int](r, opsPool, "out")
+		a, b := opsPends[int, []int](100)
+		r := runlet.New([]chip.Chip{chip.Batch("b", a, b, 3, 0)}, runlet.Config{})
+		in, _ := runlet.PendInput(r, a)
+		out, _ := runlet.PendOutput(r, b)
 		done, stop := opsStart(r)
 		defer stop()
 		ctx := context.Background()
@@ -501,10 +514,10 @@ func TestOpsBatchWithoutTimer(t *testing.T) {
 // Take ends on its nth value, without waiting for more input.
 func TestOpsTakeEndsOnNthValue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 100)},
-			[]chip.Chip{chip.Take[int]("take", opsAt("in"), opsAt("out"), 2)}, runlet.Config{})
-		in, _ := runlet.PendInput[int](r, opsPool, "in")
-		out, _ := runlet.PendOutput[int](r, opsPool, "out")
+		a, b := opsPends[int, int](100)
+		r := runlet.New([]chip.Chip{chip.Take("take", a, b, 2)}, runlet.Config{})
+		in, _ := runlet.PendInput(r, a)
+		out, _ := runlet.PendOutput(r, b)
 		done, stop := opsStart(r)
 		defer stop()
 		for v := 1; v <= 2; v++ {
@@ -535,10 +548,12 @@ func TestOpsTakeEndsOnNthValue(t *testing.T) {
 func TestOpsTakeStopsSyncUpstream(t *testing.T) {
 	var got []int
 	ends, closed := 0, 0
-	r := runlet.New([]*pool.Pool{pool.New(opsPool, 8)}, []chip.Chip{
-		opsCounter("src", opsAt("a"), &closed),
-		chip.Take[int]("take", opsAt("a"), opsAt("b"), 5),
-		opsCollect("out", opsAt("b"), &got, &ends),
+	p := pool.New(opsPool, 8)
+	a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+	r := runlet.New([]chip.Chip{
+		opsCounter("src", a, &closed),
+		chip.Take("take", a, b, 5),
+		opsCollect("out", b, &got, &ends),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -560,10 +575,12 @@ func TestOpsTakeStopsSyncUpstream(t *testing.T) {
 // Take ends.
 func TestOpsTakeStopsAsyncUpstream(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(opsPool, 8)
+		a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
 		var calls atomic.Int64
 		var sawCancel atomic.Bool
 		src := chip.New(chip.Config[struct{}, int, struct{}]{
-			Key: "src", Prev: chip.Input, Next: opsAt("a"), Async: true, Concurrency: 2,
+			Key: "src", Next: a, Async: true, Concurrency: 2,
 			Process: func(ctx context.Context, _ hints.Pack[struct{}], _ *struct{}) (hints.Pack[int], error) {
 				n := calls.Add(1)
 				if n == 101 {
@@ -576,10 +593,10 @@ func TestOpsTakeStopsAsyncUpstream(t *testing.T) {
 		})
 		var got []int
 		ends := 0
-		r := runlet.New([]*pool.Pool{pool.New(opsPool, 8)}, []chip.Chip{
+		r := runlet.New([]chip.Chip{
 			src,
-			chip.Take[int]("take", opsAt("a"), opsAt("b"), 150),
-			opsCollect("out", opsAt("b"), &got, &ends),
+			chip.Take("take", a, b, 150),
+			opsCollect("out", b, &got, &ends),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v", err)
@@ -609,16 +626,17 @@ func TestOpsFlatMapTightPools(t *testing.T) {
 			var got []int
 			ends := 0
 			p := pool.New(opsPool, limit)
-			r := runlet.New([]*pool.Pool{p}, []chip.Chip{
-				opsSource("src", opsAt("a"), in),
-				chip.FlatMap("fm", opsAt("a"), opsAt("b"), func(v int) ([]int, error) {
+			a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+			r := runlet.New([]chip.Chip{
+				opsSource("src", a, in),
+				chip.FlatMap("fm", a, b, func(v int) ([]int, error) {
 					out := make([]int, v)
 					for i := range out {
 						out[i] = v*10 + i
 					}
 					return out, nil
 				}),
-				opsCollect("out", opsAt("b"), &got, &ends),
+				opsCollect("out", b, &got, &ends),
 			}, runlet.Config{})
 			if err := r.Run(context.Background()); err != nil {
 				t.Fatalf("Run: %v", err)
@@ -658,13 +676,16 @@ func TestOpsAllocsPerValue(t *testing.T) {
 		var sum, count int
 		var err error
 		allocs := opsMallocs(func() {
-			r := runlet.New([]*pool.Pool{pool.New(opsPool, 64)}, []chip.Chip{
-				opsCounter("src", opsAt("a"), nil),
-				chip.Map("map", opsAt("a"), opsAt("b"), func(v int) (int, error) { return v * 3, nil }),
-				chip.Filter("even", opsAt("b"), opsAt("c"), func(v int) (bool, error) { return v%2 == 0, nil }),
-				chip.Take[int]("take", opsAt("c"), opsAt("d"), n/2),
-				chip.Tap("tap", opsAt("d"), opsAt("e"), func(v int) error { sum += v; return nil }),
-				chip.NewOutput("out", opsAt("e"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+			p := pool.New(opsPool, 64)
+			a, b, c := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b"), pool.NewPend[int](p, "c")
+			d, e := pool.NewPend[int](p, "d"), pool.NewPend[int](p, "e")
+			r := runlet.New([]chip.Chip{
+				opsCounter("src", a, nil),
+				chip.Map("map", a, b, func(v int) (int, error) { return v * 3, nil }),
+				chip.Filter("even", b, c, func(v int) (bool, error) { return v%2 == 0, nil }),
+				chip.Take("take", c, d, n/2),
+				chip.Tap("tap", d, e, func(v int) error { sum += v; return nil }),
+				chip.NewOutput("out", e, nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 					if in.Hint != hints.End {
 						count++
 					}
@@ -684,14 +705,16 @@ func TestOpsAllocsPerValue(t *testing.T) {
 		var buf []int
 		var err error
 		allocs := opsMallocs(func() {
-			r := runlet.New([]*pool.Pool{pool.New(opsPool, 64)}, []chip.Chip{
-				opsCounter("src", opsAt("a"), nil),
-				chip.FlatMap("fm", opsAt("a"), opsAt("b"), func(v int) ([]int, error) {
+			p := pool.New(opsPool, 64)
+			a, b, c := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b"), pool.NewPend[int](p, "c")
+			r := runlet.New([]chip.Chip{
+				opsCounter("src", a, nil),
+				chip.FlatMap("fm", a, b, func(v int) ([]int, error) {
 					buf = append(buf[:0], v, v, v)
 					return buf, nil
 				}),
-				chip.Take[int]("take", opsAt("b"), opsAt("c"), n),
-				chip.NewOutput("out", opsAt("c"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+				chip.Take("take", b, c, n),
+				chip.NewOutput("out", c, nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 					if in.Hint != hints.End {
 						count++
 					}
@@ -708,29 +731,20 @@ func TestOpsAllocsPerValue(t *testing.T) {
 }
 
 // Map, Filter and Batch in a line: squares of 1..10, the odd ones, in
-// batches of two (the last one partial, flushed by END).
+// batches of two (the last one partial, flushed by END). The pends need no
+// names: the runlet names each after the chip that pushes into it.
 func ExampleBatch() {
-	at := func(pend string) chip.PendRef { return chip.At("default", pend) }
-	numbers := chip.NewInput("numbers", at("n"), nil, func(_ context.Context, i *int) (hints.Pack[int], error) {
-		if *i == 10 {
-			return hints.EndOf[int](1), nil
-		}
-		*i++
-		return hints.Data(*i), nil
-	})
-	r := runlet.New([]*pool.Pool{pool.New("default", 16)}, []chip.Chip{
-		numbers,
-		chip.Map("square", at("n"), at("squares"), func(v int) (int, error) { return v * v, nil }),
-		chip.Filter("odd", at("squares"), at("odd"), func(v int) (bool, error) { return v%2 == 1, nil }),
-		chip.Batch[int]("pairs", at("odd"), at("pairs"), 2, time.Second),
-		chip.NewOutput("print", at("pairs"), nil, func(_ context.Context, in hints.Pack[[]int], _ *struct{}) error {
-			if in.Hint != hints.End {
-				fmt.Println(in.Value)
-			}
-			return nil
-		}),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+	p := pool.New("default", 16)
+	numbers, squares, odd := pool.NewPend[int](p, ""), pool.NewPend[int](p, ""), pool.NewPend[int](p, "")
+	pairs := pool.NewPend[[]int](p, "")
+	err := runlet.Run(context.Background(),
+		chip.FromSlice("numbers", numbers, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}),
+		chip.Map("square", numbers, squares, func(v int) (int, error) { return v * v, nil }),
+		chip.Filter("odd", squares, odd, func(v int) (bool, error) { return v%2 == 1, nil }),
+		chip.Batch("pairs", odd, pairs, 2, time.Second),
+		chip.ForEach("print", pairs, func(v []int) error { fmt.Println(v); return nil }),
+	)
+	if err != nil {
 		fmt.Println(err)
 	}
 	// Output:

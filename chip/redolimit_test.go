@@ -26,12 +26,13 @@ func TestAsyncRedoRunKeepsToTheNextPendsLimit(t *testing.T) {
 		{"count", pool.New("p", 8), 8 + 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := make([][]byte, inputs)
-			for i := range in {
-				in[i] = make([]byte, chunk)
+			chunks := make([][]byte, inputs)
+			for i := range chunks {
+				chunks[i] = make([]byte, chunk)
 			}
+			in, out := pool.NewPend[[]byte](tc.p, "in"), pool.NewPend[[]byte](tc.p, "out")
 			expand := chip.New(chip.Config[[]byte, []byte, int]{
-				Key: "expand", Prev: chip.At("p", "in"), Next: chip.At("p", "out"), Async: true,
+				Key: "expand", Prev: in, Next: out, Async: true,
 				Process: func(_ context.Context, pk hints.Pack[[]byte], made *int) (hints.Pack[[]byte], error) {
 					if pk.Hint == hints.End {
 						return pk, nil
@@ -44,12 +45,11 @@ func TestAsyncRedoRunKeepsToTheNextPendsLimit(t *testing.T) {
 				},
 			})
 			got := 0
-			r := runlet.New([]*pool.Pool{tc.p}, []chip.Chip{
-				chip.FromSlice("src", chip.At("p", "in"), in),
+			err := runlet.Run(context.Background(),
+				chip.FromSlice("src", in, chunks),
 				expand,
-				chip.ForEach("sink", chip.At("p", "out"), func([]byte) error { got++; return nil }),
-			}, runlet.Config{})
-			if err := r.Run(context.Background()); err != nil {
+				chip.ForEach("sink", out, func([]byte) error { got++; return nil }))
+			if err != nil {
 				t.Fatal(err)
 			}
 			if got != inputs*perInput {

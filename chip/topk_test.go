@@ -20,13 +20,12 @@ import (
 func runTopK[T any](t *testing.T, limit int, values []T, k int, less func(a, b T) bool) ([]T, error) {
 	t.Helper()
 	p := pool.New("p", limit)
-	at := func(pend string) chip.PendRef { return chip.At("p", pend) }
+	in, out := pool.NewPend[T](p, "in"), pool.NewPend[T](p, "out")
 	var got []T
-	err := runlet.New([]*pool.Pool{p}, []chip.Chip{
-		chip.FromSlice("in", at("in"), values),
-		chip.TopK("top", at("in"), at("out"), k, less),
-		chip.Collect("keep", at("out"), &got),
-	}, runlet.Config{}).Run(context.Background())
+	err := runlet.Run(context.Background(),
+		chip.FromSlice("in", in, values),
+		chip.TopK("top", in, out, k, less),
+		chip.Collect("keep", out, &got))
 	return got, err
 }
 
