@@ -65,28 +65,6 @@ func (c *adCounting) seq(yield func(int) bool) {
 	}
 }
 
-// adPingPong runs src, which pushes into a, into a x10 chip and a ToChan on
-// out, with a 1-minute ctx: a stall is a deadlock (synctest) or that ctx's
-// error. (sources_test.go's srcPingPong, for the pends of this file.)
-func adPingPong(t *testing.T, a *pool.Pend[int], src chip.Chip, out chan int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b := pool.NewPend[int](a.Pool(), "b")
-	err := runlet.Run(ctx, src,
-		chip.New(chip.Config[int, int, struct{}]{
-			Key: "x10", Prev: a, Next: b,
-			Process: func(_ context.Context, p hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
-				p.Value *= 10
-				return p, nil
-			},
-		}),
-		chip.ToChan("out", b, out))
-	if err != nil {
-		t.Fatalf("Run = %v, want nil", err)
-	}
-}
-
 func adInts(n int) []int {
 	out := make([]int, n)
 	for i := range out {
@@ -231,8 +209,7 @@ func TestFromChanPingPong(t *testing.T) {
 			}
 			close(in)
 		}()
-		a := adPend[int](64)
-		adPingPong(t, a, chip.FromChan("in", a, in), out)
+		srcPingPong(t, func(next *pool.Pend[int]) chip.Chip { return chip.FromChan("in", next, in) }, out)
 	})
 }
 
