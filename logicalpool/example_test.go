@@ -18,26 +18,30 @@ import (
 func Example() {
 	store := pool.New("store", 8)
 	fan := logicalpool.New("fan", store)
-	if err := logicalpool.Duplicate[int](fan, "both", []string{"a", "b"}, nil); err != nil {
+	a, b := pool.NewPend[int](store, "a"), pool.NewPend[int](store, "b")
+	doubled, squared := pool.NewPend[string](store, "doubled"), pool.NewPend[string](store, "squared")
+	both, err := logicalpool.Duplicate(fan, "both", []*pool.Pend[int]{a, b}, nil)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	if err := logicalpool.Merge[string](fan, "results", []string{"doubled", "squared"}); err != nil {
+	results, err := logicalpool.Merge(fan, "results", []*pool.Pend[string]{doubled, squared})
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	var got []string
-	r := runlet.New([]*pool.Pool{store, fan}, []chip.Chip{
-		chip.FromSlice("numbers", chip.At("fan", "both"), []int{1, 2, 3}),
-		chip.Map("double", chip.At("store", "a"), chip.At("store", "doubled"), func(v int) (string, error) {
+	err = runlet.Run(context.Background(),
+		chip.FromSlice("numbers", both, []int{1, 2, 3}),
+		chip.Map("double", a, doubled, func(v int) (string, error) {
 			return fmt.Sprintf("%d+%d=%d", v, v, v+v), nil
 		}),
-		chip.Map("square", chip.At("store", "b"), chip.At("store", "squared"), func(v int) (string, error) {
+		chip.Map("square", b, squared, func(v int) (string, error) {
 			return fmt.Sprintf("%d*%d=%d", v, v, v*v), nil
 		}),
-		chip.Collect("keep", chip.At("fan", "results"), &got),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+		chip.Collect("keep", results, &got),
+	)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -48,22 +52,24 @@ func Example() {
 }
 
 // LoadBalanceByKey sends equal keys to the same consumer; every consumer
-// gets one END.
+// gets one END. The viewees need no keys: the view names them "spread.0"
+// and "spread.1".
 func ExampleLoadBalanceByKey() {
-	store := pool.New("store", 8)
-	lb := logicalpool.New("lb", store)
+	lb := logicalpool.New("lb", pool.New("store", 8))
+	even, odd := pool.NewPend[int](lb, ""), pool.NewPend[int](lb, "")
 	parity := func(v int) uint64 { return uint64(v % 2) }
-	if err := logicalpool.LoadBalanceByKey(lb, "spread", []string{"even", "odd"}, parity); err != nil {
+	spread, err := logicalpool.LoadBalanceByKey(lb, "spread", []*pool.Pend[int]{even, odd}, parity)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	var evens, odds []int
-	r := runlet.New([]*pool.Pool{store, lb}, []chip.Chip{
-		chip.FromSlice("numbers", chip.At("lb", "spread"), []int{1, 2, 3, 4, 5, 6}),
-		chip.Collect("evens", chip.At("store", "even"), &evens),
-		chip.Collect("odds", chip.At("store", "odd"), &odds),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+	err = runlet.Run(context.Background(),
+		chip.FromSlice("numbers", spread, []int{1, 2, 3, 4, 5, 6}),
+		chip.Collect("evens", even, &evens),
+		chip.Collect("odds", odd, &odds),
+	)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
@@ -73,19 +79,20 @@ func ExampleLoadBalanceByKey() {
 
 // Join2 pairs one pack of each side; the first END ends the join (zip).
 func ExampleJoin2() {
-	store := pool.New("store", 8)
-	lp := logicalpool.New("lp", store)
-	if err := logicalpool.Join2[string, int](lp, "pairs", "names", "ages"); err != nil {
+	lp := logicalpool.New("lp", pool.New("store", 8))
+	names, ages := pool.NewPend[string](lp, "names"), pool.NewPend[int](lp, "ages")
+	pairs, err := logicalpool.Join2(lp, "pairs", names, ages) // a *pool.Pend[Pair[string, int]]
+	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	var got []logicalpool.Pair[string, int]
-	r := runlet.New([]*pool.Pool{store, lp}, []chip.Chip{
-		chip.FromSlice("names", chip.At("store", "names"), []string{"ada", "bob", "cy"}),
-		chip.FromSlice("ages", chip.At("store", "ages"), []int{36, 41}),
-		chip.Collect("keep", chip.At("lp", "pairs"), &got),
-	}, runlet.Config{})
-	if err := r.Run(context.Background()); err != nil {
+	err = runlet.Run(context.Background(),
+		chip.FromSlice("names", names, []string{"ada", "bob", "cy"}),
+		chip.FromSlice("ages", ages, []int{36, 41}),
+		chip.Collect("keep", pairs, &got),
+	)
+	if err != nil {
 		fmt.Println(err)
 		return
 	}

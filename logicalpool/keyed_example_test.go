@@ -17,22 +17,23 @@ import (
 func ExampleCountBy() {
 	store := pool.New("store", 64)
 	lp := logicalpool.New("lp", store)
-	at := func(pend string) chip.PendRef { return chip.At("store", pend) }
+	type count = logicalpool.KV[string, int]
+	// Unnamed pends: the runlet names them after the chips that push into them.
+	words, counts, best := pool.NewPend[string](store, ""), pool.NewPend[count](store, ""), pool.NewPend[count](store, "")
 	word := func(w string) (string, error) { return w, nil }
-	chips, err := logicalpool.CountBy(lp, "count", at("words"), at("counts"), logicalpool.Partitions{N: 2}, word)
+	chips, err := logicalpool.CountBy(lp, "count", words, counts, logicalpool.Partitions{N: 2}, word)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	type count = logicalpool.KV[string, int]
 	byCount := func(a, b count) bool { return a.Value < b.Value || (a.Value == b.Value && a.Key > b.Key) }
 	var top []count
 	chips = append(chips,
-		chip.FromSlice("read", at("words"), strings.Fields("a rose is a rose is a rose and a daisy is a daisy")),
-		chip.TopK("top", at("counts"), at("top"), 3, byCount),
-		chip.Collect("keep", at("top"), &top),
+		chip.FromSlice("read", words, strings.Fields("a rose is a rose is a rose and a daisy is a daisy")),
+		chip.TopK("top", counts, best, 3, byCount),
+		chip.Collect("keep", best, &top),
 	)
-	if err := runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background()); err != nil {
+	if err := runlet.Run(context.Background(), chips...); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -23,18 +23,19 @@ import (
 // to pend "out", and returns what came out. It fails the test unless exactly
 // one END came out, after every value: the consumer ends on the first END,
 // and the pend must then be empty.
-func keyedRun[In, Out any](t *testing.T, limit int, values []In, op func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error)) ([]Out, error) {
+func keyedRun[In, Out any](t *testing.T, limit int, values []In, op func(lp *pool.Pool, prev *pool.Pend[In], next *pool.Pend[Out]) ([]chip.Chip, error)) ([]Out, error) {
 	t.Helper()
 	store := pool.New("store", limit)
 	lp := logicalpool.New("lp", store)
-	chips, err := op(lp, chip.At("store", "in"), chip.At("store", "out"))
+	in, out := pool.NewPend[In](store, "in"), pool.NewPend[Out](store, "out")
+	chips, err := op(lp, in, out)
 	require.NoError(t, err)
 	var got []Out
 	left := -1
 	chips = append(chips,
-		chip.FromSlice("source", chip.At("store", "in"), values),
+		chip.FromSlice("source", in, values),
 		chip.New(chip.Config[Out, struct{}, struct{}]{
-			Key: "sink", Prev: chip.At("store", "out"), Next: chip.Output,
+			Key: "sink", Prev: out,
 			Process: func(_ context.Context, in hints.Pack[Out], _ *struct{}) (hints.Pack[struct{}], error) {
 				if in.Hint == hints.End {
 					return hints.EndOf[struct{}](1), nil
@@ -47,7 +48,7 @@ func keyedRun[In, Out any](t *testing.T, limit int, values []In, op func(lp *poo
 			Close: func(*struct{}) { left = packs(t, store, "out") },
 		}),
 	)
-	err = runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background())
+	err = runlet.New(chips, runlet.Config{}).Run(context.Background())
 	if err == nil {
 		require.Equal(t, 0, left, "packs left in pend out after the first END")
 	}
@@ -98,7 +99,7 @@ func TestCountByMatchesAMap(t *testing.T) {
 					want[strconv.Itoa(v)]++
 				}
 				name := fmt.Sprintf("parts=%d/limit=%d/n=%d", parts, limit, n)
-				got, err := keyedRun[int, logicalpool.KV[string, int]](t, limit, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
+				got, err := keyedRun[int, logicalpool.KV[string, int]](t, limit, values, func(lp *pool.Pool, prev *pool.Pend[int], next *pool.Pend[logicalpool.KV[string, int]]) ([]chip.Chip, error) {
 					return logicalpool.CountBy(lp, "count", prev, next, logicalpool.Partitions{N: parts}, func(v int) (string, error) { return strconv.Itoa(v), nil })
 				})
 				require.NoError(t, err, name)
@@ -117,7 +118,7 @@ func TestSumByMatchesAMap(t *testing.T) {
 			want[v%13] += int64(v * i)
 		}
 		idx := 0
-		got, err := keyedRun[int, logicalpool.KV[int, int64]](t, 2, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
+		got, err := keyedRun[int, logicalpool.KV[int, int64]](t, 2, values, func(lp *pool.Pool, prev *pool.Pend[int], next *pool.Pend[logicalpool.KV[int, int64]]) ([]chip.Chip, error) {
 			return logicalpool.SumBy(lp, "sum", prev, next, logicalpool.Partitions{N: parts}, func(v int) (int, int64, error) {
 				i := idx // the key chip is sync: values come in input order
 				idx++
@@ -148,7 +149,7 @@ func TestMapReduceAndReduceByKeyMatchAMap(t *testing.T) {
 				want[v%17], _ = longest(old, s)
 			}
 		}
-		got, err := keyedRun[int, logicalpool.KV[int, string]](t, 1, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
+		got, err := keyedRun[int, logicalpool.KV[int, string]](t, 1, values, func(lp *pool.Pool, prev *pool.Pend[int], next *pool.Pend[logicalpool.KV[int, string]]) ([]chip.Chip, error) {
 			return logicalpool.MapReduce(lp, "mr", prev, next, logicalpool.Partitions{N: parts},
 				func(v int) (int, string, error) { return v % 17, strconv.Itoa(v), nil }, longest)
 		})
@@ -159,8 +160,8 @@ func TestMapReduceAndReduceByKeyMatchAMap(t *testing.T) {
 		for i, v := range values {
 			kvs[i] = logicalpool.KV[int, string]{Key: v % 17, Value: strconv.Itoa(v)}
 		}
-		got, err = keyedRun[logicalpool.KV[int, string], logicalpool.KV[int, string]](t, 4, kvs, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
-			return logicalpool.ReduceByKey[int](lp, "rbk", prev, next, logicalpool.Partitions{N: parts}, longest)
+		got, err = keyedRun[logicalpool.KV[int, string], logicalpool.KV[int, string]](t, 4, kvs, func(lp *pool.Pool, prev, next *pool.Pend[logicalpool.KV[int, string]]) ([]chip.Chip, error) {
+			return logicalpool.ReduceByKey(lp, "rbk", prev, next, logicalpool.Partitions{N: parts}, longest)
 		})
 		require.NoError(t, err)
 		require.Equal(t, want, asMap(t, got), "ReduceByKey parts=%d", parts)
@@ -211,7 +212,7 @@ func TestKeyedUserErrorsNameTheChip(t *testing.T) {
 	for _, parts := range []int{1, 3} {
 		for _, c := range cases {
 			t.Run(fmt.Sprintf("%s/parts=%d", c.name, parts), func(t *testing.T) {
-				got, err := keyedRun[int, logicalpool.KV[int, int]](t, 8, values, func(lp *pool.Pool, prev, next chip.PendRef) ([]chip.Chip, error) {
+				got, err := keyedRun[int, logicalpool.KV[int, int]](t, 8, values, func(lp *pool.Pool, prev *pool.Pend[int], next *pool.Pend[logicalpool.KV[int, int]]) ([]chip.Chip, error) {
 					return logicalpool.MapReduce(lp, "mr", prev, next, logicalpool.Partitions{N: parts}, c.mapf, c.reduce)
 				})
 				require.Error(t, err)
@@ -235,14 +236,14 @@ func TestKeyedUserErrorsNameTheChip(t *testing.T) {
 func TestKeyedRefusesBadArguments(t *testing.T) {
 	store := pool.New("store", 4)
 	lp := logicalpool.New("lp", store)
-	in, out := chip.At("store", "in"), chip.At("store", "out")
+	in, out := ip(store, "in"), pool.NewPend[logicalpool.KV[int, int]](store, "out")
 	id := func(v int) (int, error) { return v, nil }
 
 	_, err := logicalpool.CountBy(lp, "zero", in, out, logicalpool.Partitions{N: 0}, id)
 	require.ErrorContains(t, err, `CountBy "zero": 0 partitions`)
 	_, err = logicalpool.CountBy[int, int](lp, "nil", in, out, logicalpool.Partitions{N: 2}, nil)
 	require.ErrorContains(t, err, `CountBy "nil": nil key function`)
-	_, err = logicalpool.MapReduce[int, int, int](lp, "nilreduce", in, out, logicalpool.Partitions{N: 2}, func(v int) (int, int, error) { return v, v, nil }, nil)
+	_, err = logicalpool.MapReduce(lp, "nilreduce", in, out, logicalpool.Partitions{N: 2}, func(v int) (int, int, error) { return v, v, nil }, nil)
 	require.ErrorContains(t, err, `MapReduce "nilreduce"`)
 	_, err = logicalpool.CountBy(store, "plain", in, out, logicalpool.Partitions{N: 2}, id)
 	require.ErrorContains(t, err, "logical pool")
@@ -263,11 +264,12 @@ func TestKeyedRefusesBadArguments(t *testing.T) {
 func TestKeyedDescribeNamesEveryPart(t *testing.T) {
 	store := pool.New("store", 16)
 	lp := logicalpool.New("lp", store)
-	chips, err := logicalpool.CountBy(lp, "count", chip.At("store", "in"), chip.At("store", "out"), logicalpool.Partitions{N: 2}, func(v int) (int, error) { return v % 3, nil })
+	in, out := ip(store, "in"), pool.NewPend[logicalpool.KV[int, int]](store, "out")
+	chips, err := logicalpool.CountBy(lp, "count", in, out, logicalpool.Partitions{N: 2}, func(v int) (int, error) { return v % 3, nil })
 	require.NoError(t, err)
 	var got []logicalpool.KV[int, int]
-	chips = append(chips, chip.FromSlice("source", chip.At("store", "in"), []int{1, 2, 3, 4, 5, 6, 7}), chip.Collect("sink", chip.At("store", "out"), &got))
-	r := runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{})
+	chips = append(chips, chip.FromSlice("source", in, []int{1, 2, 3, 4, 5, 6, 7}), chip.Collect("sink", out, &got))
+	r := runlet.New(chips, runlet.Config{})
 	require.NoError(t, r.Run(context.Background()))
 	slices.SortFunc(got, func(a, b logicalpool.KV[int, int]) int { return a.Key - b.Key })
 	require.Equal(t, "[0=2 1=3 2=2]", fmt.Sprint(got))
@@ -285,11 +287,12 @@ func TestKeyedOutputPendsHaveAPrivateSize(t *testing.T) {
 		store := pool.New("store", 16)
 		lp := logicalpool.New("lp", store)
 		parts := logicalpool.Partitions{N: 2, Private: c.private}
-		chips, err := logicalpool.CountBy(lp, "count", chip.At("store", "in"), chip.At("store", "out"), parts, func(v int) (int, error) { return v, nil })
+		in, out := ip(store, "in"), pool.NewPend[logicalpool.KV[int, int]](store, "out")
+		chips, err := logicalpool.CountBy(lp, "count", in, out, parts, func(v int) (int, error) { return v, nil })
 		require.NoError(t, err)
 		var got []logicalpool.KV[int, int]
-		chips = append(chips, chip.FromSlice("source", chip.At("store", "in"), []int{1, 2, 1}), chip.Collect("sink", chip.At("store", "out"), &got))
-		require.NoError(t, runlet.New([]*pool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background()))
+		chips = append(chips, chip.FromSlice("source", in, []int{1, 2, 1}), chip.Collect("sink", out, &got))
+		require.NoError(t, runlet.New(chips, runlet.Config{}).Run(context.Background()))
 		require.Len(t, got, 2)
 		private := map[string]int{}
 		for _, ps := range store.Snapshot().Pends {

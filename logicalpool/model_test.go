@@ -182,12 +182,22 @@ func newFixture(t *rapid.T, n int) *fixture {
 	return f
 }
 
-func (f *fixture) keys() []string {
-	out := make([]string, f.n)
+// decls declares the viewees, v0.., as int pends: the even ones in the
+// inner pool, the odd ones in the logical pool (a view takes either).
+func (f *fixture) decls() []*pool.Pend[int] {
+	out := make([]*pool.Pend[int], f.n)
 	for i := range out {
-		out[i] = f.m.pends[i].key
+		out[i] = ip(f.declPool(i), f.m.pends[i].key)
 	}
 	return out
+}
+
+// declPool is the pool viewee i is declared in: see decls.
+func (f *fixture) declPool(i int) *pool.Pool {
+	if i%2 == 1 {
+		return f.lp
+	}
+	return f.inner
 }
 
 // intPends gets the viewees and x as int pends, each through either pool,
@@ -206,6 +216,14 @@ func (f *fixture) intPends(t *rapid.T) {
 			t.Fatalf("pend %q: the inner and the logical pool give different pends", mp.key)
 		}
 		f.pends = append(f.pends, intPend{a})
+	}
+}
+
+// checkDecl checks the declaration a view returned: the view's key in the
+// logical pool.
+func checkDecl[T any](t *rapid.T, f *fixture, decl *pool.Pend[T]) {
+	if decl == nil || decl.Pool() != f.lp || decl.Key() != f.view {
+		t.Fatalf("the view returned %v, want %s@%s", decl, f.view, f.lp.Key())
 	}
 }
 
@@ -255,7 +273,11 @@ func (f *fixture) viewees() []string {
 	if f.view == "join" {
 		return []string{"v0", "v1"}
 	}
-	return f.keys()
+	out := make([]string, f.n)
+	for i := range out {
+		out[i] = f.m.pends[i].key
+	}
+	return out
 }
 
 // otherActions push into and pull from x, which shares the budget.
@@ -317,22 +339,26 @@ func pushModel(t *rapid.T, kind pushKind) {
 	if kind == weighted {
 		weights = rapid.SliceOfN(rapid.IntRange(0, 3), n, n).Filter(func(w []int) bool { return slices.Max(w) > 0 }).Draw(t, "weights")
 	}
-	var err error
+	var (
+		decl *pool.Pend[int]
+		err  error
+	)
 	switch kind {
 	case weighted:
-		err = logicalpool.LoadBalanceWeighted[int](f.lp, f.view, f.keys(), weights)
+		decl, err = logicalpool.LoadBalanceWeighted(f.lp, f.view, f.decls(), weights)
 	case dupKind:
-		err = logicalpool.Duplicate(f.lp, f.view, f.keys(), clone)
+		decl, err = logicalpool.Duplicate(f.lp, f.view, f.decls(), clone)
 	case roundRobin:
-		err = logicalpool.LoadBalance[int](f.lp, f.view, f.keys(), logicalpool.RoundRobin)
+		decl, err = logicalpool.LoadBalance(f.lp, f.view, f.decls(), logicalpool.RoundRobin)
 	case leastFilled:
-		err = logicalpool.LoadBalance[int](f.lp, f.view, f.keys(), logicalpool.LeastFilled)
+		decl, err = logicalpool.LoadBalance(f.lp, f.view, f.decls(), logicalpool.LeastFilled)
 	case byKey:
-		err = logicalpool.LoadBalanceByKey(f.lp, f.view, f.keys(), keyOf)
+		decl, err = logicalpool.LoadBalanceByKey(f.lp, f.view, f.decls(), keyOf)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkDecl(t, f, decl)
 	if err := configure(f.lp, f.view, 1, 0); err == nil {
 		t.Fatal("Configure gave a view a private size")
 	}
@@ -755,9 +781,11 @@ func (p *producers) actions(actions map[string]func(*rapid.T)) {
 func mergeModelTest(t *rapid.T) {
 	n := rapid.IntRange(1, 4).Draw(t, "viewees")
 	f := newFixture(t, n)
-	if err := logicalpool.Merge[int](f.lp, f.view, f.keys()); err != nil {
+	decl, err := logicalpool.Merge(f.lp, f.view, f.decls())
+	if err != nil {
 		t.Fatal(err)
 	}
+	checkDecl(t, f, decl)
 	vp, err := get[int](f.lp, f.view)
 	if err != nil {
 		t.Fatal(err)
@@ -903,9 +931,11 @@ func mergeModelTest(t *rapid.T) {
 func joinModelTest(t *rapid.T) {
 	f := newFixture(t, 2)
 	f.view = "join"
-	if err := logicalpool.Join2[int, string](f.lp, f.view, "v0", "v1"); err != nil {
+	decl, err := logicalpool.Join2(f.lp, f.view, ip(f.declPool(0), "v0"), pool.NewPend[string](f.declPool(1), "v1"))
+	if err != nil {
 		t.Fatal(err)
 	}
+	checkDecl(t, f, decl)
 	vp, err := get[logicalpool.Pair[int, string]](f.lp, f.view)
 	if err != nil {
 		t.Fatal(err)

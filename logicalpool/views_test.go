@@ -33,9 +33,9 @@ type sink[T any] struct {
 	ends int
 }
 
-func (s *sink[T]) chip(key string, prev chip.PendRef, delay time.Duration) chip.Chip {
+func (s *sink[T]) chip(key string, prev *pool.Pend[T], delay time.Duration) chip.Chip {
 	return chip.New(chip.Config[T, struct{}, struct{}]{
-		Key: key, Prev: prev, Next: chip.Output, Async: delay > 0,
+		Key: key, Prev: prev, Async: delay > 0,
 		Process: func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[struct{}], error) {
 			time.Sleep(delay)
 			s.mu.Lock()
@@ -69,14 +69,16 @@ func TestDuplicateSlowAndFastStayWithinTheLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 16)
 		lp := logicalpool.New("fan", inner)
-		if err := logicalpool.Duplicate[int](lp, "both", []string{"a", "b"}, nil); err != nil {
+		a, b := ip(inner, "a"), ip(lp, "b") // a viewee is declared in either pool
+		both, err := logicalpool.Duplicate(lp, "both", []*pool.Pend[int]{a, b}, nil)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var fast, slow sink[int]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			chip.FromSlice("in", chip.At("fan", "both"), ints(500)),
-			fast.chip("fast", chip.At("store", "a"), 0),
-			slow.chip("slow", chip.At("fan", "b"), time.Millisecond),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in", both, ints(500)),
+			fast.chip("fast", a, 0),
+			slow.chip("slow", b, time.Millisecond),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v\n%s", err, r.Describe())
@@ -97,32 +99,34 @@ func TestDuplicateSlowAndFastStayWithinTheLimit(t *testing.T) {
 func TestLoadBalance(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		define func(lp *pool.Pool) error
+		define func(lp *pool.Pool, ws []*pool.Pend[int]) (*pool.Pend[int], error)
 	}{
-		{"round-robin", func(lp *pool.Pool) error {
-			return logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1", "w2", "w3"}, logicalpool.RoundRobin)
+		{"round-robin", func(lp *pool.Pool, ws []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.LoadBalance(lp, "lb", ws, logicalpool.RoundRobin)
 		}},
-		{"least-filled", func(lp *pool.Pool) error {
-			return logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1", "w2", "w3"}, logicalpool.LeastFilled)
+		{"least-filled", func(lp *pool.Pool, ws []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.LoadBalance(lp, "lb", ws, logicalpool.LeastFilled)
 		}},
-		{"by-key", func(lp *pool.Pool) error {
-			return logicalpool.LoadBalanceByKey(lp, "lb", []string{"w0", "w1", "w2", "w3"}, func(v int) uint64 { return uint64(v) })
+		{"by-key", func(lp *pool.Pool, ws []*pool.Pend[int]) (*pool.Pend[int], error) {
+			return logicalpool.LoadBalanceByKey(lp, "lb", ws, func(v int) uint64 { return uint64(v) })
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				inner := pool.New("store", 8)
 				lp := logicalpool.New("lp", inner)
-				if err := tc.define(lp); err != nil {
+				ws := ips(inner, "w0", "w1", "w2", "w3")
+				lb, err := tc.define(lp, ws)
+				if err != nil {
 					t.Fatal(err)
 				}
-				sinks := make([]*sink[int], 4)
-				chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "lb"), ints(2000))}
-				for i := range sinks {
+				sinks := make([]*sink[int], len(ws))
+				chips := []chip.Chip{chip.FromSlice("in", lb, ints(2000))}
+				for i, w := range ws {
 					sinks[i] = &sink[int]{}
-					chips = append(chips, sinks[i].chip(fmt.Sprint("w", i), chip.At("store", fmt.Sprint("w", i)), time.Millisecond))
+					chips = append(chips, sinks[i].chip(w.Key(), w, time.Millisecond))
 				}
-				r := runlet.New([]*pool.Pool{inner, lp}, chips, runlet.Config{})
+				r := runlet.New(chips, runlet.Config{})
 				if err := r.Run(context.Background()); err != nil {
 					t.Fatalf("Run: %v\n%s", err, r.Describe())
 				}
@@ -157,15 +161,17 @@ func TestLoadBalance(t *testing.T) {
 func TestMerge(t *testing.T) {
 	inner := pool.New("store", 4)
 	lp := logicalpool.New("lp", inner)
-	if err := logicalpool.Merge[int](lp, "all", []string{"p0", "p1", "p2"}); err != nil {
+	ps := ips(inner, "p0", "p1", "p2")
+	all, err := logicalpool.Merge(lp, "all", ps)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var s sink[int]
-	r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-		chip.FromSlice("in0", chip.At("store", "p0"), []int{1, 2, 3}),
-		chip.FromSlice("in1", chip.At("store", "p1"), []int{10, 20}),
-		chip.FromSlice("in2", chip.At("store", "p2"), []int{100, 200, 300, 400}),
-		s.chip("out", chip.At("lp", "all"), 0),
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in0", ps[0], []int{1, 2, 3}),
+		chip.FromSlice("in1", ps[1], []int{10, 20}),
+		chip.FromSlice("in2", ps[2], []int{100, 200, 300, 400}),
+		s.chip("out", all, 0),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v\n%s", err, r.Describe())
@@ -201,11 +207,13 @@ func TestJoinDifferentRates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 4)
 		lp := logicalpool.New("lp", inner)
-		if err := logicalpool.Join2[int, string](lp, "pairs", "nums", "words"); err != nil {
+		nums, wordsPend := ip(inner, "nums"), pool.NewPend[string](inner, "words")
+		pairs, err := logicalpool.Join2(lp, "pairs", nums, wordsPend)
+		if err != nil {
 			t.Fatal(err)
 		}
 		slowNums := chip.New(chip.Config[struct{}, int, int]{
-			Key: "nums", Prev: chip.Input, Next: chip.At("store", "nums"), Async: true,
+			Key: "nums", Next: nums, Async: true,
 			Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 				time.Sleep(3 * time.Millisecond)
 				if *i == 50 {
@@ -220,10 +228,10 @@ func TestJoinDifferentRates(t *testing.T) {
 			words[i] = fmt.Sprint("w", i+1)
 		}
 		var s sink[logicalpool.Pair[int, string]]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
+		r := runlet.New([]chip.Chip{
 			slowNums,
-			chip.FromSlice("words", chip.At("store", "words"), words),
-			s.chip("out", chip.At("lp", "pairs"), 0),
+			chip.FromSlice("words", wordsPend, words),
+			s.chip("out", pairs, 0),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v\n%s", err, r.Describe())
@@ -251,24 +259,30 @@ func TestDuplicateIntoJoinStallsWithTooSmallAPool(t *testing.T) {
 		t.Run(fmt.Sprint("private=", private), func(t *testing.T) {
 			inner := pool.New("store", 2)
 			if private > 0 {
+				// Sized directly: no chip names b, so a Size on its
+				// declaration would not reach Attach.
 				if err := configure(inner, "b", private, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
 			lp := logicalpool.New("lp", inner)
-			if err := logicalpool.Duplicate[int](lp, "dup", []string{"a", "b"}, nil); err != nil {
+			a, b := ip(inner, "a"), ip(inner, "b")
+			a3 := pool.NewPend[[]int](inner, "a3")
+			dup, err := logicalpool.Duplicate(lp, "dup", []*pool.Pend[int]{a, b}, nil)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if err := logicalpool.Join2[[]int, int](lp, "join", "a3", "b"); err != nil {
+			join, err := logicalpool.Join2(lp, "join", a3, b)
+			if err != nil {
 				t.Fatal(err)
 			}
 			var s sink[logicalpool.Pair[[]int, int]]
-			r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-				chip.FromSlice("in", chip.At("lp", "dup"), ints(9)),
-				chip.Batch[int]("batch3", chip.At("store", "a"), chip.At("store", "a3"), 3, 0),
-				s.chip("out", chip.At("lp", "join"), 0),
+			r := runlet.New([]chip.Chip{
+				chip.FromSlice("in", dup, ints(9)),
+				chip.Batch("batch3", a, a3, 3, 0),
+				s.chip("out", join, 0),
 			}, runlet.Config{})
-			err := r.Run(context.Background())
+			err = r.Run(context.Background())
 			if private < 7 {
 				var se *runlet.StallError
 				if !errors.As(err, &se) || !strings.Contains(se.State, "#out [] join@lp") {
@@ -295,12 +309,14 @@ func TestMergeAsyncConsumerAfterEarlyEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 4)
 		lp := logicalpool.New("lp", inner)
-		if err := logicalpool.Merge[int](lp, "all", []string{"p0", "p1"}); err != nil {
+		p0, p1 := ip(inner, "p0"), ip(inner, "p1")
+		all, err := logicalpool.Merge(lp, "all", []*pool.Pend[int]{p0, p1})
+		if err != nil {
 			t.Fatal(err)
 		}
-		counter := func(key, pend string, every time.Duration, base int) chip.Chip {
+		counter := func(key string, next *pool.Pend[int], every time.Duration, base int) chip.Chip {
 			return chip.New(chip.Config[struct{}, int, int]{
-				Key: key, Prev: chip.Input, Next: chip.At("store", pend), Async: true,
+				Key: key, Next: next, Async: true,
 				Process: func(_ context.Context, _ hints.Pack[struct{}], i *int) (hints.Pack[int], error) {
 					time.Sleep(every)
 					if *i == 3 {
@@ -312,10 +328,10 @@ func TestMergeAsyncConsumerAfterEarlyEnd(t *testing.T) {
 			})
 		}
 		var s sink[int]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			counter("fast", "p0", time.Millisecond, 0),            // ends at 4ms, while p1 is empty
-			counter("slow", "p1", 10*time.Millisecond, 100),       // first value at 10ms
-			s.chip("out", chip.At("lp", "all"), time.Microsecond), // async
+		r := runlet.New([]chip.Chip{
+			counter("fast", p0, time.Millisecond, 0),      // ends at 4ms, while p1 is empty
+			counter("slow", p1, 10*time.Millisecond, 100), // first value at 10ms
+			s.chip("out", all, time.Microsecond),          // async
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v", err)
@@ -336,10 +352,11 @@ func TestLeastFilledRespectsLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	lp := logicalpool.New("lp", inner)
-	if err := logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1"}, logicalpool.LeastFilled); err != nil {
+	lb, err := logicalpool.LoadBalance(lp, "lb", ips(inner, "w0", "w1"), logicalpool.LeastFilled)
+	if err != nil {
 		t.Fatal(err)
 	}
-	view, _ := get[int](lp, "lb")
+	view, _ := get[int](lp, lb.Key())
 	w0, _ := get[int](inner, "w0")
 	for i := range 100 {
 		if view.Limited() {
@@ -363,15 +380,18 @@ func TestWakesAcrossKeys(t *testing.T) {
 		t.Run(tc.push+"->"+tc.pull, func(t *testing.T) {
 			inner := pool.New("store", 1)
 			lp := logicalpool.New("lp", inner)
-			if err := logicalpool.Merge[int](lp, "unused-view", []string{"other"}); err != nil {
+			other := ip(inner, "other")
+			unused, err := logicalpool.Merge(lp, "unused-view", []*pool.Pend[int]{other})
+			if err != nil {
 				t.Fatal(err)
 			}
+			x := map[string]*pool.Pend[int]{"store": ip(inner, "x"), "lp": ip(lp, "x")}
 			var s sink[int]
-			r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-				chip.FromSlice("in", chip.At(tc.push, "x"), ints(200)),
-				s.chip("out", chip.At(tc.pull, "x"), 0),
-				chip.FromSlice("in2", chip.At("store", "other"), []int{7}),
-				chip.Collect("out2", chip.At("lp", "unused-view"), new([]int)),
+			r := runlet.New([]chip.Chip{
+				chip.FromSlice("in", x[tc.push], ints(200)),
+				s.chip("out", x[tc.pull], 0),
+				chip.FromSlice("in2", other, []int{7}),
+				chip.Collect("out2", unused, new([]int)),
 			}, runlet.Config{})
 			if err := r.Run(context.Background()); err != nil {
 				t.Fatalf("Run: %v", err)
@@ -388,15 +408,17 @@ func TestDuplicateBranchEndingEarly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 4)
 		lp := logicalpool.New("fan", inner)
-		if err := logicalpool.Duplicate[int](lp, "both", []string{"a", "b"}, nil); err != nil {
+		a, b, a2 := ip(inner, "a"), ip(inner, "b"), ip(inner, "a2")
+		both, err := logicalpool.Duplicate(lp, "both", []*pool.Pend[int]{a, b}, nil)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var few, all sink[int]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			chip.FromSlice("in", chip.At("fan", "both"), ints(200)),
-			chip.Take[int]("take2", chip.At("store", "a"), chip.At("store", "a2"), 2),
-			few.chip("few", chip.At("store", "a2"), 0),
-			all.chip("all", chip.At("store", "b"), time.Millisecond),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in", both, ints(200)),
+			chip.Take("take2", a, a2, 2),
+			few.chip("few", a2, 0),
+			all.chip("all", b, time.Millisecond),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v\n%s", err, r.Describe())
@@ -419,15 +441,17 @@ func TestLoadBalanceWorkerEndingEarly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 2)
 		lp := logicalpool.New("lp", inner)
-		if err := logicalpool.LoadBalance[int](lp, "lb", []string{"w0", "w1"}, logicalpool.RoundRobin); err != nil {
+		w0, w1, tk := ip(inner, "w0"), ip(inner, "w1"), ip(inner, "t")
+		lb, err := logicalpool.LoadBalance(lp, "lb", []*pool.Pend[int]{w0, w1}, logicalpool.RoundRobin)
+		if err != nil {
 			t.Fatal(err)
 		}
 		var one, rest sink[int]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			chip.FromSlice("in", chip.At("lp", "lb"), ints(100)),
-			chip.Take[int]("take1", chip.At("store", "w0"), chip.At("store", "t"), 1),
-			one.chip("one", chip.At("store", "t"), 0),
-			rest.chip("rest", chip.At("store", "w1"), time.Millisecond),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in", lb, ints(100)),
+			chip.Take("take1", w0, tk, 1),
+			one.chip("one", tk, 0),
+			rest.chip("rest", w1, time.Millisecond),
 		}, runlet.Config{})
 		if err := r.Run(context.Background()); err != nil {
 			t.Fatalf("Run: %v\n%s", err, r.Describe())
@@ -449,4 +473,137 @@ func TestLoadBalanceWorkerEndingEarly(t *testing.T) {
 			t.Errorf("the last value did not reach the worker still running: %v", rest.values())
 		}
 	})
+}
+
+// viewDefs define view over int viewees with each view function of the
+// package, and return its declaration as key@pool. Join2 takes the first
+// two viewees.
+var viewDefs = []struct {
+	name   string
+	define func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error)
+}{
+	{"Duplicate", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.Duplicate(lp, view, vs, nil))
+	}},
+	{"LoadBalance", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.LoadBalance(lp, view, vs, logicalpool.LeastFilled))
+	}},
+	{"LoadBalanceWeighted", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.LoadBalanceWeighted(lp, view, vs, slices.Repeat([]int{1}, len(vs))))
+	}},
+	{"LoadBalanceByKey", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.LoadBalanceByKey(lp, view, vs, func(v int) uint64 { return uint64(v) }))
+	}},
+	{"Merge", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.Merge(lp, view, vs))
+	}},
+	{"Join2", func(lp *pool.Pool, view string, vs []*pool.Pend[int]) (string, error) {
+		return declString(logicalpool.Join2(lp, view, vs[0], vs[1]))
+	}},
+}
+
+func declString[T any](d *pool.Pend[T], err error) (string, error) {
+	if err != nil {
+		if d != nil {
+			return "", fmt.Errorf("%w, and a declaration %v", err, d)
+		}
+		return "", err
+	}
+	return d.String(), nil
+}
+
+// Every view returns its declaration in the logical pool and names its
+// unnamed viewees "<view>.<i>", declared in the logical pool or in its
+// inner pool, and keeps the key of a named one.
+func TestViewsNameUnnamedViewees(t *testing.T) {
+	for _, vd := range viewDefs {
+		t.Run(vd.name, func(t *testing.T) {
+			store := pool.New("store", 8)
+			lp := logicalpool.New("lp", store)
+			vs := []*pool.Pend[int]{ip(store, ""), ip(lp, "named"), ip(lp, "")}
+			if vd.name == "Join2" {
+				vs = []*pool.Pend[int]{ip(lp, ""), ip(store, "")}
+			}
+			got, err := vd.define(lp, "v", vs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != "v@lp" {
+				t.Errorf("declaration %s, want v@lp", got)
+			}
+			keys := make([]string, len(vs))
+			for i, d := range vs {
+				keys[i] = d.Key()
+			}
+			want := []string{"v.0", "named", "v.2"}
+			if vd.name == "Join2" {
+				want = []string{"v.0", "v.1"}
+			}
+			equal(t, "viewee keys", keys, want)
+		})
+	}
+}
+
+// The view's name sticks: a chip on a viewee the view named does not rename
+// it, and the runlet finds the pends by those names.
+func TestViewNamedVieweesRun(t *testing.T) {
+	store := pool.New("store", 8)
+	lp := logicalpool.New("fan", store)
+	a, b := ip(store, ""), ip(lp, "")
+	both, err := logicalpool.Duplicate(lp, "both", []*pool.Pend[int]{a, b}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ga, gb []int
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", both, ints(5)),
+		chip.Collect("ca", a, &ga),
+		chip.Collect("cb", b, &gb),
+	}, runlet.Config{})
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatalf("Run: %v\n%s", err, r.Describe())
+	}
+	equal(t, "a", ga, ints(5))
+	equal(t, "b", gb, ints(5))
+	d := r.Describe()
+	for _, s := range []string{"] both.0@store >>", "] both.1@fan >>", " -both.0 ", " -both.1 "} {
+		if !strings.Contains(d, s) {
+			t.Errorf("Describe lacks %q:\n%s", s, d)
+		}
+	}
+}
+
+// A view refuses a nil viewee and one declared in a pool that is neither
+// the logical pool nor its inner pool (a plain pool, another logical pool
+// over the same inner pool, no pool), naming the logical pool, the view and
+// the viewee, and returns no declaration.
+func TestViewsRefuseBadViewees(t *testing.T) {
+	store := pool.New("store", 8)
+	other := pool.New("other", 8)
+	lp2 := logicalpool.New("lp2", store)
+	for _, tc := range []struct {
+		name string
+		bad  *pool.Pend[int]
+		want string
+	}{
+		{"nil", nil, `logicalpool: logical pool "lp": view "v": viewee 1 is nil`},
+		{"other pool", ip(other, "x"), `logicalpool: logical pool "lp": view "v": viewee 1 ("x") is declared in pool "other", not in the logical pool or its inner pool`},
+		{"other pool unnamed", ip(other, ""), `logicalpool: logical pool "lp": view "v": viewee 1 ("") is declared in pool "other", not in the logical pool or its inner pool`},
+		{"other logical pool", ip(lp2, "x"), `logicalpool: logical pool "lp": view "v": viewee 1 ("x") is declared in pool "lp2", not in the logical pool or its inner pool`},
+		{"no pool", &pool.Pend[int]{}, `logicalpool: logical pool "lp": view "v": viewee 1 ("") is declared in no pool, not in the logical pool or its inner pool`},
+	} {
+		for _, vd := range viewDefs {
+			t.Run(tc.name+"/"+vd.name, func(t *testing.T) {
+				lp := logicalpool.New("lp", store)
+				_, err := vd.define(lp, "v", []*pool.Pend[int]{ip(lp, "ok"), tc.bad})
+				if err == nil || err.Error() != tc.want {
+					t.Fatalf("error %v, want %s", err, tc.want)
+				}
+				// The view was not defined: the name is still free.
+				if _, err := vd.define(lp, "v", []*pool.Pend[int]{ip(lp, "ok"), ip(store, "ok2")}); err != nil {
+					t.Errorf("defining the view after the refusal: %v", err)
+				}
+			})
+		}
+	}
 }

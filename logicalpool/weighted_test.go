@@ -22,8 +22,9 @@ import (
 func TestLoadBalanceWeightedIsSmooth(t *testing.T) {
 	inner := pool.New("store", pool.Unlimited)
 	lp := logicalpool.New("lp", inner)
-	require.NoError(t, logicalpool.LoadBalanceWeighted[int](lp, "lb", []string{"a", "b", "c"}, []int{5, 1, 1}))
-	view, err := get[int](lp, "lb")
+	lb, err := logicalpool.LoadBalanceWeighted(lp, "lb", ips(inner, "a", "b", "c"), []int{5, 1, 1})
+	require.NoError(t, err)
+	view, err := get[int](lp, lb.Key())
 	require.NoError(t, err)
 	pends := map[string]int{}
 	var order []string
@@ -49,14 +50,16 @@ func TestLoadBalanceWeightedSpread(t *testing.T) {
 	lp := logicalpool.New("lp", inner)
 	weights := []int{1, 2, 3, 4, 0}
 	keys := []string{"w0", "w1", "w2", "w3", "w4"}
-	require.NoError(t, logicalpool.LoadBalanceWeighted[int](lp, "lb", keys, weights))
+	ws := ips(inner, keys...)
+	lb, err := logicalpool.LoadBalanceWeighted(lp, "lb", ws, weights)
+	require.NoError(t, err)
 	sinks := make([]*sink[int], len(keys))
-	chips := []chip.Chip{chip.FromSlice("in", chip.At("lp", "lb"), ints(1000))}
-	for i, k := range keys {
+	chips := []chip.Chip{chip.FromSlice("in", lb, ints(1000))}
+	for i, w := range ws {
 		sinks[i] = &sink[int]{}
-		chips = append(chips, sinks[i].chip(k, chip.At("store", k), 0))
+		chips = append(chips, sinks[i].chip(keys[i], w, 0))
 	}
-	r := runlet.New([]*pool.Pool{inner, lp}, chips, runlet.Config{})
+	r := runlet.New(chips, runlet.Config{})
 	require.NoError(t, r.Run(context.Background()))
 	seen := map[int]int{}
 	for i, s := range sinks {
@@ -82,12 +85,14 @@ func TestLoadBalanceWeightedSlowConsumer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := pool.New("store", 8)
 		lp := logicalpool.New("lp", inner)
-		require.NoError(t, logicalpool.LoadBalanceWeighted[int](lp, "lb", []string{"slow", "fast"}, []int{3, 1}))
+		slowPend, fastPend := ip(inner, "slow"), ip(inner, "fast")
+		lb, err := logicalpool.LoadBalanceWeighted(lp, "lb", []*pool.Pend[int]{slowPend, fastPend}, []int{3, 1})
+		require.NoError(t, err)
 		var slow, fast sink[int]
-		r := runlet.New([]*pool.Pool{inner, lp}, []chip.Chip{
-			chip.FromSlice("in", chip.At("lp", "lb"), ints(1000)),
-			slow.chip("slow", chip.At("store", "slow"), time.Millisecond),
-			fast.chip("fast", chip.At("store", "fast"), 0),
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in", lb, ints(1000)),
+			slow.chip("slow", slowPend, time.Millisecond),
+			fast.chip("fast", fastPend, 0),
 		}, runlet.Config{})
 		require.NoError(t, r.Run(context.Background()), "%s", r.Describe())
 		seen := map[int]int{}
@@ -115,14 +120,16 @@ func TestLoadBalanceWeightedBadWeights(t *testing.T) {
 		want    string
 	}{
 		{"count mismatch", []int{1}, `logicalpool: view "lb": 1 weights for 2 viewees`},
-		{"negative", []int{1, -2}, `logicalpool: view "lb": viewee "b" has a negative weight -2`},
+		{"negative", []int{1, -2}, `logicalpool: view "lb": viewee 1 has a negative weight -2`},
 		{"all zero", []int{0, 0}, `logicalpool: view "lb": every weight is zero (no viewee would get a pack)`},
 		{"too large", []int{1 << 30, 1}, `logicalpool: view "lb": weights add up to more than 1073741824`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lp := logicalpool.New("lp", pool.New("store", 8))
-			err := logicalpool.LoadBalanceWeighted[int](lp, "lb", []string{"a", "b"}, tc.weights)
+			store := pool.New("store", 8)
+			lp := logicalpool.New("lp", store)
+			lb, err := logicalpool.LoadBalanceWeighted(lp, "lb", ips(store, "a", "b"), tc.weights)
 			require.EqualError(t, err, tc.want)
+			require.Nil(t, lb)
 		})
 	}
 }
@@ -130,8 +137,11 @@ func TestLoadBalanceWeightedBadWeights(t *testing.T) {
 // The weighted view is an ordinary LoadBalance otherwise: once defined, its
 // name is taken.
 func TestLoadBalanceWeightedDefinedTwice(t *testing.T) {
-	lp := logicalpool.New("lp", pool.New("store", 8))
-	require.NoError(t, logicalpool.LoadBalanceWeighted[int](lp, "lb", []string{"a", "b"}, []int{1, 1}))
-	err := logicalpool.LoadBalanceWeighted[int](lp, "lb", []string{"a", "b"}, []int{1, 1})
+	store := pool.New("store", 8)
+	lp := logicalpool.New("lp", store)
+	ab := ips(store, "a", "b")
+	_, err := logicalpool.LoadBalanceWeighted(lp, "lb", ab, []int{1, 1})
+	require.NoError(t, err)
+	_, err = logicalpool.LoadBalanceWeighted(lp, "lb", ab, []int{1, 1})
 	require.ErrorContains(t, err, fmt.Sprintf("view %q defined twice", "lb"))
 }
