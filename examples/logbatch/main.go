@@ -81,8 +81,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 	// the whole flow buffers. The pends need no names: the runlet calls each
 	// after the chip that pushes into it ("lines.out", "parse.out", ...).
 	p := pool.New("log", 4**size)
-	lines, records := pool.NewPend[string](p, ""), pool.NewPend[record](p, "")
-	batches, labeled := pool.NewPend[[]record](p, ""), pool.NewPend[flush](p, "")
+	lines, parsed := pool.NewPend[string](p, ""), pool.NewPend[record](p, "")
+	batched, labeled := pool.NewPend[[]record](p, ""), pool.NewPend[flush](p, "")
 
 	var source chip.Chip
 	switch *in {
@@ -116,16 +116,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 		}
 		return f, nil
 	}
-	nrecords, nbatches := 0, 0 // the writer's
+	records, batches := 0, 0 // the writer's
 	// An output chip (no Next), async: the write may block.
 	write := chip.New(chip.Config[flush, struct{}, struct{}]{
 		Key: "write", Prev: labeled, Async: true,
 		Process: func(_ context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
-				_, err := fmt.Fprintf(w, "%d records in %d batches\n", nrecords, nbatches)
+				_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
 				return hints.Pack[struct{}]{Hint: hints.End}, err
 			}
-			nrecords, nbatches = nrecords+len(in.Value.records), nbatches+1
+			records, batches = records+len(in.Value.records), batches+1
 			_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
 				len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
 			return hints.SkipOf[struct{}](), err
@@ -133,9 +133,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 	})
 	return runlet.Run(ctx,
 		source,
-		chip.Map("parse", lines, records, parse),
-		chip.Batch("batch", records, batches, *size, *wait),
-		chip.Map("label", batches, labeled, label),
+		chip.Map("parse", lines, parsed, parse),
+		chip.Batch("batch", parsed, batched, *size, *wait),
+		chip.Map("label", batched, labeled, label),
 		write,
 	)
 }
