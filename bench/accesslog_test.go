@@ -15,7 +15,6 @@ import (
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/logicalpool"
 	runletpool "github.com/runlet/runlet/pool"
-	"github.com/runlet/runlet/runlet"
 )
 
 // accessLog is issue 12's first program: parse access-log lines, keep the
@@ -217,15 +216,18 @@ func channelsTop(lines []string) []pathCount {
 func handWiredTop(lines []string) ([]pathCount, error) {
 	store := runletpool.New("default", 1024)
 	lp := logicalpool.New("lp", store)
-	parts, outs := make([]string, accessLogParts), make([]string, accessLogParts)
+	parts, outs := make([]*runletpool.Pend[entry], accessLogParts), make([]*runletpool.Pend[map[string]int], accessLogParts)
 	for i := range parts {
-		parts[i], outs[i] = fmt.Sprint("part", i), fmt.Sprint("counts", i)
+		parts[i] = runletpool.NewPend[entry](lp, fmt.Sprint("part", i))
+		outs[i] = runletpool.NewPend[map[string]int](lp, fmt.Sprint("counts", i))
 	}
 	hash := func(e entry) uint64 { h := fnv.New64a(); h.Write([]byte(e.path)); return h.Sum64() }
-	if err := logicalpool.LoadBalanceByKey(lp, "split", parts, hash); err != nil {
+	split, err := logicalpool.LoadBalanceByKey(lp, "split", parts, hash)
+	if err != nil {
 		return nil, err
 	}
-	if err := logicalpool.Merge[map[string]int](lp, "merged", outs); err != nil {
+	merged, err := logicalpool.Merge(lp, "merged", outs)
+	if err != nil {
 		return nil, err
 	}
 	tally := func(m map[string]int, e entry) (map[string]int, error) {
@@ -245,17 +247,18 @@ func handWiredTop(lines []string) ([]pathCount, error) {
 		return all, nil
 	}
 	var total map[string]int
+	lns, entries, tot := at[string](store, "lines"), at[entry](store, "entries"), at[map[string]int](store, "total")
 	chips := []chip.Chip{
-		chip.FromSlice("read", at("lines"), lines),
-		chip.ParallelMap("parse", at("lines"), at("entries"), accessLogParts, func(_ context.Context, l string) (entry, error) { return parseLine(l) }),
-		chip.Filter("get200", at("entries"), chip.At("lp", "split"), func(e entry) (bool, error) { return counted(e), nil }),
-		chip.Fold("total", chip.At("lp", "merged"), at("total"), nil, merge),
-		chip.ForEach("keep", at("total"), func(m map[string]int) error { total = m; return nil }),
+		chip.FromSlice("read", lns, lines),
+		chip.ParallelMap("parse", lns, entries, accessLogParts, func(_ context.Context, l string) (entry, error) { return parseLine(l) }),
+		chip.Filter("get200", entries, split, func(e entry) (bool, error) { return counted(e), nil }),
+		chip.Fold("total", merged, tot, nil, merge),
+		chip.ForEach("keep", tot, func(m map[string]int) error { total = m; return nil }),
 	}
 	for i := range parts {
-		chips = append(chips, chip.Fold(fmt.Sprint("count", i), chip.At("lp", parts[i]), chip.At("lp", outs[i]), nil, tally))
+		chips = append(chips, chip.Fold(fmt.Sprint("count", i), parts[i], outs[i], nil, tally))
 	}
-	err := runlet.New([]*runletpool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background())
+	err = runRunlet(chips...)
 	return topOf(total), err
 }
 
@@ -264,21 +267,23 @@ func keyedTop(lines []string) ([]pathCount, error) {
 	store := runletpool.New("default", 1024)
 	lp := logicalpool.New("lp", store)
 	path := func(e entry) (string, error) { return e.path, nil }
+	lns, entries, hits := at[string](store, "lines"), at[entry](store, "entries"), at[entry](store, "hits")
+	counts, tops := at[pathCount](store, "counts"), at[pathCount](store, "top")
 	// Each partition's input and output pend get the private size at() gives
 	// the other pends, so partitions take long batches.
-	count, err := logicalpool.CountBy(lp, "count", at("hits"), at("counts"), logicalpool.Partitions{N: accessLogParts, Private: 256}, path)
+	count, err := logicalpool.CountBy(lp, "count", hits, counts, logicalpool.Partitions{N: accessLogParts, Private: 256}, path)
 	if err != nil {
 		return nil, err
 	}
 	var top []pathCount
 	chips := append(count,
-		chip.FromSlice("read", at("lines"), lines),
-		chip.ParallelMap("parse", at("lines"), at("entries"), accessLogParts, func(_ context.Context, l string) (entry, error) { return parseLine(l) }),
-		chip.Filter("get200", at("entries"), at("hits"), func(e entry) (bool, error) { return counted(e), nil }),
-		chip.TopK("top", at("counts"), at("top"), accessLogTop, byCount),
-		chip.Collect("keep", at("top"), &top),
+		chip.FromSlice("read", lns, lines),
+		chip.ParallelMap("parse", lns, entries, accessLogParts, func(_ context.Context, l string) (entry, error) { return parseLine(l) }),
+		chip.Filter("get200", entries, hits, func(e entry) (bool, error) { return counted(e), nil }),
+		chip.TopK("top", counts, tops, accessLogTop, byCount),
+		chip.Collect("keep", tops, &top),
 	)
-	err = runlet.New([]*runletpool.Pool{store, lp}, chips, runlet.Config{}).Run(context.Background())
+	err = runRunlet(chips...)
 	return top, err
 }
 

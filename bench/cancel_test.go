@@ -64,13 +64,14 @@ func cancelRunlet(b *testing.B) time.Duration {
 	blocked.Add(cancelWorkers)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	at := func(k string) chip.PendRef { return chip.At("p", k) }
-	r := runlet.New([]*pool.Pool{pool.New("p", 64)}, []chip.Chip{
-		chip.FromSlice("in", at("a"), make([]int, 1000)),
-		chip.ParallelMap("io", at("a"), at("b"), cancelWorkers, func(ctx context.Context, v int) (int, error) {
+	p := pool.New("p", 64)
+	items, results := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", items, make([]int, 1000)),
+		chip.ParallelMap("io", items, results, cancelWorkers, func(ctx context.Context, v int) (int, error) {
 			return v, blockedIO(ctx, &blocked, &calls)
 		}),
-		chip.ForEach("out", at("b"), func(int) error { return nil }),
+		chip.ForEach("out", results, func(int) error { return nil }),
 	}, runlet.Config{})
 	done := make(chan error, 1)
 	var returned time.Time
@@ -146,17 +147,18 @@ func TestCancelStopsBlockedIO(t *testing.T) {
 	var calls, cancelled atomic.Int32
 	blocked.Add(cancelWorkers)
 	ctx, cancel := context.WithCancel(context.Background())
-	at := func(k string) chip.PendRef { return chip.At("p", k) }
-	r := runlet.New([]*pool.Pool{pool.New("p", 64)}, []chip.Chip{
-		chip.FromSlice("in", at("a"), make([]int, 1000)),
-		chip.ParallelMap("io", at("a"), at("b"), cancelWorkers, func(ctx context.Context, v int) (int, error) {
+	p := pool.New("p", 64)
+	items, results := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("in", items, make([]int, 1000)),
+		chip.ParallelMap("io", items, results, cancelWorkers, func(ctx context.Context, v int) (int, error) {
 			err := blockedIO(ctx, &blocked, &calls)
 			if errors.Is(err, context.Canceled) {
 				cancelled.Add(1)
 			}
 			return v, err
 		}),
-		chip.ForEach("out", at("b"), func(int) error { return nil }),
+		chip.ForEach("out", results, func(int) error { return nil }),
 	}, runlet.Config{})
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

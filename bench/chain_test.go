@@ -71,22 +71,24 @@ var chain4 = workload{
 		}},
 		{"RunletSync", func(n int) (uint64, error) {
 			s := 0
+			q := ats[int](newPool(), "p0", "p1", "p2", "p3", "p4")
 			err := runRunlet(
-				count("in", at("p0"), n),
-				chip.Map("m1", at("p0"), at("p1"), mapStep),
-				chip.Map("m2", at("p1"), at("p2"), mapStep),
-				chip.Map("m3", at("p2"), at("p3"), mapStep),
-				chip.Map("m4", at("p3"), at("p4"), mapStep),
-				chip.ForEach("sum", at("p4"), func(v int) error { s += v; return nil }),
+				count("in", q[0], n),
+				chip.Map("m1", q[0], q[1], mapStep),
+				chip.Map("m2", q[1], q[2], mapStep),
+				chip.Map("m3", q[2], q[3], mapStep),
+				chip.Map("m4", q[3], q[4], mapStep),
+				chip.ForEach("sum", q[4], func(v int) error { s += v; return nil }),
 			)
 			return uint64(s), err
 		}},
 		{"RunletAsync", func(n int) (uint64, error) {
 			s := 0
-			chips := []chip.Chip{count("in", at("p0"), n)}
+			q := ats[int](newPool(), "p0", "p1", "p2", "p3", "p4")
+			chips := []chip.Chip{count("in", q[0], n)}
 			for k, key := range []string{"m1", "m2", "m3", "m4"} {
 				chips = append(chips, chip.New(chip.Config[int, int, struct{}]{
-					Key: key, Prev: at("p" + string(rune('0'+k))), Next: at("p" + string(rune('1'+k))), Async: true,
+					Key: key, Prev: q[k], Next: q[k+1], Async: true,
 					Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
 						if in.Hint == hints.None {
 							in.Value = step(in.Value)
@@ -95,7 +97,7 @@ var chain4 = workload{
 					},
 				}))
 			}
-			chips = append(chips, chip.ForEach("sum", at("p4"), func(v int) error { s += v; return nil }))
+			chips = append(chips, chip.ForEach("sum", q[4], func(v int) error { s += v; return nil }))
 			err := runRunlet(chips...)
 			return uint64(s), err
 		}},

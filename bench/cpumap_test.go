@@ -147,12 +147,14 @@ var cpuMap = workload{
 		}},
 		{"Runlet", func(n int) (uint64, error) {
 			var s uint64
-			pends := func(k string) chip.PendRef { return chip.At("default", k).Sized(cpuMapPend, 0) }
-			r := runlet.New([]*runletpool.Pool{runletpool.New("default", 2*cpuMapPend)}, []chip.Chip{
-				count("in", pends("items"), n),
-				chip.ParallelMap("sha256", pends("items"), pends("digests"), runtime.GOMAXPROCS(0),
+			p := runletpool.New("default", 2*cpuMapPend)
+			items := runletpool.NewPend[int](p, "items").Size(cpuMapPend, 0)
+			digests := runletpool.NewPend[uint64](p, "digests").Size(cpuMapPend, 0)
+			r := runlet.New([]chip.Chip{
+				count("in", items, n),
+				chip.ParallelMap("sha256", items, digests, runtime.GOMAXPROCS(0),
 					func(_ context.Context, i int) (uint64, error) { return hashItem(i), nil }),
-				chip.ForEach("sum", pends("digests"), func(v uint64) error { s += v; return nil }),
+				chip.ForEach("sum", digests, func(v uint64) error { s += v; return nil }),
 			}, runlet.Config{})
 			err := r.Run(context.Background())
 			return s, err

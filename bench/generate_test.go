@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
 )
 
 // genInts is the generator of the Generate workload (and of kitsuneCount):
@@ -60,18 +61,21 @@ var generate = workload{
 		}},
 		{"Runlet", func(n int) (uint64, error) {
 			s := 0
-			err := runRunlet(chip.Generate("gen", at("ints"), genInts(n)), sumInts(&s))
+			ints := at[int](newPool(), "ints")
+			err := runRunlet(chip.Generate("gen", ints, genInts(n)), sumInts(ints, &s))
 			return uint64(s), err
 		}},
 		{"RunletFromSeq", func(n int) (uint64, error) {
 			s := 0
 			seq := func(yield func(int) bool) { _ = genInts(n)(context.Background(), yield) }
-			err := runRunlet(chip.FromSeq("gen", at("ints"), seq), sumInts(&s))
+			ints := at[int](newPool(), "ints")
+			err := runRunlet(chip.FromSeq("gen", ints, seq), sumInts(ints, &s))
 			return uint64(s), err
 		}},
 		{"RunletFromChan", func(n int) (uint64, error) {
 			s := 0
-			err := runRunlet(chip.FromChan("gen", at("ints"), genChan(n)), sumInts(&s))
+			ints := at[int](newPool(), "ints")
+			err := runRunlet(chip.FromChan("gen", ints, genChan(n)), sumInts(ints, &s))
 			return uint64(s), err
 		}},
 		{"Kitsune", func(n int) (uint64, error) {
@@ -93,9 +97,9 @@ func genChan(n int) <-chan int {
 	return out
 }
 
-// sumInts is the runlet output chip of the Generate workload.
-func sumInts(s *int) chip.Chip {
-	return chip.ForEach("sum", at("ints"), func(v int) error { *s += v; return nil })
+// sumInts is the runlet output chip of the Generate workload, over ints.
+func sumInts(ints *pool.Pend[int], s *int) chip.Chip {
+	return chip.ForEach("sum", ints, func(v int) error { *s += v; return nil })
 }
 
 func BenchmarkGenerate(b *testing.B) { benchWorkload(b, generate) }

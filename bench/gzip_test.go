@@ -65,15 +65,15 @@ func (d *digest) sum() uint64 { return d.n<<32 | uint64(d.crc) }
 //
 // Fused is io.Copy into gzip.NewWriter, the baseline; Channels a reader
 // goroutine handing 64 KiB chunks (recycled through a free list) to the
-// compressing goroutine; Runlet input -> chip.Transform(gzip) -> output
-// through runlet.Linear in 64 KiB chunks of one pool.Buffers (reading,
-// compressing and writing on three goroutines); Kitsune a Generate of 64 KiB
-// chunks (one new slice per chunk: kitsune does not say when a stage is done
-// with an item) into a ForEach that compresses; Errgroup the Channels
-// pipeline under an errgroup. Conc and Ro have no byte-stream stages and
-// are left out. There is no FusedCalls system: an item is a whole stream
-// moved in 64 KiB chunks, so a call per chunk costs nothing beside gzip,
-// and io.Copy is already the limit.
+// compressing goroutine; Runlet input -> chip.Transform(gzip) -> output, a
+// linear flow over two unnamed pends of one byte pool, in 64 KiB chunks of
+// one pool.Buffers (reading, compressing and writing on three goroutines);
+// Kitsune a Generate of 64 KiB chunks (one new slice per chunk: kitsune does
+// not say when a stage is done with an item) into a ForEach that
+// compresses; Errgroup the Channels pipeline under an errgroup. Conc and Ro
+// have no byte-stream stages and are left out. There is no FusedCalls
+// system: an item is a whole stream moved in 64 KiB chunks, so a call per
+// chunk costs nothing beside gzip, and io.Copy is already the limit.
 func gzipWorkload(data []byte) workload {
 	compress := func(w io.Writer, body func(zw io.Writer) error) error {
 		zw := gzip.NewWriter(w)
@@ -140,16 +140,14 @@ func gzipWorkload(data []byte) workload {
 			}},
 			{"Runlet", func(n int) (uint64, error) {
 				return streams(n, func(d *digest) error {
-					return runlet.Linear(context.Background(), pool.NewBytes("gzip", 1<<20),
-						func(_, next chip.PendRef) chip.Chip {
-							return chip.FromReader("read", next, bytes.NewReader(data), bufs)
-						},
-						func(prev, next chip.PendRef) chip.Chip {
-							return chip.Transform("gzip", prev, next, bufs, func(w io.Writer) (io.WriteCloser, error) {
-								return gzip.NewWriter(w), nil
-							})
-						},
-						func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("write", prev, d, bufs) },
+					p := pool.NewBytes("gzip", 1<<20)
+					raw, packed := pool.NewPend[[]byte](p, ""), pool.NewPend[[]byte](p, "")
+					return runlet.Run(context.Background(),
+						chip.FromReader("read", raw, bytes.NewReader(data), bufs),
+						chip.Transform("gzip", raw, packed, bufs, func(w io.Writer) (io.WriteCloser, error) {
+							return gzip.NewWriter(w), nil
+						}),
+						chip.ToWriter("write", packed, d, bufs),
 					)
 				})
 			}},

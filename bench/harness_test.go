@@ -96,13 +96,27 @@ func checkWorkload(t *testing.T, w workload, counts ...int) {
 // sumTo is 0+1+...+(n-1), the checksum of most workloads.
 func sumTo(n int) uint64 { return uint64(n) * uint64(max(n-1, 0)) / 2 }
 
-// at names a pend of the runlet benchmarks' pool "default", with room for
-// long bursts.
-func at(pend string) chip.PendRef { return chip.At("default", pend).Sized(256, 0) }
+// newPool returns a fresh pool "default" (limit 1024), the pool of the
+// runlet benchmarks: each run declares its pends in a pool of its own.
+func newPool() *pool.Pool { return pool.New("default", 1024) }
+
+// at declares pend key of element type T in p, with room for long bursts.
+func at[T any](p *pool.Pool, key string) *pool.Pend[T] {
+	return pool.NewPend[T](p, key).Size(256, 0)
+}
+
+// ats declares a pend of element type T in p for each key, as at does.
+func ats[T any](p *pool.Pool, keys ...string) []*pool.Pend[T] {
+	ds := make([]*pool.Pend[T], len(keys))
+	for i, k := range keys {
+		ds[i] = at[T](p, k)
+	}
+	return ds
+}
 
 // count is the runlet input chip of every integer workload: it pushes
 // 0, 1, ..., n-1, then END, from a counter (no slice of inputs).
-func count(key string, next chip.PendRef, n int) chip.Chip {
+func count(key string, next *pool.Pend[int], n int) chip.Chip {
 	return chip.NewInput(key, next, nil, countFn(n))
 }
 
@@ -118,9 +132,10 @@ func countFn(n int) func(context.Context, *int) (hints.Pack[int], error) {
 	}
 }
 
-// runRunlet runs chips in one runlet over the pool "default" (limit 1024).
+// runRunlet runs chips in one runlet (over the pools of their pends, most
+// often one from newPool) with the default Config.
 func runRunlet(chips ...chip.Chip) error {
-	return runlet.New([]*pool.Pool{pool.New("default", 1024)}, chips, runlet.Config{}).Run(context.Background())
+	return runlet.Run(context.Background(), chips...)
 }
 
 // kitsuneCount is the go-kitsune source of the integer workloads: a

@@ -102,10 +102,12 @@ var ioMap = workload{
 		}},
 		{"Runlet", func(n int) (uint64, error) {
 			s := 0
+			p := newPool()
+			a, b := at[int](p, "a"), at[int](p, "b")
 			err := runRunlet(
-				count("in", at("a"), n),
-				chip.ParallelMap("io", at("a"), at("b"), ioInFlight, func(_ context.Context, v int) (int, error) { return ioWork(v), nil }),
-				chip.ForEach("sum", at("b"), func(v int) error { s += v; return nil }),
+				count("in", a, n),
+				chip.ParallelMap("io", a, b, ioInFlight, func(_ context.Context, v int) (int, error) { return ioWork(v), nil }),
+				chip.ForEach("sum", b, func(v int) error { s += v; return nil }),
 			)
 			return uint64(s), err
 		}},

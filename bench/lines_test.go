@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/runlet/runlet/chip"
+	"github.com/runlet/runlet/pool"
 	kitsune "github.com/zenbaku/go-kitsune"
 )
 
@@ -177,19 +178,22 @@ func linesWorkload(f logFile) workload {
 			})},
 			{"Runlet", read(func(r io.Reader) (lineCount, error) {
 				var c lineCount
-				err := runRunlet(chip.Lines("read", at("lines"), r), countLines(&c))
+				lines := at[string](newPool(), "lines")
+				err := runRunlet(chip.Lines("read", lines, r), countLines(lines, &c))
 				return c, err
 			})},
 			{"RunletGenerate", read(func(r io.Reader) (lineCount, error) {
 				var c lineCount
-				err := runRunlet(chip.Generate("read", at("lines"), scanLines(r)), countLines(&c))
+				lines := at[string](newPool(), "lines")
+				err := runRunlet(chip.Generate("read", lines, scanLines(r)), countLines(lines, &c))
 				return c, err
 			})},
 			{"RunletFromSeq", read(func(r io.Reader) (lineCount, error) {
 				var c lineCount
 				var scanErr error
 				seq := func(yield func(string) bool) { scanErr = scanLines(r)(context.Background(), yield) }
-				err := runRunlet(chip.FromSeq("read", at("lines"), seq), countLines(&c))
+				lines := at[string](newPool(), "lines")
+				err := runRunlet(chip.FromSeq("read", lines, seq), countLines(lines, &c))
 				return c, errors.Join(err, scanErr)
 			})},
 			{"Kitsune", read(func(r io.Reader) (lineCount, error) {
@@ -204,9 +208,9 @@ func linesWorkload(f logFile) workload {
 	}
 }
 
-// countLines is the runlet output chip of the Lines workload.
-func countLines(c *lineCount) chip.Chip {
-	return chip.ForEach("count", at("lines"), func(l string) error { c.add(l); return nil })
+// countLines is the runlet output chip of the Lines workload, over lines.
+func countLines(lines *pool.Pend[string], c *lineCount) chip.Chip {
+	return chip.ForEach("count", lines, func(l string) error { c.add(l); return nil })
 }
 
 // TestLogFile checks the generated log file against a count of its own: a

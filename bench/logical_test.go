@@ -11,7 +11,6 @@ import (
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/logicalpool"
 	runletpool "github.com/runlet/runlet/pool"
-	"github.com/runlet/runlet/runlet"
 	"github.com/samber/ro"
 	"github.com/sourcegraph/conc/pool"
 	kitsune "github.com/zenbaku/go-kitsune"
@@ -21,19 +20,21 @@ import (
 // logicalRun runs count(n) into a view "view" of logical pool "lp" over
 // viewees of inner pool "store" (limit 1024, each viewee with a private size
 // of 256, so bursts are long), with a summing chip.ForEach on each viewee.
-// define defines the view over the viewees.
-func logicalRun(n int, viewees []string, sums []int, define func(lp *runletpool.Pool, viewees []string) error) error {
+// define defines the view over the viewees and returns it.
+func logicalRun(n int, keys []string, sums []int, define func(lp *runletpool.Pool, viewees []*runletpool.Pend[int]) (*runletpool.Pend[int], error)) error {
 	inner := runletpool.New("store", 1024)
 	lp := logicalpool.New("lp", inner)
-	if err := define(lp, viewees); err != nil {
+	viewees := ats[int](inner, keys...)
+	view, err := define(lp, viewees)
+	if err != nil {
 		return err
 	}
-	chips := []chip.Chip{count("in", chip.At("lp", "view"), n)}
+	chips := []chip.Chip{count("in", view, n)}
 	for i, v := range viewees {
 		sum := &sums[i]
-		chips = append(chips, chip.ForEach("sum-"+v, chip.At("store", v).Sized(256, 0), func(x int) error { *sum += x; return nil }))
+		chips = append(chips, chip.ForEach("sum-"+keys[i], v, func(x int) error { *sum += x; return nil }))
 	}
-	return runlet.New([]*runletpool.Pool{inner, lp}, chips, runlet.Config{}).Run(context.Background())
+	return runRunlet(chips...)
 }
 
 // dupSum is the checksum of duplicate2: each consumer's sum weighted
@@ -92,8 +93,8 @@ var duplicate2 = workload{
 		}},
 		{"Runlet", func(n int) (uint64, error) {
 			sums := make([]int, 2)
-			err := logicalRun(n, []string{"a", "b"}, sums, func(lp *runletpool.Pool, viewees []string) error {
-				return logicalpool.Duplicate[int](lp, "view", viewees, nil)
+			err := logicalRun(n, []string{"a", "b"}, sums, func(lp *runletpool.Pool, viewees []*runletpool.Pend[int]) (*runletpool.Pend[int], error) {
+				return logicalpool.Duplicate(lp, "view", viewees, nil)
 			})
 			return dupSum(sums[0], sums[1]), err
 		}},
@@ -205,8 +206,8 @@ var loadBalance4 = workload{
 			for i := range viewees {
 				viewees[i] = fmt.Sprint("w", i)
 			}
-			err := logicalRun(n, viewees, sums, func(lp *runletpool.Pool, viewees []string) error {
-				return logicalpool.LoadBalance[int](lp, "view", viewees, logicalpool.RoundRobin)
+			err := logicalRun(n, viewees, sums, func(lp *runletpool.Pool, viewees []*runletpool.Pend[int]) (*runletpool.Pend[int], error) {
+				return logicalpool.LoadBalance(lp, "view", viewees, logicalpool.RoundRobin)
 			})
 			return uint64(sums[0] + sums[1] + sums[2] + sums[3]), err
 		}},

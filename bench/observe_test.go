@@ -55,12 +55,13 @@ func BenchmarkDescribe(b *testing.B) {
 // endlessRunlet is gen -> inc -> dbl -> drop, all sync, where gen never ends
 // and counts what it makes in made.
 func endlessRunlet(made *atomic.Int64) *runlet.Runlet {
-	at := func(pend string) chip.PendRef { return chip.At("p", pend) }
-	gen := chip.NewInput("gen", at("a"), nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
+	p := pool.New("p", 64)
+	a, b, c := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b"), pool.NewPend[int](p, "c")
+	gen := chip.NewInput("gen", a, nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
 		return hints.Data(int(made.Add(1))), nil
 	})
-	inc := chip.Map("inc", at("a"), at("b"), func(v int) (int, error) { return v + 1, nil })
-	dbl := chip.Map("dbl", at("b"), at("c"), func(v int) (int, error) { return v * 2, nil })
-	drop := chip.NewOutput("drop", at("c"), nil, func(context.Context, hints.Pack[int], *struct{}) error { return nil })
-	return runlet.New([]*pool.Pool{pool.New("p", 64)}, []chip.Chip{gen, inc, dbl, drop}, runlet.Config{})
+	inc := chip.Map("inc", a, b, func(v int) (int, error) { return v + 1, nil })
+	dbl := chip.Map("dbl", b, c, func(v int) (int, error) { return v * 2, nil })
+	drop := chip.NewOutput("drop", c, nil, func(context.Context, hints.Pack[int], *struct{}) error { return nil })
+	return runlet.New([]chip.Chip{gen, inc, dbl, drop}, runlet.Config{})
 }

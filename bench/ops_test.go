@@ -58,15 +58,17 @@ var flatMap5 = workload{
 		{"Runlet", func(n int) (uint64, error) {
 			s := 0
 			var buf [5]int // FlatMap is done with f's slice before it calls f again
+			p := newPool()
+			a, b := at[int](p, "a"), at[int](p, "b")
 			err := runRunlet(
-				count("in", at("a"), n),
-				chip.FlatMap("x5", at("a"), at("b"), func(v int) ([]int, error) {
+				count("in", a, n),
+				chip.FlatMap("x5", a, b, func(v int) ([]int, error) {
 					for k := range buf {
 						buf[k] = v + k
 					}
 					return buf[:], nil
 				}),
-				chip.ForEach("sum", at("b"), func(v int) error { s += v; return nil }),
+				chip.ForEach("sum", b, func(v int) error { s += v; return nil }),
 			)
 			return uint64(s), err
 		}},
@@ -225,11 +227,13 @@ var batch100 = workload{
 		}},
 		{"Runlet", func(n int) (uint64, error) {
 			s := 0
+			p := newPool()
+			a, b, c := at[int](p, "a"), at[[]int](p, "b"), at[int](p, "c")
 			err := runRunlet(
-				count("in", at("a"), n),
-				chip.Batch[int]("batch", at("a"), at("b"), 100, 0),
-				chip.Unbatch[int]("unbatch", at("b"), at("c")),
-				chip.ForEach("sum", at("c"), func(v int) error { s += v; return nil }),
+				count("in", a, n),
+				chip.Batch("batch", a, b, 100, 0),
+				chip.Unbatch("unbatch", b, c),
+				chip.ForEach("sum", c, func(v int) error { s += v; return nil }),
 			)
 			return uint64(s), err
 		}},

@@ -82,17 +82,18 @@ func BenchmarkOrderedMapAsync(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("Runlet/n=%d", n), func(b *testing.B) {
 			sum, i := 0, 0
-			pend := func(k string) chip.PendRef { return chip.At("default", k).Sized(4*n, 0) }
-			r := runlet.New([]*pool.Pool{pool.New("default", 8*n)}, []chip.Chip{
-				chip.NewInput("in", pend("a"), nil, func(_ context.Context, k *int) (hints.Pack[int], error) {
+			p := pool.New("default", 8*n)
+			items, results := pool.NewPend[int](p, "a").Size(4*n, 0), pool.NewPend[int](p, "b").Size(4*n, 0)
+			r := runlet.New([]chip.Chip{
+				chip.NewInput("in", items, nil, func(_ context.Context, k *int) (hints.Pack[int], error) {
 					if *k == b.N {
 						return hints.EndOf[int](1), nil
 					}
 					*k++
 					return hints.Data(*k - 1), nil
 				}),
-				chip.OrderedMap("work", pend("a"), pend("b"), n, func(_ context.Context, v int) (int, error) { return work(v), nil }),
-				chip.NewOutput("sum", pend("b"), nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
+				chip.OrderedMap("work", items, results, n, func(_ context.Context, v int) (int, error) { return work(v), nil }),
+				chip.NewOutput("sum", results, nil, func(_ context.Context, in hints.Pack[int], _ *struct{}) error {
 					if in.Hint != hints.End {
 						sum = weighted(sum, i, in.Value)
 						i++

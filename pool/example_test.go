@@ -10,17 +10,18 @@ import (
 )
 
 // A count pool with a shared limit of 4 bounds the flow between two chips;
-// the pend reserves 2 packs of it (PendRef.Sized), and the pool's high-water
+// the pend reserves 2 packs of it (Pend.Size), and the pool's high-water
 // mark shows how close the flow came to the limit (a pend may take one push
 // past it: the limit is checked before a chip runs).
 func Example() {
 	p := pool.New("default", 4)
-	edge := chip.At("default", "edge").Sized(2, 0)
+	edge := pool.NewPend[int](p, "edge").Size(2, 0)
+	doubled := pool.NewPend[int](p, "") // named "double.out" by the runlet
 	var got []int
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+	r := runlet.New([]chip.Chip{
 		chip.FromSlice("in", edge, []int{1, 2, 3, 4, 5, 6, 7, 8}),
-		chip.Map("double", edge, chip.At("default", "out"), func(v int) (int, error) { return 2 * v, nil }),
-		chip.Collect("collect", chip.At("default", "out"), &got),
+		chip.Map("double", edge, doubled, func(v int) (int, error) { return 2 * v, nil }),
+		chip.Collect("collect", doubled, &got),
 	}, runlet.Config{})
 	if err := r.Run(context.Background()); err != nil {
 		fmt.Println(err)
@@ -36,9 +37,9 @@ func Example() {
 // A byte pool counts each pack as the byte length of its value.
 func ExampleNewBytes() {
 	p := pool.NewBytes("text", 8)
-	words := chip.At("text", "words")
+	words := pool.NewPend[string](p, "words")
 	var got []string
-	r := runlet.New([]*pool.Pool{p}, []chip.Chip{
+	r := runlet.New([]chip.Chip{
 		chip.FromSlice("in", words, []string{"go", "pool", "runlet", "chip"}),
 		chip.Collect("collect", words, &got),
 	}, runlet.Config{})

@@ -177,14 +177,15 @@ type Service struct {
 // NewService starts the service's runlet.
 func NewService(data []byte, chunk, workers int) *Service {
 	s := &Service{data: data, chunk: chunk, work: histogram, cache: map[int]*Hist{}, runErr: make(chan error, 1)}
-	at := func(pend string) chip.PendRef { return chip.At("svc", pend) }
-	s.r = runlet.New([]*pool.Pool{pool.New("svc", 4*workers)}, []chip.Chip{
-		chip.ParallelMap("work", at("jobs"), at("parts"), workers, s.compute),
-		chip.NewOutput("sink", at("parts"), nil, s.aggregate),
+	svc := pool.New("svc", 4*workers)
+	jobs, parts := pool.NewPend[job](svc, "jobs"), pool.NewPend[part](svc, "parts")
+	s.r = runlet.New([]chip.Chip{
+		chip.ParallelMap("work", jobs, parts, workers, s.compute),
+		chip.NewOutput("sink", parts, nil, s.aggregate),
 	}, runlet.Config{})
 	var err error
-	if s.jobs, err = runlet.PendInput[job](s.r, "svc", "jobs"); err != nil {
-		panic(err) // a programming error: the pend exists and has one type
+	if s.jobs, err = runlet.PendInput(s.r, jobs); err != nil {
+		panic(err) // a programming error: a chip of the runlet names the pend
 	}
 	go func() { s.runErr <- s.r.Run(context.Background()) }()
 	return s

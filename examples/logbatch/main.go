@@ -77,23 +77,30 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 		return fmt.Errorf("-size must be at least 1 and -wait positive (got %d and %v)", *size, *wait)
 	}
 
-	var source runlet.Stage
+	// One pool holds every pend between the chips, so its limit bounds what
+	// the whole flow buffers. The pends need no names: the runlet calls each
+	// after the chip that pushes into it ("lines.out", "parse.out", ...).
+	p := pool.New("log", 4**size)
+	lines, parsed := pool.NewPend[string](p, ""), pool.NewPend[record](p, "")
+	batched, labeled := pool.NewPend[[]record](p, ""), pool.NewPend[flush](p, "")
+
+	var source chip.Chip
 	switch *in {
 	case "":
 		counts, err := parseBursts(*bursts)
 		if err != nil {
 			return err
 		}
-		source = func(_, next chip.PendRef) chip.Chip { return chip.Generate("lines", next, generate(counts, *pause)) }
+		source = chip.Generate("lines", lines, generate(counts, *pause))
 	case "-":
-		source = func(_, next chip.PendRef) chip.Chip { return chip.Lines("lines", next, stdin) }
+		source = chip.Lines("lines", lines, stdin)
 	default:
 		f, err := os.Open(*in)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		source = func(_, next chip.PendRef) chip.Chip { return chip.Lines("lines", next, f) }
+		source = chip.Lines("lines", lines, f)
 	}
 
 	start := time.Now()
@@ -110,26 +117,25 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 		return f, nil
 	}
 	records, batches := 0, 0 // the writer's
-	write := func(prev, next chip.PendRef) chip.Chip {
-		return chip.New(chip.Config[flush, struct{}, struct{}]{
-			Key: "write", Prev: prev, Next: next, Async: true,
-			Process: func(_ context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
-				if in.Hint == hints.End {
-					_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
-					return hints.Pack[struct{}]{Hint: hints.End}, err
-				}
-				records, batches = records+len(in.Value.records), batches+1
-				_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
-					len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
-				return hints.SkipOf[struct{}](), err
-			},
-		})
-	}
-	return runlet.Linear(ctx, pool.New("log", 4**size),
+	// An output chip (no Next), async: the write may block.
+	write := chip.New(chip.Config[flush, struct{}, struct{}]{
+		Key: "write", Prev: labeled, Async: true,
+		Process: func(_ context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
+			if in.Hint == hints.End {
+				_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
+				return hints.Pack[struct{}]{Hint: hints.End}, err
+			}
+			records, batches = records+len(in.Value.records), batches+1
+			_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
+				len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
+			return hints.SkipOf[struct{}](), err
+		},
+	})
+	return runlet.Run(ctx,
 		source,
-		func(prev, next chip.PendRef) chip.Chip { return chip.Map("parse", prev, next, parse) },
-		func(prev, next chip.PendRef) chip.Chip { return chip.Batch[record]("batch", prev, next, *size, *wait) },
-		func(prev, next chip.PendRef) chip.Chip { return chip.Map("label", prev, next, label) },
+		chip.Map("parse", lines, parsed, parse),
+		chip.Batch("batch", parsed, batched, *size, *wait),
+		chip.Map("label", batched, labeled, label),
 		write,
 	)
 }

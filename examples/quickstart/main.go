@@ -75,17 +75,23 @@ func main() {
 	fmt.Println(r.Describe())
 }
 
-// countWords runs the pipeline over lines and returns the word counts and
-// the runlet, for its Describe.
-func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Runlet, error) {
-	pend := func(key string) chip.PendRef { return chip.At("default", key) }
+// countWords runs the pipeline over the lines of text and returns the word
+// counts and the runlet, for its Describe.
+func countWords(ctx context.Context, text []string) (map[string]int, *runlet.Runlet, error) {
+	// The pends, typed: a chip pulling ints from a pend of strings would
+	// not compile. They are named for Describe; a pend declared with an
+	// empty key is named after the chip that pushes into it ("lines.out").
+	p := pool.New("default", 8)
+	lines := pool.NewPend[string](p, "lines")
+	words := pool.NewPend[string](p, "words")
+	clean := pool.NewPend[string](p, "clean")
 
 	// 1:N, a chip written by hand: a line becomes one pack per word. REDO
 	// means "here is one word, call me again with the same line"; the
 	// state remembers which words are left.
 	type cursor struct{ words []string }
-	words := chip.New(chip.Config[string, string, cursor]{
-		Key: "words", Prev: pend("lines"), Next: pend("words"),
+	split := chip.New(chip.Config[string, string, cursor]{
+		Key: "words", Prev: lines, Next: words,
 		Process: func(_ context.Context, in hints.Pack[string], c *cursor) (hints.Pack[string], error) {
 			if in.Hint == hints.End {
 				return in, nil // pass END on: this chip ends, and so will the next
@@ -109,7 +115,7 @@ func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Ru
 	// Async, on two worker goroutines: lower-case and trim punctuation;
 	// short words are dropped with SKIP (N:1).
 	normalize := chip.New(chip.Config[string, string, struct{}]{
-		Key: "normalize", Prev: pend("words"), Next: pend("clean"), Async: true, Concurrency: 2,
+		Key: "normalize", Prev: words, Next: clean, Async: true, Concurrency: 2,
 		Process: func(_ context.Context, in hints.Pack[string], _ *struct{}) (hints.Pack[string], error) {
 			if in.Hint == hints.End {
 				return in, nil
@@ -124,13 +130,14 @@ func countWords(ctx context.Context, lines []string) (map[string]int, *runlet.Ru
 
 	// The input and output chips come ready-made: FromSlice pushes each
 	// line, then END; ForEach sees every value and ends at END, and Run
-	// returns once it has.
+	// returns once it has. The runlet's pool is the one its chips' pends
+	// are declared in.
 	counts := map[string]int{}
-	r := runlet.New([]*pool.Pool{pool.New("default", 8)}, []chip.Chip{
-		chip.FromSlice("lines", pend("lines"), lines),
-		words,
+	r := runlet.New([]chip.Chip{
+		chip.FromSlice("lines", lines, text),
+		split,
 		normalize,
-		chip.ForEach("count", pend("clean"), func(w string) error { counts[w]++; return nil }),
+		chip.ForEach("count", clean, func(w string) error { counts[w]++; return nil }),
 	}, runlet.Config{})
 	err := r.Run(ctx)
 	return counts, r, err

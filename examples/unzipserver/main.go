@@ -112,22 +112,23 @@ func (s *server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 
 	body := &response{w: w, chunk: s.bufs.Size()}
-	r, err := runlet.NewLinear(pool.NewBytes("unzip", s.limit), runlet.Config{},
-		func(_, next chip.PendRef) chip.Chip { return chip.FromReader("upload", next, req.Body, s.bufs) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.TransformReader("gunzip", prev, next, s.bufs, func(r io.Reader) (io.Reader, error) {
-				return gzip.NewReader(r)
-			})
-		},
-		func(prev, _ chip.PendRef) chip.Chip { return chip.ToWriter("download", prev, body, s.bufs) },
-	)
+	// A byte pool of its own per request; its two pends need no names (the
+	// runlet calls them "upload.out" and "gunzip.out").
+	p := pool.NewBytes("unzip", s.limit)
+	gz, raw := pool.NewPend[[]byte](p, ""), pool.NewPend[[]byte](p, "")
+	r := runlet.New([]chip.Chip{
+		chip.FromReader("upload", gz, req.Body, s.bufs),
+		chip.TransformReader("gunzip", gz, raw, s.bufs, func(r io.Reader) (io.Reader, error) {
+			return gzip.NewReader(r)
+		}),
+		chip.ToWriter("download", raw, body, s.bufs),
+	}, runlet.Config{})
+	err := r.Run(req.Context())
 	if err == nil {
-		if err = r.Run(req.Context()); err == nil {
-			err = body.finish()
-		}
-		if s.done != nil {
-			s.done(r.Snapshot())
-		}
+		err = body.finish()
+	}
+	if s.done != nil {
+		s.done(r.Snapshot())
 	}
 	switch {
 	case err == nil:

@@ -4,7 +4,8 @@
 //
 //	walk -> read (async, -workers files at once) -> lines (FlatMap) -> words (FlatMap) -> count (Fold) -> print
 //
-// It shows a runlet built with runlet.Linear from the library's operators:
+// It shows a linear runlet, a list of chips over unnamed pends, built from
+// the library's operators:
 //   - Generate walks the tree on a goroutine of its own and yields the paths;
 //   - ParallelMap reads files with bounded concurrency: an async chip with
 //     Concurrency -workers, so at most that many files are open at once;
@@ -116,19 +117,19 @@ func count(ctx context.Context, root string, workers, buffer, shared int) (resul
 		b, err := os.ReadFile(path)
 		return string(b), err
 	}
-	var lines []string // reused: FlatMap is done with a result before it asks for the next
+	var lineBuf []string // reused: FlatMap is done with a result before it asks for the next
 	splitLines := func(file string) ([]string, error) {
-		lines = lines[:0]
+		lineBuf = lineBuf[:0]
 		for l := range strings.Lines(file) {
-			lines = append(lines, l)
+			lineBuf = append(lineBuf, l)
 		}
-		res.lines += len(lines)
-		return lines, nil
+		res.lines += len(lineBuf)
+		return lineBuf, nil
 	}
-	var words []string
+	var wordBuf []string
 	splitWords := func(line string) ([]string, error) {
-		words = appendWords(words[:0], line)
-		return words, nil
+		wordBuf = appendWords(wordBuf[:0], line)
+		return wordBuf, nil
 	}
 	tally := func(m map[string]int, w string) (map[string]int, error) {
 		if m == nil {
@@ -142,37 +143,26 @@ func count(ctx context.Context, root string, workers, buffer, shared int) (resul
 		return m, nil
 	}
 
-	// Every pend between two stages reserves buffer packs (a private size)
-	// and the stages share a budget of buffer more. With a shared budget
+	// Every pend between two stages reserves buffer packs (its private size)
+	// and the stages share a budget of shared more. With a shared budget
 	// alone, the async reader would fill it with files and leave the chips
 	// below one pack per run (try -buffer 0 -shared 256 -describe: 3x slower,
-	// and a hit rate near 0.3 instead of 0.97).
-	size := func(r chip.PendRef) chip.PendRef {
-		if r == chip.Input || r == chip.Output {
-			return r
-		}
-		return r.Sized(buffer, 0)
-	}
+	// and a hit rate near 0.3 instead of 0.97). The pends need no names:
+	// Describe shows each after the chip that pushes into it ("walk.out",
+	// "read.out", ...).
 	const pends = 5 // between the six stages
-	r, err := runlet.NewLinear(pool.New("wordcount", pends*buffer+shared), runlet.Config{},
-		func(_, next chip.PendRef) chip.Chip { return chip.Generate("walk", size(next), walk) },
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.ParallelMap("read", size(prev), size(next), workers, read)
-		},
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.FlatMap("lines", size(prev), size(next), splitLines)
-		},
-		func(prev, next chip.PendRef) chip.Chip {
-			return chip.FlatMap("words", size(prev), size(next), splitWords)
-		},
-		func(prev, next chip.PendRef) chip.Chip { return chip.Fold("count", size(prev), size(next), nil, tally) },
-		func(prev, _ chip.PendRef) chip.Chip {
-			return chip.ForEach("keep", size(prev), func(m map[string]int) error { res.counts = m; return nil })
-		},
-	)
-	if err != nil {
-		return result{}, nil, err
-	}
+	p := pool.New("wordcount", pends*buffer+shared)
+	pend := func() *pool.Pend[string] { return pool.NewPend[string](p, "").Size(buffer, 0) }
+	paths, files, lines, words := pend(), pend(), pend(), pend()
+	counts := pool.NewPend[map[string]int](p, "").Size(buffer, 0)
+	r := runlet.New([]chip.Chip{
+		chip.Generate("walk", paths, walk),
+		chip.ParallelMap("read", paths, files, workers, read),
+		chip.FlatMap("lines", files, lines, splitLines),
+		chip.FlatMap("words", lines, words, splitWords),
+		chip.Fold("count", words, counts, nil, tally),
+		chip.ForEach("keep", counts, func(m map[string]int) error { res.counts = m; return nil }),
+	}, runlet.Config{})
 	if err := r.Run(ctx); err != nil {
 		return result{}, r, err
 	}
