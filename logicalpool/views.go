@@ -35,11 +35,12 @@ func pends[T any](inner *engine.Pool, keys []string) ([]*engine.Pend[T], error) 
 // define checks and names the viewees, installs the view in lp, and
 // returns its declaration.
 func define[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], push bool, make func([]*engine.Pend[T]) engine.View[T]) (*pool.Pend[T], error) {
-	keys, err := keysOf(lp, view, viewees)
+	ds := decls(viewees)
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("logicalpool: %w", err)
 	}
-	err = engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, ds, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps, err := pends[T](inner, keys)
 		if err != nil {
 			return nil, err
@@ -49,21 +50,17 @@ func define[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T], push boo
 	if err != nil {
 		return nil, err
 	}
+	engine.NameViewees(ds, keys)
 	return pool.NewPend[T](lp, view), nil
 }
 
-// keysOf returns the keys of viewees, naming an unnamed one "<view>.<i>"
-// (engine.VieweeKeys).
-func keysOf[T any](lp *pool.Pool, view string, viewees []*pool.Pend[T]) ([]string, error) {
+// decls returns the engine's declarations of viewees.
+func decls[T any](viewees []*pool.Pend[T]) []*engine.Decl {
 	ds := make([]*engine.Decl, len(viewees))
 	for i, v := range viewees {
 		ds[i] = engine.DeclOf((*engine.PendDecl[T])(v))
 	}
-	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
-	if err != nil {
-		return nil, fmt.Errorf("logicalpool: %w", err)
-	}
-	return keys, nil
+	return ds
 }
 
 // Duplicate makes view, in logical pool lp, and returns its declaration: a
@@ -475,11 +472,12 @@ func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
 // its producer is stopped with the rest of the runlet when the flow ends.
 func Join2[A, B any](lp *pool.Pool, view string, a *pool.Pend[A], b *pool.Pend[B]) (*pool.Pend[Pair[A, B]], error) {
 	da, db := engine.DeclOf((*engine.PendDecl[A])(a)), engine.DeclOf((*engine.PendDecl[B])(b))
-	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, []*engine.Decl{da, db})
+	ds := []*engine.Decl{da, db}
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
 	if err != nil {
 		return nil, fmt.Errorf("logicalpool: %w", err)
 	}
-	err = engine.DefineView((*engine.Pool)(lp), view, keys, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, ds, false, func(inner *engine.Pool) (engine.View[Pair[A, B]], error) {
 		pa, err := engine.Get[A](inner, keys[0])
 		if err != nil {
 			return nil, err
@@ -493,6 +491,7 @@ func Join2[A, B any](lp *pool.Pool, view string, a *pool.Pend[A], b *pool.Pend[B
 	if err != nil {
 		return nil, err
 	}
+	engine.NameViewees(ds, keys)
 	return pool.NewPend[Pair[A, B]](lp, view), nil
 }
 

@@ -258,15 +258,9 @@ func TestDuplicateIntoJoinStallsWithTooSmallAPool(t *testing.T) {
 	for _, private := range []int{0, 4, 7} {
 		t.Run(fmt.Sprint("private=", private), func(t *testing.T) {
 			inner := pool.New("store", 2)
-			if private > 0 {
-				// Sized directly: no chip names b, so a Size on its
-				// declaration would not reach Attach.
-				if err := configure(inner, "b", private, 0); err != nil {
-					t.Fatal(err)
-				}
-			}
 			lp := logicalpool.New("lp", inner)
-			a, b := ip(inner, "a"), ip(inner, "b")
+			// No chip names b: its size reaches Attach through the views.
+			a, b := ip(inner, "a"), ip(inner, "b").Size(private, 0)
 			a3 := pool.NewPend[[]int](inner, "a3")
 			dup, err := logicalpool.Duplicate(lp, "dup", []*pool.Pend[int]{a, b}, nil)
 			if err != nil {
@@ -605,5 +599,36 @@ func TestViewsRefuseBadViewees(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A refused view leaves its unnamed viewees unnamed, so a later view cannot
+// give a second declaration the name of the first; a viewee listed twice is
+// refused before the engine sees it.
+func TestRefusedViewNamesNothing(t *testing.T) {
+	store := pool.New("store", 8)
+	for _, vd := range viewDefs {
+		t.Run(vd.name, func(t *testing.T) {
+			lp := logicalpool.New("lp", store)
+			a, b := ip(store, ""), ip(store, "")
+			if _, err := vd.define(lp, "w", []*pool.Pend[int]{a, nil}); err == nil {
+				t.Fatal("a nil viewee was accepted")
+			}
+			_, err := vd.define(lp, "w", []*pool.Pend[int]{b, b})
+			want := `logicalpool: logical pool "lp": view "w": viewee 1 is viewee 0 again`
+			if err == nil || err.Error() != want {
+				t.Fatalf("error %v, want %s", err, want)
+			}
+			if a.Key() != "" || b.Key() != "" {
+				t.Fatalf("refused views named their viewees %q and %q", a.Key(), b.Key())
+			}
+			c, d := ip(store, ""), ip(store, "")
+			if _, err := vd.define(lp, "w", []*pool.Pend[int]{c, d}); err != nil {
+				t.Fatal(err)
+			}
+			if c.Key() != "w.0" || d.Key() != "w.1" || a.Key() != "" {
+				t.Errorf("keys after a good view: c %q, d %q, a %q; want w.0, w.1 and a unnamed", c.Key(), d.Key(), a.Key())
+			}
+		})
 	}
 }

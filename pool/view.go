@@ -56,11 +56,15 @@ type Viewee[T any] interface {
 // when viewees is empty, holds nil, a pend of another pool, repeats a pend,
 // names the view itself or another view, and when the view is defined twice.
 func DefineView[T any](lp *Pool, view string, viewees []*Pend[T], push bool, build func(viewees []Viewee[T]) View[T]) (*Pend[T], error) {
-	keys, err := vieweeKeys(lp, view, viewees)
-	if err != nil {
-		return nil, err
+	ds := make([]*engine.Decl, len(viewees))
+	for i, v := range viewees {
+		ds[i] = engine.DeclOf((*engine.PendDecl[T])(v))
 	}
-	err = engine.DefineView((*engine.Pool)(lp), view, keys, push, func(inner *engine.Pool) (engine.View[T], error) {
+	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
+	if err != nil {
+		return nil, fmt.Errorf("pool: DefineView: %w", err)
+	}
+	err = engine.DefineView((*engine.Pool)(lp), view, keys, ds, push, func(inner *engine.Pool) (engine.View[T], error) {
 		ps := make([]Viewee[T], len(keys))
 		for i, k := range keys {
 			p, err := engine.Get[T](inner, k)
@@ -74,18 +78,6 @@ func DefineView[T any](lp *Pool, view string, viewees []*Pend[T], push bool, bui
 	if err != nil {
 		return nil, err
 	}
+	engine.NameViewees(ds, keys)
 	return NewPend[T](lp, view), nil
-}
-
-// vieweeKeys checks and names a view's viewees (engine.VieweeKeys).
-func vieweeKeys[T any](lp *Pool, view string, viewees []*Pend[T]) ([]string, error) {
-	ds := make([]*engine.Decl, len(viewees))
-	for i, v := range viewees {
-		ds[i] = engine.DeclOf((*engine.PendDecl[T])(v))
-	}
-	keys, err := engine.VieweeKeys((*engine.Pool)(lp), view, ds)
-	if err != nil {
-		return nil, fmt.Errorf("pool: DefineView: %w", err)
-	}
-	return keys, nil
 }

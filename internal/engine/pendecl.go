@@ -153,9 +153,11 @@ func (r *Runlet) UsePool(p *Pool) error {
 	return nil
 }
 
-// VieweeKeys returns the keys of a view's viewees, declared in logical pool
-// lp or its inner pool, naming an unnamed one "<view>.<i>". It reports a
-// nil viewee and one of another pool, naming the view.
+// VieweeKeys returns the keys a view's viewees, declared in logical pool lp
+// or its inner pool, will have: their own, or "<view>.<i>" for an unnamed
+// one. It names nothing: [NameViewees] does once the view is defined, so a
+// refused view leaves its viewees as they were. It reports a nil viewee,
+// one of another pool, and one listed twice, naming the view.
 func VieweeKeys(lp *Pool, view string, viewees []*Decl) ([]string, error) {
 	if lp == nil {
 		return nil, fmt.Errorf("view %q: nil logical pool", view)
@@ -171,8 +173,19 @@ func VieweeKeys(lp *Pool, view string, viewees []*Decl) ([]string, error) {
 				where = fmt.Sprintf("pool %q", d.pool.Key())
 			}
 			return nil, fmt.Errorf("logical pool %q: view %q: viewee %d (%q) is declared in %s, not in the logical pool or its inner pool", lp.Key(), view, i, d.Key(), where)
+		case slices.Contains(viewees[:i], d):
+			return nil, fmt.Errorf("logical pool %q: view %q: viewee %d is viewee %d again", lp.Key(), view, i, slices.Index(viewees, d))
 		}
-		keys[i] = d.NameIfEmpty(fmt.Sprintf("%s.%d", view, i))
+		if keys[i] = d.Key(); keys[i] == "" {
+			keys[i] = fmt.Sprintf("%s.%d", view, i)
+		}
 	}
 	return keys, nil
+}
+
+// NameViewees gives each unnamed viewee the key VieweeKeys chose for it.
+func NameViewees(viewees []*Decl, keys []string) {
+	for i, d := range viewees {
+		d.NameIfEmpty(keys[i])
+	}
 }

@@ -84,6 +84,7 @@ func (c *compiler) resolveViews() {
 					u.sizes = append(u.sizes, sizing{c.names[i], ref.SizePrivate, ref.SizeLimit})
 				}
 			}
+			c.sizeViewees(ref)
 		}
 	}
 	c.resolveHandles()
@@ -96,6 +97,26 @@ func (c *compiler) resolveViews() {
 		case len(u.consumers) == 0:
 			c.bad("pool %q: pend %q has no consumer (fed by chip %q); drain it with a chip or PendOutput%s",
 				k.p.Key(), k.pend, u.producers[0], c.typoOf(k, true))
+		}
+	}
+}
+
+// sizeViewees records the sizes declared on the viewees of the view ref
+// names, if it names one, so that a viewee no chip names is sized by its
+// declaration (pool.Pend.Size) as one a chip names is.
+func (c *compiler) sizeViewees(ref PendRef) {
+	p := c.poolOf(ref.Pool)
+	if p == nil || p.kind != Logical || p.views[ref.Pend] == nil {
+		return
+	}
+	v := p.views[ref.Pend]
+	for j, d := range v.decls {
+		if d == nil || j >= len(v.viewees) {
+			continue
+		}
+		if private, limit := d.Sizes(); private != 0 || limit != 0 {
+			u := c.use(storage{p.inner, v.viewees[j]})
+			u.sizes = append(u.sizes, sizing{"view " + ref.String(), private, limit})
 		}
 	}
 }

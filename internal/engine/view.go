@@ -36,6 +36,7 @@ type viewBase interface {
 // viewDef is a view of a logical pool.
 type viewDef struct {
 	viewees    []string
+	decls      []*Decl // the viewees' declarations, for their sizes; nil entries when unknown
 	push, pull bool
 	elem       reflect.Type
 	make       func(inner *Pool) (any, error) // returns a View[T] of elem
@@ -58,14 +59,17 @@ func NewLogical(key string, inner *Pool) *Pool {
 // pushes into a push view, a consumer pulls from a pull view. build makes
 // the View when a chip is first bound to the view (by Get[T], which checks
 // the element type). The view and its viewees share one wake group in a
-// runlet: a push into any viewee wakes the view's reader.
-func DefineView[T any](p *Pool, pend string, viewees []string, push bool, build func(inner *Pool) (View[T], error)) error {
-	return p.defineView(pend, viewees, push, reflect.TypeFor[T](), func(inner *Pool) (any, error) { return build(inner) })
+// runlet: a push into any viewee wakes the view's reader. decls, if not
+// nil, holds the viewees' declarations, one per viewee (nil where none):
+// Attach applies their sizes to the viewees of a view a chip names, so a
+// viewee that no chip names is sized where it was declared.
+func DefineView[T any](p *Pool, pend string, viewees []string, decls []*Decl, push bool, build func(inner *Pool) (View[T], error)) error {
+	return p.defineView(pend, viewees, decls, push, reflect.TypeFor[T](), func(inner *Pool) (any, error) { return build(inner) })
 }
 
 // defineView is DefineView without the element type: make returns a View of
 // the type elem names.
-func (p *Pool) defineView(pend string, viewees []string, push bool, elem reflect.Type, make func(inner *Pool) (any, error)) error {
+func (p *Pool) defineView(pend string, viewees []string, decls []*Decl, push bool, elem reflect.Type, make func(inner *Pool) (any, error)) error {
 	pull := !push
 	switch {
 	case p.kind != Logical:
@@ -87,7 +91,7 @@ func (p *Pool) defineView(pend string, viewees []string, push bool, elem reflect
 			return fmt.Errorf("pool %q: view %q lists pend %q twice", p.key, pend, v)
 		}
 	}
-	p.views[pend] = &viewDef{viewees: slices.Clone(viewees), push: push, pull: pull, elem: elem, make: make}
+	p.views[pend] = &viewDef{viewees: slices.Clone(viewees), decls: slices.Clone(decls), push: push, pull: pull, elem: elem, make: make}
 	p.inner.group(viewees)
 	return nil
 }
