@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,8 +22,8 @@ import (
 )
 
 // FuzzAttach decodes its input into a runlet configuration (pools, logical
-// pools and views, chips, passive handles), with faults of every kind Attach
-// is meant to catch mixed in, and checks:
+// pools and views, chips over typed pend declarations, passive handles),
+// with faults of every kind Attach is meant to catch mixed in, and checks:
 //
 //   - nothing panics, and Attach and Run return (a deadlock fails the
 //     synctest bubble; a watchdog in real time fails a spin);
@@ -49,9 +50,9 @@ func FuzzAttach(f *testing.F) {
 // fixed number of argument bytes; a short input reads zeros past its end.
 const (
 	fzPool   = iota // kind, key, limit, inner: a pool (see pk*)
-	fzChip          // kind, key, prev (pool, pend, size), next (pool, pend, size), a, b: a chip (see ck*)
-	fzView          // pool, kind, name, n, viewee×3: a view of a logical pool (see vk*)
-	fzHandle        // in/out, pool, pend: PendInput or PendOutput of ints
+	fzChip          // kind, key, prev (pool, pend, size), next (pool, pend, size), a, b: a chip (see ck*, fzRef)
+	fzView          // pool, kind, name, n, viewee×3: a view of a logical pool (see vk*, fzViewee)
+	fzHandle        // in/out, pool, pend: PendInput or PendOutput of ints (see fzRef)
 	fzOps
 )
 
@@ -59,8 +60,8 @@ const (
 const (
 	pkCount   = iota
 	pkBytes   // holds ints, which a byte pool cannot size
-	pkLogical // over pools[inner], or nil, or a pool not given to the runlet
-	pkNil
+	pkLogical // over pools[inner], or nil, or a pool no reference names
+	pkNil     // no runlet can hold it: a logical pool over it, a view in it
 	pkIO
 	pkKinds
 )
@@ -104,8 +105,8 @@ const (
 
 var (
 	fzPoolKeys = []string{"p", "q", "L", "", "p\u0301", "\x00\xff", pool.IOKey, "r"}
-	// References may name pools that are not there.
-	fzRefPools = []string{"p", "q", "L", "r", "", "nope", pool.IOKey, "\x00\xff"}
+	// References may name pools that are not there (see fzDecl).
+	fzRefPools = []string{"p", "q", "L", "r", "", fzNope, pool.IOKey, "\x00\xff"}
 	fzPendKeys = []string{"a", "b", "c", "d", "v", "w", "", "é", "\u202e", pool.InputKey, pool.OutputKey}
 	fzChipKeys = []string{"c0", "c1", "c2", "c3", "c4", "", "c0", "\u00e9\t"}
 	fzLimits   = []int{pool.Unlimited, 0, 1, 2, 3, 16, -1, math.MinInt}
@@ -149,17 +150,20 @@ func fzPick[T any](r *fzReader, from []T) T { return from[r.next()%len(from)] }
 
 // fzConfig is a decoded configuration and what the decoder knows about it.
 type fzConfig struct {
-	pools    []*pool.Pool
-	reg      map[string]*pool.Pool // pools Attach registers, by key
+	pools    []*pool.Pool          // as decoded; the runlet holds those its chips and handles name
+	limits   map[*pool.Pool]int    // each decoded pool's limit
+	io       *pool.Pool            // the IO pool references make when no decoded pool has its key
+	unnamed  map[fzUnnamedKey]any  // the one unnamed *pool.Pend[T] of each pool and T
+	reg      map[string]*pool.Pool // pools Attach registers, by key (see analyze)
 	chips    []chip.Chip
 	keys     []string // chip keys, "" for nil chips
 	views    map[*pool.Pool]map[string]fzViewDef
 	names    []string // every non-empty chip, pool, pend and view name, for culprit checks
 	faults   []fzFault
 	handles  []fzHandleSpec
-	spinning *atomic.Int64 // chip runs and process calls so far
-	limit    *atomic.Int64 // chip runs allowed before errRunaway
-	prevRefs []chip.PendRef
+	spinning *atomic.Int64  // chip runs and process calls so far
+	limit    *atomic.Int64  // chip runs allowed before errRunaway
+	prevRefs []chip.PendRef // the chips' Specs, once runlet.New named their pends
 	nextRefs []chip.PendRef
 	bound    []bool // the chip has a Spec: Attach binds it
 	source   []bool // a FromSlice: it ends by itself
@@ -175,6 +179,10 @@ func (c *fzConfig) fault(want []string, format string, a ...any) {
 	c.faults = append(c.faults, fzFault{what: fmt.Sprintf(format, a...), want: want})
 }
 
+// fzNope is the reference pool that stands for the zero pool.Pend: no pool
+// and no key.
+const fzNope = "nope"
+
 var (
 	errValue   = errors.New("fuzz: value 3 fails")
 	errRunaway = errors.New("fuzz: too many chip runs")
@@ -183,12 +191,24 @@ var (
 func decodeAttach(data []byte) *fzConfig {
 	r := &fzReader{b: data}
 	c := &fzConfig{
-		reg:      map[string]*pool.Pool{},
+		limits:   map[*pool.Pool]int{},
+		unnamed:  map[fzUnnamedKey]any{},
 		views:    map[*pool.Pool]map[string]fzViewDef{},
 		spinning: new(atomic.Int64),
 		limit:    new(atomic.Int64),
 	}
-	var views, handles int
+	// Chips and handles are made once every pool is known: a reference
+	// resolves its pool key among all the decoded pools.
+	type chipArgs struct {
+		kind       int
+		key        string
+		prev, next fzRef
+		a, b       int
+	}
+	var chips []chipArgs
+	var handles []fzRef
+	var handleIn []bool
+	var views int
 	for !r.done() {
 		switch r.next() % fzOps {
 		case fzPool:
@@ -198,32 +218,185 @@ func decodeAttach(data []byte) *fzConfig {
 			}
 		case fzChip:
 			kind, key := r.next()%ckKinds, fzPick(r, fzChipKeys)
-			prev, next := fzRef(r), fzRef(r)
+			prev, next := fzReadRef(r), fzReadRef(r)
 			a, b := r.next(), r.next()
-			if len(c.chips) < fzMaxChips {
-				c.addChip(kind, key, prev, next, a, b)
+			if len(chips) < fzMaxChips {
+				chips = append(chips, chipArgs{kind, key, prev, next, a, b})
 			}
 		case fzView:
 			p, kind, name, n := r.next(), r.next()%vkKinds, fzPick(r, fzPendKeys), r.next()%4
-			viewees := []string{fzPick(r, fzPendKeys), fzPick(r, fzPendKeys), fzPick(r, fzPendKeys)}[:n]
+			viewees := []fzViewee{fzReadViewee(r), fzReadViewee(r), fzReadViewee(r)}[:n]
 			if views < fzMaxViews && len(c.pools) > 0 {
 				views++
 				c.addView(c.pools[p%len(c.pools)], kind, name, viewees)
 			}
 		case fzHandle:
-			in, p, pend := r.next()%2 == 0, fzPick(r, fzRefPools), fzPick(r, fzPendKeys)
-			if handles < fzMaxHandles {
-				handles++
-				c.handle(in, p, pend)
+			in := r.next()%2 == 0
+			ref := fzRef{pool: r.next()}
+			ref.pend = fzPick(r, fzPendKeys)
+			if len(handles) < fzMaxHandles {
+				handles, handleIn = append(handles, ref), append(handleIn, in)
 			}
 		}
 	}
-	c.checkRefs()
+	for _, a := range chips {
+		c.addChip(a.kind, a.key, a.prev, a.next, a.a, a.b)
+	}
+	for i, ref := range handles {
+		c.handles = append(c.handles, fzHandleSpec{in: handleIn[i], d: fzDecl[int](c, ref, "")})
+	}
 	return c
 }
 
-// checkRefs records the faults in the chips' references, once every pool is
-// known.
+// fzRef is a decoded pend reference: pool is a byte whose residue picks a
+// key of fzRefPools and whose quotient picks among the decoded pools with
+// that key (so that a chip may name the second of two pools with one key);
+// fzDecl turns it into a declaration of the element type its chip needs.
+type fzRef struct {
+	pool int
+	pend string
+	size [2]int
+}
+
+func fzReadRef(r *fzReader) fzRef {
+	return fzRef{pool: r.next(), pend: fzPick(r, fzPendKeys), size: fzPick(r, fzSizes)}
+}
+
+// fzUnnamedKey is what an unnamed declaration is shared by.
+type fzUnnamedKey struct {
+	p    *pool.Pool
+	elem string
+}
+
+// fzDecl declares the pend ref names, with element type T, for the side of a
+// chip whose IO pend is io ("" for a passive handle):
+//
+//   - the IO pend, unsized, is nil: an input chip's prev, an output chip's
+//     next;
+//   - a pool key no decoded pool has is a declaration of no pool (the zero
+//     Pend for fzNope), except the IO key: a pend of an IO pool (IO misuse);
+//   - an empty pend key is the one unnamed declaration of that pool and T,
+//     so that chips may share it (runlet.New names it after its producer,
+//     or its first consumer; a keyless chip names nothing);
+//   - else a declaration of its own: two of one key are one pend, and may
+//     differ in element type and sizes.
+//
+// A reference sizes its pend when its sizes are not zero (a shared unnamed
+// declaration keeps the last sizes given).
+func fzDecl[T any](c *fzConfig, ref fzRef, io string) *pool.Pend[T] {
+	key := fzRefPools[ref.pool%len(fzRefPools)]
+	if io != "" && key == pool.IOKey && ref.pend == io && ref.size == [2]int{} {
+		return nil
+	}
+	var with []*pool.Pool
+	for _, p := range c.pools {
+		if p != nil && p.Key() == key {
+			with = append(with, p)
+		}
+	}
+	var d *pool.Pend[T]
+	switch {
+	case len(with) > 0:
+		p := with[ref.pool/len(fzRefPools)%len(with)]
+		if ref.pend != "" {
+			d = pool.NewPend[T](p, ref.pend)
+			break
+		}
+		k := fzUnnamedKey{p, fmt.Sprintf("%T", new(T))}
+		var ok bool
+		if d, ok = c.unnamed[k].(*pool.Pend[T]); !ok {
+			d = pool.NewPend[T](p, "")
+			c.unnamed[k] = d
+		}
+	case key == pool.IOKey:
+		if c.io == nil {
+			c.io = pool.NewIO()
+		}
+		d = pool.NewPend[T](c.io, ref.pend)
+	case key == fzNope:
+		d = new(pool.Pend[T])
+	default:
+		d = pool.NewPend[T](nil, ref.pend)
+	}
+	if ref.size != [2]int{} {
+		d.Size(ref.size[0], ref.size[1])
+	}
+	return d
+}
+
+// fzViewee is a decoded viewee: a byte whose residue picks its key of
+// fzPendKeys and whose quotient's parity says whether it is declared in the
+// logical pool or in its inner pool.
+type fzViewee struct {
+	key   string
+	inner bool
+}
+
+func fzReadViewee(r *fzReader) fzViewee {
+	b := r.next()
+	return fzViewee{key: fzPendKeys[b%len(fzPendKeys)], inner: b/len(fzPendKeys)%2 == 1}
+}
+
+// analyze learns, once runlet.New has named the chips' pends and the handles
+// are open, the runlet's pools (in the order New and the handles add them),
+// the pools Attach registers, their faults, and the faults in the chips'
+// references.
+func (c *fzConfig) analyze() {
+	var pools []*pool.Pool
+	use := func(p *pool.Pool) {
+		if p != nil && !slices.Contains(pools, p) {
+			pools = append(pools, p)
+		}
+	}
+	c.prevRefs, c.nextRefs = make([]chip.PendRef, len(c.chips)), make([]chip.PendRef, len(c.chips))
+	for i, ch := range c.chips {
+		if !c.bound[i] {
+			continue
+		}
+		sp := ch.Spec()
+		c.prevRefs[i], c.nextRefs[i] = sp.Prev, sp.Next
+		for _, ref := range []chip.PendRef{sp.Prev, sp.Next} {
+			if ref.Decl != nil {
+				use((*pool.Pool)(ref.Decl.Pool()))
+			}
+		}
+	}
+	for _, h := range c.handles {
+		if h.opened {
+			use(h.d.Pool())
+		}
+	}
+	c.reg = map[string]*pool.Pool{}
+	for i, p := range pools {
+		c.checkPool(i, p)
+	}
+	c.checkRefs()
+}
+
+// checkPool records the faults of the runlet's pool #i.
+func (c *fzConfig) checkPool(i int, p *pool.Pool) {
+	key := p.Key()
+	if p.Kind() == pool.Logical {
+		if in := innerOf(p); in == nil || in.Kind() == pool.Logical || in.Kind() == pool.IO {
+			c.fault([]string{culprit("pool", i, key), "logical pool"}, "logical pool #%d over %v", i, in)
+			return
+		}
+	}
+	switch {
+	case key == "":
+		c.fault([]string{culprit("pool", i, key)}, "pool #%d with an empty key", i)
+	case p.Kind() != pool.Logical && p.Kind() != pool.IO && c.limits[p] < 0:
+		c.fault([]string{culprit("pool", i, key), "negative limit"}, "pool #%d with limit %d", i, c.limits[p])
+	case c.reg[key] != nil:
+		c.fault([]string{"duplicate pool key " + strconv.Quote(key)}, "pool #%d duplicates key %q", i, key)
+	case key == pool.IOKey && p.Kind() != pool.IO:
+		c.fault([]string{strconv.Quote(key), "reserved"}, "pool #%d posing as the IO pool", i)
+	default:
+		c.reg[key] = p
+	}
+}
+
+// checkRefs records the faults in the chips' references.
 func (c *fzConfig) checkRefs() {
 	for i := range c.chips {
 		if !c.bound[i] {
@@ -243,6 +416,8 @@ func (c *fzConfig) checkRefs() {
 			case ref.Pool == pool.IOKey && (ref.SizePrivate != 0 || ref.SizeLimit != 0):
 				c.fault([]string{who, "IO pends take no sizes"}, "chip #%d: %s %v sized", i, side.what, ref)
 			case ref.Pool == pool.IOKey:
+			case ref.Decl != nil && ref.Decl.Pool() == nil:
+				c.fault([]string{who, "has no pool"}, "chip #%d: %s %v: a pend of no pool", i, side.what, ref)
 			case c.reg[ref.Pool] == nil:
 				c.fault([]string{who, "unknown pool " + strconv.Quote(ref.Pool)}, "chip #%d: %s %v: no such pool", i, side.what, ref)
 			case ref.Pend == "":
@@ -262,11 +437,6 @@ func (c *fzConfig) checkRefs() {
 	}
 }
 
-func fzRef(r *fzReader) chip.PendRef {
-	p, pend, size := fzPick(r, fzRefPools), fzPick(r, fzPendKeys), fzPick(r, fzSizes)
-	return chip.At(p, pend).Sized(size[0], size[1])
-}
-
 // culprit is how Attach must name pool or chip #i: by its quoted key, or
 // by its index when it has none.
 func culprit(what string, i int, key string) string {
@@ -276,8 +446,9 @@ func culprit(what string, i int, key string) string {
 	return strconv.Quote(key)
 }
 
+// addPool adds a decoded pool. Its faults are known only once the runlet
+// is built, from the pools its chips and handles name (see analyze).
 func (c *fzConfig) addPool(kind int, key string, limit, inner int) {
-	i := len(c.pools)
 	var p *pool.Pool
 	switch kind {
 	case pkCount:
@@ -290,18 +461,11 @@ func (c *fzConfig) addPool(kind int, key string, limit, inner int) {
 		case j < len(c.pools):
 			in = c.pools[j]
 		case j == len(c.pools):
-			in = pool.New(fzPoolKeys[inner%len(fzPoolKeys)], pool.Unlimited) // not given to the runlet
+			in = pool.New(fzPoolKeys[inner%len(fzPoolKeys)], pool.Unlimited) // no reference names it
 			c.name(in.Key())
 		}
 		p = logicalpool.New(key, in)
-		if in == nil || in.Kind() == pool.Logical || in.Kind() == pool.IO {
-			c.fault([]string{culprit("pool", i, key), "logical pool"}, "logical pool #%d over %v", i, in)
-			c.pools = append(c.pools, p)
-			c.name(key)
-			return
-		}
 	case pkNil:
-		c.fault([]string{fmt.Sprintf("pool #%d is nil", i)}, "nil pool #%d", i)
 		c.pools = append(c.pools, nil)
 		return
 	case pkIO:
@@ -309,19 +473,8 @@ func (c *fzConfig) addPool(kind int, key string, limit, inner int) {
 		key = pool.IOKey
 	}
 	c.pools = append(c.pools, p)
+	c.limits[p] = limit
 	c.name(key)
-	switch {
-	case key == "":
-		c.fault([]string{culprit("pool", i, key)}, "pool #%d with an empty key", i)
-	case p.Kind() != pool.Logical && p.Kind() != pool.IO && limit < 0:
-		c.fault([]string{culprit("pool", i, key), "negative limit"}, "pool #%d with limit %d", i, limit)
-	case c.reg[key] != nil:
-		c.fault([]string{"duplicate pool key " + strconv.Quote(key)}, "pool #%d duplicates key %q", i, key)
-	case key == pool.IOKey && p.Kind() != pool.IO:
-		c.fault([]string{strconv.Quote(key), "reserved"}, "pool #%d posing as the IO pool", i)
-	default:
-		c.reg[key] = p
-	}
 }
 
 func (c *fzConfig) name(s string) {
@@ -330,21 +483,23 @@ func (c *fzConfig) name(s string) {
 	}
 }
 
-func (c *fzConfig) addChip(kind int, key string, prev, next chip.PendRef, a, b int) {
+// addChip adds a decoded chip, its pends declared with the element types
+// it takes (a source uses only next, an output chip only prev).
+func (c *fzConfig) addChip(kind int, key string, prevRef, nextRef fzRef, a, b int) {
 	i := len(c.chips)
 	who := culprit("chip", i, key)
+	prev := func() *pool.Pend[int] { return fzDecl[int](c, prevRef, pool.InputKey) }
+	next := func() *pool.Pend[int] { return fzDecl[int](c, nextRef, pool.OutputKey) }
 	var ch chip.Chip
 	switch kind {
 	case ckSource:
-		ch = chip.FromSlice(key, next, ints(a%8))
-		prev = chip.Input
+		ch = chip.FromSlice(key, next(), ints(a%8))
 	case ckStrSource:
-		ch = chip.FromSlice(key, next, []string{"x", "y"}[:a%3%2+1])
-		prev = chip.Input
+		ch = chip.FromSlice(key, fzDecl[string](c, nextRef, pool.OutputKey), []string{"x", "y"}[:a%3%2+1])
 	case ckMap:
 		conc := fzConc[b%len(fzConc)]
 		cfg := chip.Config[int, int, int]{
-			Key: key, Prev: prev, Next: next,
+			Key: key, Prev: prev(), Next: next(),
 			Async: a&mfAsync != 0, Ordered: a&mfOrdered != 0, Concurrency: conc,
 		}
 		if a&mfNilProcess == 0 {
@@ -377,46 +532,39 @@ func (c *fzConfig) addChip(kind int, key string, prev, next chip.PendRef, a, b i
 		}
 		ch = chip.New(cfg)
 	case ckFlat:
-		ch = chip.FlatMap(key, prev, next, func(v int) ([]int, error) { return []int{v, v * 10}[:v%3%2+v%2], nil })
+		ch = chip.FlatMap(key, prev(), next(), func(v int) ([]int, error) { return []int{v, v * 10}[:v%3%2+v%2], nil })
 	case ckFilter:
-		ch = chip.Filter(key, prev, next, func(v int) (bool, error) { return v%2 == 1, nil })
+		ch = chip.Filter(key, prev(), next(), func(v int) (bool, error) { return v%2 == 1, nil })
 	case ckTake:
 		n := []int{0, 1, 2, -1}[a%4]
 		if n < 0 {
 			c.fault([]string{who, "negative"}, "chip #%d takes %d", i, n)
 		}
-		ch = chip.Take[int](key, prev, next, n)
+		ch = chip.Take(key, prev(), next(), n)
 	case ckSink:
-		ch = chip.ForEach(key, prev, func(int) error { return nil })
-		next = chip.Output
+		ch = chip.ForEach(key, prev(), func(int) error { return nil })
 	case ckPairSink:
-		ch = chip.ForEach(key, prev, func(logicalpool.Pair[int, int]) error { return nil })
-		next = chip.Output
+		ch = chip.ForEach(key, fzDecl[logicalpool.Pair[int, int]](c, prevRef, pool.InputKey), func(logicalpool.Pair[int, int]) error { return nil })
 	case ckRegulator:
 		in, out := fzCounts[a%4], fzCounts[b%4]
 		if in < 1 || out < 1 {
 			c.fault([]string{who, "END regulator"}, "chip #%d regulates %d to %d", i, in, out)
 		}
-		ch = chip.ENDRegulator[int](key, prev, next, in, out)
+		ch = chip.ENDRegulator(key, prev(), next(), in, out)
 	case ckNil:
 		c.fault([]string{fmt.Sprintf("chip #%d is nil", i)}, "nil chip #%d", i)
 		c.chips = append(c.chips, nil)
-		c.keys = append(c.keys, "")
-		c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, false)
-		c.source = append(c.source, false)
+		c.keys, c.bound, c.source = append(c.keys, ""), append(c.bound, false), append(c.source, false)
 		return
 	case ckTypedNil:
 		c.fault([]string{fmt.Sprintf("chip #%d: Spec panicked", i)}, "typed nil chip #%d", i)
 		c.chips = append(c.chips, (*chip.Func[int, int, struct{}])(nil))
-		c.keys = append(c.keys, "")
-		c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, false)
-		c.source = append(c.source, false)
+		c.keys, c.bound, c.source = append(c.keys, ""), append(c.bound, false), append(c.source, false)
 		return
 	}
 	c.source = append(c.source, kind == ckSource || kind == ckStrSource)
 	c.chips = append(c.chips, &spinGuard{Chip: ch, c: c})
-	c.keys = append(c.keys, key)
-	c.prevRefs, c.nextRefs, c.bound = append(c.prevRefs, prev), append(c.nextRefs, next), append(c.bound, true)
+	c.keys, c.bound = append(c.keys, key), append(c.bound, true)
 	c.name(key)
 	if key == "" {
 		c.fault([]string{who, "empty key"}, "chip #%d without a key", i)
@@ -429,25 +577,37 @@ func (c *fzConfig) addChip(kind int, key string, prev, next chip.PendRef, a, b i
 	}
 }
 
-func (c *fzConfig) addView(lp *pool.Pool, kind int, name string, viewees []string) {
+// addView defines a view in lp over pends of ints declared in lp or in its
+// inner pool (an unnamed one is named "<view>.<i>" by the view).
+func (c *fzConfig) addView(lp *pool.Pool, kind int, name string, viewees []fzViewee) {
 	if lp == nil {
 		return // DefineView on a nil pool is a nil dereference, not Attach's business
+	}
+	if kind == vkJoin2 {
+		viewees = append(viewees, fzViewee{key: "a"}, fzViewee{key: "b"})[:2]
+	}
+	ds := make([]*pool.Pend[int], len(viewees))
+	for i, v := range viewees {
+		in := lp
+		if v.inner {
+			in = innerOf(lp) // nil for a pool that is not logical: a viewee of no pool
+		}
+		ds[i] = pool.NewPend[int](in, v.key)
 	}
 	var err error
 	switch kind {
 	case vkDuplicate:
-		err = logicalpool.Duplicate[int](lp, name, viewees, nil)
+		_, err = logicalpool.Duplicate(lp, name, ds, nil)
 	case vkRoundRobin:
-		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.RoundRobin)
+		_, err = logicalpool.LoadBalance(lp, name, ds, logicalpool.RoundRobin)
 	case vkLeastFilled:
-		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.LeastFilled)
+		_, err = logicalpool.LoadBalance(lp, name, ds, logicalpool.LeastFilled)
 	case vkMerge:
-		err = logicalpool.Merge[int](lp, name, viewees)
+		_, err = logicalpool.Merge(lp, name, ds)
 	case vkJoin2:
-		viewees = append(viewees, "a", "b")[:2]
-		err = logicalpool.Join2[int, int](lp, name, viewees[0], viewees[1])
+		_, err = logicalpool.Join2(lp, name, ds[0], ds[1])
 	case vkBadStrategy:
-		err = logicalpool.LoadBalance[int](lp, name, viewees, logicalpool.Strategy(7))
+		_, err = logicalpool.LoadBalance(lp, name, ds, logicalpool.Strategy(7))
 	}
 	if err != nil {
 		// A refused view names its culprit: the view, or the pool that
@@ -458,21 +618,23 @@ func (c *fzConfig) addView(lp *pool.Pool, kind int, name string, viewees []strin
 		return
 	}
 	c.name(name)
+	keys := make([]string, len(ds))
+	for i, d := range ds {
+		keys[i] = d.Key()
+		c.name(keys[i])
+	}
 	if c.views[lp] == nil {
 		c.views[lp] = map[string]fzViewDef{}
 	}
-	c.views[lp][name] = fzViewDef{viewees, kind != vkMerge && kind != vkJoin2}
+	c.views[lp][name] = fzViewDef{keys, kind != vkMerge && kind != vkJoin2}
 }
 
-func (c *fzConfig) handle(in bool, poolKey, pend string) {
-	c.handles = append(c.handles, fzHandleSpec{in, poolKey, pend})
-	c.name(poolKey)
-	c.name(pend)
-}
-
+// fzHandleSpec is a passive handle of ints on pend d; opened once
+// PendInput or PendOutput added d's pool to the runlet.
 type fzHandleSpec struct {
-	in         bool
-	pool, pend string
+	in     bool
+	d      *pool.Pend[int]
+	opened bool
 }
 
 // fzViewDef is a view the decoder defined.
@@ -520,8 +682,9 @@ func checkAttach(t *testing.T, data []byte) {
 	defer watchdog.Stop()
 	synctest.Test(t, func(t *testing.T) {
 		c := decodeAttach(data)
-		r := runlet.New(c.pools, c.chips, runlet.Config{OnError: func(error) {}})
+		r := runlet.New(c.chips, runlet.Config{OnError: func(error) {}})
 		c.openHandles(t, r)
+		c.analyze()
 		err := r.Attach()
 		if len(c.faults) > 0 && err == nil {
 			t.Fatalf("Attach accepted a config with faults %v", c.faultList())
@@ -563,19 +726,28 @@ func checkAttach(t *testing.T, data []byte) {
 }
 
 // openHandles creates the passive handles the decoder asked for; a refused
-// one must name the pend asked for.
+// one must name the pend asked for, or say that it has no key.
 func (c *fzConfig) openHandles(t *testing.T, r *runlet.Runlet) {
-	for _, h := range c.handles {
+	for i := range c.handles {
+		h := &c.handles[i]
 		var err error
 		if h.in {
-			_, err = runlet.PendInput[int](r, h.pool, h.pend)
+			_, err = runlet.PendInput(r, h.d)
 		} else {
-			_, err = runlet.PendOutput[int](r, h.pool, h.pend)
+			_, err = runlet.PendOutput(r, h.d)
+		}
+		// Both add the pend's pool to the runlet once it has a pool and a
+		// key, even when the pend is refused then.
+		h.opened = h.d.Pool() != nil && h.d.Key() != ""
+		key := h.d.Key()
+		c.name(key)
+		if h.d.Pool() != nil {
+			c.name(h.d.Pool().Key())
 		}
 		// The culprit may be the pend, its pool, or the pool under a
-		// logical one: the pend and pool asked for come first.
-		if err != nil && !strings.Contains(err.Error(), strconv.Quote(h.pend)) {
-			t.Errorf("handle on pend %q of pool %q: error does not name the pend: %v", h.pend, h.pool, err)
+		// logical one: the pend asked for comes first.
+		if err != nil && !strings.Contains(err.Error(), strconv.Quote(key)) && !(key == "" && strings.Contains(err.Error(), "has no key")) {
+			t.Errorf("handle on pend %v: error does not name the pend: %v", h.d, err)
 		}
 	}
 }
@@ -672,7 +844,8 @@ type fzStore struct {
 	pend string
 }
 
-// stores resolves a reference to the storage pends it stands for.
+// stores resolves a reference to the storage pends it stands for, by pool
+// key as Attach does.
 func (c *fzConfig) stores(ref chip.PendRef) []fzStore {
 	p := c.reg[ref.Pool]
 	if p == nil || p.Kind() == pool.IO {
@@ -747,6 +920,8 @@ func attachSeeds() [][]byte {
 		kp, kq, kL, kEmpty = 0, 1, 2, 3 // fzPoolKeys
 		rp, rq, rL, rr     = 0, 1, 2, 3 // fzRefPools
 		rEmpty, rNope, rIO = 4, 5, 6
+		rp2                = rp + 8     // the second pool "p" (8: len(fzRefPools))
+		inner              = 11         // a viewee declared in the inner pool (11: len(fzPendKeys))
 		pa, pb, pc, pd     = 0, 1, 2, 3 // fzPendKeys
 		pv, pw, pEmpty     = 4, 5, 6
 		pIn, pOut          = 9, 10
@@ -786,15 +961,19 @@ func attachSeeds() [][]byte {
 		// Errors and panics in process.
 		cat(good, src(c0, pa, 7), mp(c1, pa, pb, mfError, 0), sink(c2, pb)),
 		cat(good, src(c0, pa, 7), mp(c1, pa, pb, mfAsync|mfPanic, 2), sink(c2, pb)),
-		// Pools: nil, empty key, negative limit, duplicate key, posing as IO,
-		// a byte pool of ints, a logical pool over nothing.
-		cat(P(pkNil, 0, 0, 0), good, src(c0, pa, 1), sink(c1, pa)),
-		cat(P(pkCount, kEmpty, unl, 0), good, src(c0, pa, 1), sink(c1, pa)),
+		// Pools (a pool the chips do not name is not the runlet's): a logical
+		// pool over a nil pool, an empty key, a negative limit, a duplicate
+		// key (the second "p" named by rp2), posing as IO, a byte pool of
+		// ints; a logical pool over a pool only it names, and one no chip
+		// names, are fine.
+		cat(P(pkNil, 0, 0, 0), good, P(pkLogical, kL, 0, 0), src(c0, pa, 1), C(ckSink, c1, rL, pa, s0, 0, 0, 0, 0, 0)),
+		cat(P(pkCount, kEmpty, unl, 0), good, C(ckSource, c0, 0, 0, 0, rEmpty, pa, s0, 1, 0), C(ckSink, c1, rEmpty, pa, s0, 0, 0, 0, 0, 0)),
 		cat(P(pkCount, kp, limNeg, 0), src(c0, pa, 1), sink(c1, pa)),
-		cat(good, P(pkCount, kp, lim1, 0), src(c0, pa, 1), sink(c1, pa)),
-		cat(good, P(pkCount, 6, lim1, 0), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, P(pkCount, kp, lim1, 0), src(c0, pa, 1), C(ckSink, c1, rp2, pa, s0, 0, 0, 0, 0, 0)),
+		cat(good, P(pkCount, 6, lim1, 0), C(ckSource, c0, 0, 0, 0, rIO, pa, s0, 1, 0), sink(c1, pa)),
 		cat(P(pkBytes, kp, unl, 0), src(c0, pa, 1), sink(c1, pa)),
-		cat(good, P(pkLogical, kL, 0, 1), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, P(pkLogical, kL, 0, 1), C(ckSource, c0, 0, 0, 0, rL, pa, s0, 3, 0), C(ckSink, c1, rL, pa, s0, 0, 0, 0, 0, 0)),
+		cat(P(pkNil, 0, 0, 0), P(pkCount, kEmpty, limNeg, 0), good, src(c0, pa, 1), sink(c1, pa)),
 		// Chips: nil, typed nil, empty key, duplicate key, nil process, bad
 		// concurrency, a panicking state factory, bad counts.
 		cat(good, C(ckNil, c0, 0, 0, 0, 0, 0, 0, 0, 0), src(c1, pa, 1), sink(c2, pa)),
@@ -808,10 +987,15 @@ func attachSeeds() [][]byte {
 		cat(good, src(c0, pa, 1), mp(c1, pa, pb, mfBadState, 0), sink(c2, pb)),
 		cat(good, src(c0, pa, 1), C(ckRegulator, c1, rp, pa, s0, rp, pb, s0, 2, 3), sink(c2, pb)),
 		cat(good, src(c0, pa, 1), C(ckTake, c1, rp, pa, s0, rp, pb, s0, 3, 0), sink(c2, pb)),
-		// References: unknown pool, empty pend, negative and conflicting
-		// and huge sizes, IO misuse.
+		// References: the zero Pend (no pool), a pool key no pool has (no
+		// pool either), a pend of a refused pool (unknown), an unnamed pend
+		// two chips share (named "c0.out"), one only a keyless chip uses (an
+		// empty key), negative and conflicting and huge sizes, IO misuse.
 		cat(good, src(c0, pa, 1), C(ckMap, c1, rNope, pa, s0, rp, pb, s0, 0, 0), sink(c2, pb)),
+		cat(good, src(c0, pa, 1), C(ckMap, c1, rp, pa, s0, rr, pb, s0, 0, 0), C(ckSink, c2, rr, pb, s0, 0, 0, 0, 0, 0)),
+		cat(P(pkCount, kq, limNeg, 0), good, src(c0, pa, 1), C(ckMap, c1, rp, pa, s0, rq, pb, s0, 0, 0), C(ckSink, c2, rq, pb, s0, 0, 0, 0, 0, 0)),
 		cat(good, src(c0, pEmpty, 1), sink(c1, pEmpty)),
+		cat(good, src(c0, pa, 2), mp(cEmpty, pa, pEmpty, 0, 0), sink(c1, pb)),
 		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sNeg, 1, 0), sink(c1, pa)),
 		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sPriv, 1, 0), C(ckSink, c1, rp, pa, sBoth, 0, 0, 0, 0, 0)),
 		cat(good, C(ckSource, c0, 0, 0, 0, rp, pa, sHuge, 3, 0), C(ckMap, c1, rp, pa, s0, rp, pb, sHuge, 0, 0), sink(c2, pb)),
@@ -842,20 +1026,27 @@ func attachSeeds() [][]byte {
 			sink(c2, pa), sink(c3, pb), sink(c4, pc)),
 		cat(good, P(pkLogical, kL, 0, 1), V(1, vkDuplicate, pv, 2, pa, pb, 0),
 			C(ckSource, c0, 0, 0, 0, rL, pv, s0, 4, 0), C(ckSink, c1, rL, pa, s0, 0, 0, 0, 0, 0), C(ckSink, c2, rL, pb, s0, 0, 0, 0, 0, 0)),
-		// Passive handles: a good one, on an unknown pool, on the IO pool.
+		// Viewees declared in the inner pool, and unnamed ones (named "v.0",
+		// "v.1" by the view, so that no chip reads them).
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkDuplicate, pv, 2, pa+inner, pb, 0),
+			C(ckSource, c0, 0, 0, 0, rL, pv, s0, 4, 0), sink(c1, pa), C(ckSink, c2, rL, pb, s0, 0, 0, 0, 0, 0)),
+		cat(good, P(pkLogical, kL, 0, 0), V(1, vkDuplicate, pv, 2, pEmpty, pEmpty+inner, 0), C(ckSource, c0, 0, 0, 0, rL, pv, s0, 4, 0)),
+		// Passive handles: a good one, on a pool key no pool has, on the IO
+		// pool, on an unnamed pend a chip names, on one no chip names.
 		cat(good, H(0, rp, pa), sink(c0, pa)),
 		cat(good, H(1, rNope, pa), H(0, rIO, pb), src(c0, pa, 1), sink(c1, pa)),
+		cat(good, H(1, rp, pEmpty), src(c0, pEmpty, 3)),
+		cat(good, H(0, rp, pEmpty), H(1, rp, pa), src(c0, pa, 1)),
 	}
 }
 
 // Regression tests for what FuzzAttach found; its corpus in
 // testdata/fuzz/FuzzAttach replays the inputs themselves.
 
-// attachErr returns Attach's error for pools and chips, failing if there is
-// none.
-func attachErr(t *testing.T, pools []*pool.Pool, chips ...chip.Chip) string {
+// attachErr returns Attach's error for chips, failing if there is none.
+func attachErr(t *testing.T, chips ...chip.Chip) string {
 	t.Helper()
-	err := runlet.New(pools, chips, runlet.Config{}).Attach()
+	err := runlet.New(chips, runlet.Config{}).Attach()
 	if err == nil {
 		t.Fatal("Attach succeeded")
 	}
@@ -871,7 +1062,7 @@ func wantLines(t *testing.T, msg string, want ...string) {
 	}
 }
 
-func asyncMap(key string, prev, next chip.PendRef, conc int, process bool) chip.Chip {
+func asyncMap(key string, prev, next *pool.Pend[int], conc int, process bool) chip.Chip {
 	cfg := chip.Config[int, int, struct{}]{Key: key, Prev: prev, Next: next, Async: true, Concurrency: conc}
 	if process {
 		cfg.Process = func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) { return in, nil }
@@ -882,12 +1073,16 @@ func asyncMap(key string, prev, next chip.PendRef, conc int, process bool) chip.
 // A concurrency of 1<<40 crashed Attach with "fatal error: out of memory"
 // (Bind made room for that many batches): now it is refused, unbound.
 func TestAttachRefusesHugeConcurrency(t *testing.T) {
+	p := pool.New(pk, 1)
+	a, b := ip(p, "a"), ip(p, "b")
 	for _, n := range []int{1 << 40, math.MaxInt, 1<<16 + 1} {
-		msg := attachErr(t, poolsOf(1), source("in", at("a"), []int{1}), asyncMap("wide", at("a"), at("b"), n, true), (&sink[int]{}).output("out", at("b")))
+		msg := attachErr(t, source("in", a, []int{1}), asyncMap("wide", a, b, n, true), (&sink[int]{}).output("out", b))
 		wantLines(t, msg, fmt.Sprintf(`chip "wide": concurrency %d is above 65536`, n))
 	}
 	// The most allowed is accepted (not run: -race allows 8128 goroutines).
-	r := newRunlet(4, source("in", at("a"), ints(5)), asyncMap("wide", at("a"), at("b"), 1<<16, true), (&sink[int]{}).output("out", at("b")))
+	p = pool.New(pk, 4)
+	a, b = ip(p, "a"), ip(p, "b")
+	r := newRunlet(source("in", a, ints(5)), asyncMap("wide", a, b, 1<<16, true), (&sink[int]{}).output("out", b))
 	if err := r.Attach(); err != nil {
 		t.Errorf("Attach with concurrency 1<<16: %v", err)
 	}
@@ -897,7 +1092,9 @@ func TestAttachRefusesHugeConcurrency(t *testing.T) {
 // every line says "#i", and the problems Bind lists each get their own line
 // with the chip's name.
 func TestAttachNamesEveryLine(t *testing.T) {
-	msg := attachErr(t, poolsOf(1), source("in", at("a"), []int{1}), asyncMap("", at("a"), at("b"), -1, false), (&sink[int]{}).output("out", at("b")))
+	p := pool.New(pk, 1)
+	a, b := ip(p, "a"), ip(p, "b")
+	msg := attachErr(t, source("in", a, []int{1}), asyncMap("", a, b, -1, false), (&sink[int]{}).output("out", b))
 	wantLines(t, msg, `chip #1 has an empty key`, `chip "#1": concurrency -1 is below 1`, `chip "#1": nil process`)
 	if strings.Contains(msg, "negative concurrency") {
 		t.Errorf("concurrency is checked twice (by Bind as well as Attach):\n%s", msg)
@@ -905,39 +1102,49 @@ func TestAttachNamesEveryLine(t *testing.T) {
 	if strings.Contains(msg, `chip ""`) {
 		t.Errorf("a keyless chip is named by its empty key:\n%s", msg)
 	}
-	msg = attachErr(t, []*pool.Pool{pool.New("", -1), pool.New(pk, 1)}, source("in", at("a"), []int{1}), (&sink[int]{}).output("out", at("a")))
+	// The runlet's pools are its pends' pools, in the order its chips name
+	// them: the keyless pool is #0.
+	bad := pool.New("", -1)
+	c := ip(bad, "c")
+	msg = attachErr(t, source("in", c, []int{1}), mapper("m", c, a, false, 0, func(v int) int { return v }), (&sink[int]{}).output("out", a))
 	wantLines(t, msg, "pool #0: pool with an empty key", `pool #0: pool "": negative limit -1`)
 }
 
 // Private sizes of MaxInt made a pool's size wrap to -2 (and a wrapped pool
 // is never full again); now Attach refuses reservations past MaxInt/2.
 func TestAttachRefusesOverflowingReservations(t *testing.T) {
-	msg := attachErr(t, poolsOf(pool.Unlimited),
-		source("in", at("a").Sized(math.MaxInt, 0), []int{1}), pass("c", at("a"), at("b").Sized(math.MaxInt, 0)), (&sink[int]{}).output("out", at("b")))
+	same := func(v int) int { return v }
+	p := pool.New(pk, pool.Unlimited)
+	a, b := ip(p, "a").Size(math.MaxInt, 0), ip(p, "b").Size(math.MaxInt, 0)
+	msg := attachErr(t, source("in", a, []int{1}), mapper("c", a, b, false, 0, same), (&sink[int]{}).output("out", b))
 	wantLines(t, msg, `pool "default": pend "b": private size 9223372036854775807 (chip "c") takes the pool's reserved total past`)
 	var out sink[int]
-	r := newRunlet(8, source("in", at("a").Sized(math.MaxInt/4, 0), ints(3)), pass("c", at("a"), at("b").Sized(math.MaxInt/4, 0)), out.output("out", at("b")))
+	p = pool.New(pk, 8)
+	a, b = ip(p, "a").Size(math.MaxInt/4, 0), ip(p, "b").Size(math.MaxInt/4, 0)
+	r := newRunlet(source("in", a, ints(3)), mapper("c", a, b, false, 0, same), out.output("out", b))
 	mustRun(t, r)
 	equal(t, "output", out.values(), []int{1, 2, 3})
 }
 
 // A handle on a pend without a key got through unless a view had that name,
 // and then its message named neither pool nor pend; a handle over a broken
-// logical pool named only the pool beneath.
+// logical pool named only the pool beneath. A pend without a key is now
+// named by the chips that use it; a handle on one no chip uses is refused
+// by PendOutput, naming its pool.
 func TestAttachHandleProblemsNameTheirPend(t *testing.T) {
-	r := runlet.New(poolsOf(1), []chip.Chip{source("in", at("a"), []int{1}), (&sink[int]{}).output("out", at("a"))}, runlet.Config{})
-	if _, err := runlet.PendOutput[int](r, pk, ""); err != nil {
-		t.Fatal(err)
-	}
-	err := r.Attach()
-	if err == nil || !strings.Contains(err.Error(), `passive handle on pool "default": the pend has an empty key`) {
-		t.Errorf("Attach = %v", err)
+	p := pool.New(pk, 1)
+	a := ip(p, "a")
+	r := newRunlet(source("in", a, []int{1}), (&sink[int]{}).output("out", a))
+	_, err := runlet.PendOutput(r, ip(p, ""))
+	if err == nil || !strings.Contains(err.Error(), `PendOutput: pend in pool "default" has no key`) {
+		t.Errorf("PendOutput = %v", err)
 	}
 
 	broken := logicalpool.New("under", nil)
 	lp := logicalpool.New("top", broken)
-	r = runlet.New([]*pool.Pool{broken, lp}, []chip.Chip{(&sink[int]{}).output("out", chip.At("top", "v"))}, runlet.Config{})
-	_, err = runlet.PendInput[int](r, "top", "v")
+	v := ip(lp, "v")
+	r = newRunlet((&sink[int]{}).output("out", v))
+	_, err = runlet.PendInput(r, v)
 	if err == nil || !strings.Contains(err.Error(), `PendInput: pend "v" of pool "top": pool "under"`) {
 		t.Errorf("PendInput = %v", err)
 	}

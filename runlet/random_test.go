@@ -110,7 +110,7 @@ func runRandom(t *testing.T, seed uint64, faults bool, tl *tally) {
 		}
 		var late []error
 		var lateMu sync.Mutex
-		r := runlet.New(g.pools, g.chips, runlet.Config{
+		r := runlet.New(g.chips, runlet.Config{
 			Budget: []int{1, 2, 7, 1024}[g.rng.IntN(4)],
 			OnError: func(err error) {
 				lateMu.Lock()
@@ -307,7 +307,7 @@ type firedFault struct {
 }
 
 type stream struct {
-	ref  chip.PendRef
+	ref  *pool.Pend[int]
 	want []int
 }
 
@@ -334,23 +334,34 @@ func (g *gen) pick(n int) int { return g.rng.IntN(n) }
 
 func (g *gen) count(what string) { g.counts[what]++ }
 
-// pend returns a new pend in a random pool with random sizes.
-func (g *gen) pend() chip.PendRef {
-	p := g.pools[g.pick(g.nCount)]
-	return g.pendIn(p.Key())
+// pend returns a new pend of ints in a random count pool with random sizes.
+func (g *gen) pend() *pool.Pend[int] { return genPendIn[int](g, g.pools[g.pick(g.nCount)]) }
+
+// pendIn returns a new pend of ints in count pool p with random sizes.
+func (g *gen) pendIn(p *pool.Pool) *pool.Pend[int] { return genPendIn[int](g, p) }
+
+// genPendIn declares a new pend of T in count pool p with random sizes, and
+// watches its bound.
+func genPendIn[T any](g *gen, p *pool.Pool) *pool.Pend[T] {
+	d := pool.NewPend[T](p, g.name("p"))
+	b := pendBound{p: p, key: d.Key()}
+	if g.pick(2) == 0 {
+		b.private, b.limit = []int{0, 1, 2, 3}[g.pick(4)], []int{0, 1, 2, 5}[g.pick(4)]
+		d.Size(b.private, b.limit)
+	}
+	g.w.pends = append(g.w.pends, b)
+	return d
 }
 
-func (g *gen) pendIn(poolKey string) chip.PendRef {
-	ref := chip.At(poolKey, g.name("p"))
-	if g.pick(2) == 0 {
-		ref = ref.Sized([]int{0, 1, 2, 3}[g.pick(4)], []int{0, 1, 2, 5}[g.pick(4)])
-	}
-	for _, p := range g.pools {
-		if p.Key() == poolKey {
-			g.w.pends = append(g.w.pends, pendBound{p: p, key: ref.Pend, private: ref.SizePrivate, limit: ref.SizeLimit})
+// via declares viewee v of logical pool lp again in lp, with the sizes it
+// was declared with: the same pend, read through the logical pool.
+func (g *gen) via(lp *pool.Pool, v *pool.Pend[int]) *pool.Pend[int] {
+	for _, b := range g.w.pends {
+		if b.key == v.Key() {
+			return pool.NewPend[int](lp, v.Key()).Size(b.private, b.limit)
 		}
 	}
-	return ref
+	panic("viewee " + v.String() + " not declared by pendIn")
 }
 
 // add registers a chip, watched, and notes it in the description.
@@ -661,7 +672,7 @@ func fanOut(v, k int) []int {
 
 // batchStep adds Batch (maybe with a timed flush) then Unbatch.
 func (g *gen) batchStep(s stream) stream {
-	mid, next := g.pend(), g.pend()
+	mid, next := genPendIn[[]int](g, g.pools[g.pick(g.nCount)]), g.pend()
 	size := 1 + g.pick(6)
 	wait := []time.Duration{0, time.Millisecond, 5 * time.Millisecond}[g.pick(3)]
 	g.add(chip.Batch[int](g.name("batch"), s.ref, mid, size, wait), "Batch")
@@ -694,9 +705,9 @@ func (g *gen) logical() (lp, inner *pool.Pool) {
 	return lp, inner
 }
 
-// passTo adds a pass-through chip from s into the pend ref, so that a
-// stream can enter a view's viewee.
-func (g *gen) passTo(s stream, to chip.PendRef) {
+// passTo adds a pass-through chip from s into the pend to, so that a
+// stream can enter a view or a view's viewee.
+func (g *gen) passTo(s stream, to *pool.Pend[int]) {
 	async := g.pick(3) == 0
 	delay := g.delay()
 	g.add(chip.New(chip.Config[int, int, struct{}]{
@@ -714,23 +725,24 @@ func (g *gen) passTo(s stream, to chip.PendRef) {
 func (g *gen) duplicateStep(s stream, depth int) {
 	lp, inner := g.logical()
 	k := 2 + g.pick(2)
-	viewees := make([]chip.PendRef, k)
+	viewees := make([]*pool.Pend[int], k)
 	keys := make([]string, k)
 	for i := range viewees {
-		viewees[i] = g.pendIn(inner.Key())
-		keys[i] = viewees[i].Pend
+		viewees[i] = g.pendIn(inner)
+		keys[i] = viewees[i].Key()
 	}
 	view := g.name("dup")
-	if err := logicalpool.Duplicate[int](lp, view, keys, nil); err != nil {
+	dup, err := logicalpool.Duplicate(lp, view, viewees, nil)
+	if err != nil {
 		panic(err)
 	}
 	fmt.Fprintf(&g.desc, "view %s@%s duplicate over %v\n", view, lp.Key(), keys)
 	g.count("Duplicate")
-	g.passTo(s, chip.At(lp.Key(), view))
+	g.passTo(s, dup)
 	for _, v := range viewees {
 		// Read each viewee through the logical pool or the inner one.
 		if g.pick(2) == 0 {
-			v.Pool = lp.Key()
+			v = g.via(lp, v)
 		}
 		g.grow(stream{ref: v, want: slices.Clone(s.want)}, depth+1)
 	}
@@ -742,30 +754,32 @@ func (g *gen) balanceStep(s stream) stream {
 	lp, inner := g.logical()
 	k := 2 + g.pick(3)
 	in, out := make([]string, k), make([]string, k)
-	inRef, outRef := make([]chip.PendRef, k), make([]chip.PendRef, k)
+	inRef, outRef := make([]*pool.Pend[int], k), make([]*pool.Pend[int], k)
 	for i := range k {
-		inRef[i], outRef[i] = g.pendIn(inner.Key()), g.pendIn(inner.Key())
-		in[i], out[i] = inRef[i].Pend, outRef[i].Pend
+		inRef[i], outRef[i] = g.pendIn(inner), g.pendIn(inner)
+		in[i], out[i] = inRef[i].Key(), outRef[i].Key()
 	}
 	view, merge := g.name("lb"), g.name("merge")
+	var lb *pool.Pend[int]
 	var err error
 	switch g.pick(3) {
 	case 0:
-		err = logicalpool.LoadBalance[int](lp, view, in, logicalpool.RoundRobin)
+		lb, err = logicalpool.LoadBalance(lp, view, inRef, logicalpool.RoundRobin)
 	case 1:
-		err = logicalpool.LoadBalance[int](lp, view, in, logicalpool.LeastFilled)
+		lb, err = logicalpool.LoadBalance(lp, view, inRef, logicalpool.LeastFilled)
 	default:
-		err = logicalpool.LoadBalanceByKey(lp, view, in, func(v int) uint64 { return uint64(v) })
+		lb, err = logicalpool.LoadBalanceByKey(lp, view, inRef, func(v int) uint64 { return uint64(v) })
 	}
 	if err != nil {
 		panic(err)
 	}
-	if err := logicalpool.Merge[int](lp, merge, out); err != nil {
+	merged, err := logicalpool.Merge(lp, merge, outRef)
+	if err != nil {
 		panic(err)
 	}
 	fmt.Fprintf(&g.desc, "view %s@%s load-balance over %v; merge %s over %v\n", view, lp.Key(), in, merge, out)
 	g.count("LoadBalance")
-	g.passTo(s, chip.At(lp.Key(), view))
+	g.passTo(s, lb)
 	if g.w.balanced == nil {
 		g.w.balanced = map[storage]bool{}
 	}
@@ -773,23 +787,24 @@ func (g *gen) balanceStep(s stream) stream {
 		g.w.balanced[storage{inner, in[i]}] = true
 		g.passTo(stream{ref: inRef[i]}, outRef[i])
 	}
-	return stream{ref: chip.At(lp.Key(), merge), want: s.want}
+	return stream{ref: merged, want: s.want}
 }
 
 // mergeStep merges s with a new source.
 func (g *gen) mergeStep(s stream) stream {
 	lp, inner := g.logical()
 	other := g.source()
-	a, b := g.pendIn(inner.Key()), g.pendIn(inner.Key())
+	a, b := g.pendIn(inner), g.pendIn(inner)
 	view := g.name("merge")
-	if err := logicalpool.Merge[int](lp, view, []string{a.Pend, b.Pend}); err != nil {
+	merged, err := logicalpool.Merge(lp, view, []*pool.Pend[int]{a, b})
+	if err != nil {
 		panic(err)
 	}
-	fmt.Fprintf(&g.desc, "view %s@%s merge over %s %s\n", view, lp.Key(), a.Pend, b.Pend)
+	fmt.Fprintf(&g.desc, "view %s@%s merge over %s %s\n", view, lp.Key(), a.Key(), b.Key())
 	g.count("Merge")
 	g.passTo(s, a)
 	g.passTo(other, b)
-	return stream{ref: chip.At(lp.Key(), view), want: append(slices.Clone(s.want), other.want...)}
+	return stream{ref: merged, want: append(slices.Clone(s.want), other.want...)}
 }
 
 // joinStep zips s with a new source of the same length and flattens each
@@ -803,17 +818,18 @@ func (g *gen) joinStep(s stream) stream {
 	g.n++
 	src := g.pend()
 	g.add(chip.FromSlice(g.name("in"), src, vals), "FromSlice")
-	a, b := g.pendIn(inner.Key()), g.pendIn(inner.Key())
+	a, b := g.pendIn(inner), g.pendIn(inner)
 	view := g.name("join")
-	if err := logicalpool.Join2[int, int](lp, view, a.Pend, b.Pend); err != nil {
+	join, err := logicalpool.Join2(lp, view, a, b)
+	if err != nil {
 		panic(err)
 	}
-	fmt.Fprintf(&g.desc, "view %s@%s join over %s %s\n", view, lp.Key(), a.Pend, b.Pend)
+	fmt.Fprintf(&g.desc, "view %s@%s join over %s %s\n", view, lp.Key(), a.Key(), b.Key())
 	g.count("Join2")
 	g.passTo(s, a)
 	g.passTo(stream{ref: src}, b)
 	next := g.pend()
-	g.add(chip.FlatMap(g.name("unpair"), chip.At(lp.Key(), view), next, func(p logicalpool.Pair[int, int]) ([]int, error) {
+	g.add(chip.FlatMap(g.name("unpair"), join, next, func(p logicalpool.Pair[int, int]) ([]int, error) {
 		return []int{p.A, p.B}, nil
 	}), "unpair")
 	return stream{ref: next, want: append(slices.Clone(s.want), vals...)}
@@ -828,7 +844,7 @@ func (g *gen) output(s stream) {
 	delay, fail := g.delay(), g.fault(key)
 	var calls atomic.Int64
 	g.add(chip.New(chip.Config[int, struct{}, struct{}]{
-		Key: key, Prev: s.ref, Next: chip.Output, Async: async, Concurrency: 1 + g.pick(3),
+		Key: key, Prev: s.ref, Async: async, Concurrency: 1 + g.pick(3),
 		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint != hints.End {
 				if err := fail(ctx, calls.Add(1)-1); err != nil {
