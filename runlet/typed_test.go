@@ -120,3 +120,21 @@ func TestTypedRun(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 4, 9}, out)
 }
+
+// TestTypedInnerPoolChecked checks that a logical pool's inner pool, which
+// no chip names, is checked by Attach like any other pool.
+func TestTypedInnerPoolChecked(t *testing.T) {
+	lp := logicalpool.New("L", pool.New("in", -1))
+	a := pool.NewPend[int](lp, "a")
+	var got []int
+	r := runlet.New([]chip.Chip{chip.FromSlice("src", a, []int{1}), chip.Collect("keep", a, &got)}, runlet.Config{})
+	err := r.Attach()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), `pool "in"`)
+	require.Contains(t, err.Error(), "negative")
+
+	l1, l2 := logicalpool.New("L1", pool.New("in", 4)), logicalpool.New("L2", pool.New("in", 4))
+	b, c := pool.NewPend[int](l1, "b"), pool.NewPend[int](l2, "c")
+	r = runlet.New([]chip.Chip{chip.FromSlice("src", b, []int{1}), chip.Map("m", b, c, func(v int) (int, error) { return v, nil }), chip.Collect("keep", c, &got)}, runlet.Config{})
+	require.ErrorContains(t, r.Attach(), `duplicate pool key "in"`)
+}

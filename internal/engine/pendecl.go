@@ -99,7 +99,8 @@ func (d *Decl) NameIfEmpty(name string) string {
 }
 
 // declare names the unnamed declarations chips use and returns pools plus
-// the pools of every declaration, each once (by pointer). A pend is named
+// the pools of every declaration and the inner pool of each logical one,
+// each once (by pointer). A pend is named
 // after the first chip, in chips' order, that pushes into it: "<chip>.out";
 // one no chip pushes into after the first chip that pulls from it:
 // "<chip>.in". Chips whose Spec panics are skipped: Attach reports them.
@@ -130,6 +131,13 @@ func declare(pools []*Pool, chips []Chip) []*Pool {
 			if !slices.Contains(out, d.pool) {
 				out = append(out, d.pool)
 			}
+		}
+	}
+	// A logical pool brings its inner pool, after the others, so that
+	// Attach checks it (its key, its limit) like one a chip names.
+	for _, p := range out {
+		if in := p.Inner(); in != nil && !slices.Contains(out, in) {
+			out = append(out, in)
 		}
 	}
 	return out
