@@ -361,9 +361,17 @@ func (c *fzConfig) analyze() {
 			}
 		}
 	}
+	// runlet.New adds the inner pools of the chips' logical pools after
+	// them; a handle adds its pool, then that pool's inner pool.
+	for _, p := range slices.Clone(pools) {
+		use(innerOf(p))
+	}
 	for _, h := range c.handles {
 		if h.opened {
 			use(h.d.Pool())
+			if p := h.d.Pool(); p != nil {
+				use(innerOf(p))
+			}
 		}
 	}
 	c.reg = map[string]*pool.Pool{}

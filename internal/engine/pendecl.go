@@ -143,20 +143,25 @@ func declare(pools []*Pool, chips []Chip) []*Pool {
 	return out
 }
 
-// UsePool adds p to r's pools if r does not have it yet: a passive handle's
-// pool that no chip of r names. It fails after Attach, when the pools are
+// UsePool adds p (and its inner pool, if logical) to r's pools if r does
+// not have it yet: a passive handle's pool that no chip of r names. It fails after Attach, when the pools are
 // fixed.
 func (r *Runlet) UsePool(p *Pool) error {
+	add := []*Pool{p}
+	if in := p.Inner(); in != nil {
+		add = append(add, in)
+	}
 	r.g.mu.Lock()
-	attached, has := r.attached, slices.Contains(r.pools, p)
+	attached := r.attached
+	add = slices.DeleteFunc(add, func(q *Pool) bool { return slices.Contains(r.pools, q) })
 	r.release()
-	if has {
+	if len(add) == 0 {
 		return nil
 	}
 	if attached {
-		return fmt.Errorf("pool %q is not one of the runlet's pools, and the runlet is attached", p.Key())
+		return fmt.Errorf("pool %q is not one of the runlet's pools, and the runlet is attached", add[0].Key())
 	}
-	r.pools = append(r.pools, p)
+	r.pools = append(r.pools, add...)
 	joinGroup(r)
 	return nil
 }
