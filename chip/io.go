@@ -68,7 +68,7 @@ type regulator struct{ inputs, outputs int }
 // the last END; before a pend drained by outputs consumers it turns that END
 // into outputs END packs, one per consumer. Both counts must be at least 1.
 // Logical pools (package logicalpool) make it unnecessary for their views.
-func ENDRegulator[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], inputs, outputs int) *Func[T, T, regulator] {
+func ENDRegulator[T any](key string, prev, next *pool.Pend[T], inputs, outputs int) *Func[T, T, regulator] {
 	f := New(Config[T, T, regulator]{
 		Key: key, Prev: prev, Next: next,
 		State: func() regulator { return regulator{inputs: inputs, outputs: outputs} },

@@ -68,7 +68,7 @@ func Map[In, Out any](key string, prev *pool.Pend[In], next *pool.Pend[Out], f f
 // reports true and drops the others (N:1, through SKIP), and passes END
 // through. An error from keep fails the runlet. keep runs on the scheduler's
 // goroutine, one call at a time, and must not block.
-func Filter[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], keep func(T) (bool, error)) *Func[T, T, struct{}] {
+func Filter[T any](key string, prev, next *pool.Pend[T], keep func(T) (bool, error)) *Func[T, T, struct{}] {
 	c := Config[T, T, struct{}]{Key: key, Prev: prev, Next: next}
 	if keep != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[T], error) {
@@ -318,7 +318,7 @@ type reduceState[T any] struct {
 // just the END. f is not called for the first value. An error from f fails
 // the runlet. f runs on the scheduler's goroutine, one call at a time, and
 // must not block.
-func Reduce[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], f func(acc, v T) (T, error)) *Func[T, T, reduceState[T]] {
+func Reduce[T any](key string, prev, next *pool.Pend[T], f func(acc, v T) (T, error)) *Func[T, T, reduceState[T]] {
 	c := Config[T, T, reduceState[T]]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], s *reduceState[T]) (hints.Pack[T], error) {
@@ -391,7 +391,7 @@ func Fold[T, A any](key string, prev *pool.Pend[T], next *pool.Pend[A], init A, 
 // before pushing it on unchanged; END passes through. An error from f fails
 // the runlet (the value is not pushed). f runs on the scheduler's goroutine,
 // one call at a time, and must not block.
-func Tap[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], f func(T) error) *Func[T, T, struct{}] {
+func Tap[T any](key string, prev, next *pool.Pend[T], f func(T) error) *Func[T, T, struct{}] {
 	c := Config[T, T, struct{}]{Key: key, Prev: prev, Next: next}
 	if f != nil {
 		c.Process = func(_ context.Context, in hints.Pack[T], _ *struct{}) (hints.Pack[T], error) {
@@ -420,7 +420,7 @@ type takeState struct{ passed int }
 // whose readers have all ended (and no PendOutput drains it), and so on
 // upstream; they get no new work and work in flight is discarded. Their ctx
 // is cancelled and their Close hooks run when the runlet stops.
-func Take[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], n int) *Func[T, T, takeState] {
+func Take[T any](key string, prev, next *pool.Pend[T], n int) *Func[T, T, takeState] {
 	f := New(Config[T, T, takeState]{
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], s *takeState) (hints.Pack[T], error) {

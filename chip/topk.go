@@ -47,7 +47,7 @@ const topDegree = 16
 // nodes are reused). A binary heap would do as well per value, but would
 // need a sort at END and a hand-written generic heap (container/heap boxes
 // every value in an interface).
-func TopK[T any](key string, prev *pool.Pend[T], next *pool.Pend[T], k int, less func(a, b T) bool) *Func[T, T, topState[T]] {
+func TopK[T any](key string, prev, next *pool.Pend[T], k int, less func(a, b T) bool) *Func[T, T, topState[T]] {
 	c := Config[T, T, topState[T]]{Key: key, Prev: prev, Next: next}
 	if less != nil {
 		// The tree's order: by less, and among equals the later arrival
