@@ -195,9 +195,13 @@ func TestDedupeAttachErrors(t *testing.T) {
 			`chip "op": distinct memory is not set: use chip.LRU(n) or chip.TTL(d)`},
 		{func(in, out *pool.Pend[int]) chip.Chip { return chip.Distinct("op", in, out, chip.LRU(0)) },
 			`chip "op": distinct memory LRU(0) is below 1 key`},
-		{func(in, out *pool.Pend[int]) chip.Chip { return chip.DistinctBy("op", in, out, chip.TTL(-time.Second), id) },
+		{func(in, out *pool.Pend[int]) chip.Chip {
+			return chip.DistinctBy("op", in, out, chip.TTL(-time.Second), id)
+		},
 			`chip "op": distinct memory TTL(-1s) is negative`},
-		{func(in, out *pool.Pend[int]) chip.Chip { return chip.DistinctBy[int, int]("op", in, out, chip.LRU(1), nil) },
+		{func(in, out *pool.Pend[int]) chip.Chip {
+			return chip.DistinctBy[int, int]("op", in, out, chip.LRU(1), nil)
+		},
 			`chip "op": nil process`},
 		{func(in, out *pool.Pend[int]) chip.Chip { return chip.DedupeConsecutiveBy[int, int]("op", in, out, nil) },
 			`chip "op": nil process`},
