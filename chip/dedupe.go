@@ -108,7 +108,7 @@ func (s *keySet[K]) seenLRU(k K) bool {
 	}
 	var i int32
 	if len(s.entries) < s.mem.n {
-		s.entries = append(s.entries, keyEntry[K]{})
+		s.entries = appendBounded(s.entries, keyEntry[K]{}, s.mem.n)
 		i = int32(len(s.entries) - 1)
 	} else { // full: the least recent's entry is reused
 		i = s.tail
@@ -203,12 +203,12 @@ func Distinct[T comparable](key string, prev, next *pool.Pend[T], mem Memory) *F
 //
 // Memory: the LRU holds at most n keys; the TTL holds the keys that passed in
 // the last d, however many that is (it forgets expired keys as values
-// arrive, not while idle). Allocation: the LRU allocates while it fills, up
-// to n entries and the map's slots, and nothing per value once full (the
-// evicted key's entry is reused); the TTL allocates when its ring of entries
-// outgrows its size (it doubles and never shrinks), and nothing per value
-// otherwise. Map growth is Go's own. Keys that hold pointers (strings,
-// slices in structs) keep what they point to alive while remembered.
+// arrive, not while idle). Allocation: the LRU allocates while it fills (its
+// entries double up to n, and the map grows), and nothing per value once
+// full: the evicted key's entry and map slot are reused. The TTL allocates
+// when its ring of entries outgrows its size (it doubles and never shrinks),
+// and nothing per value otherwise. Keys that hold pointers (strings, slices
+// in structs) keep what they point to alive while remembered.
 //
 // An error from keyOf fails the runlet, naming the chip; a nil keyOf is
 // reported by Attach. keyOf runs on the scheduler's goroutine, one call at a

@@ -24,9 +24,9 @@ type sortState[T any] struct {
 }
 
 // Sort returns a sync chip that gathers the data values (N:1, through SKIP)
-// and on END pushes them in ascending order by cmp.Compare, then the END
-// (1:N, through REDO on the END pack); with no data, just the END. It is
-// [SortBy] with cmp.Less.
+// and on END pushes them in ascending order by cmp.Compare (NaNs first),
+// then the END (1:N, through REDO on the END pack); with no data, just the
+// END. It is [SortBy] with cmp.Less.
 func Sort[T cmp.Ordered](key string, prev, next *pool.Pend[T], maxValues int) *Func[T, T, sortState[T]] {
 	return sortChip(key, prev, next, maxValues, cmp.Compare[T])
 }
@@ -37,8 +37,8 @@ func Sort[T cmp.Ordered](key string, prev, next *pool.Pend[T], maxValues int) *F
 // stable: values less finds equal keep their arrival order.
 //
 // Memory is bounded by maxValues, which must be at least 1 (Attach reports
-// otherwise): the chip holds every value until END in a slice that grows by
-// append (so up to about twice maxValues of capacity), and a data value past
+// otherwise): the chip holds every value until END in a slice that doubles
+// as it fills, up to a capacity of maxValues, and a data value past
 // maxValues fails the runlet with [ErrSortFull], naming the chip, rather
 // than being dropped. The slice is let go once the END is pushed. less runs
 // on the scheduler's goroutine, all of the sort at once on the END pack, and
@@ -77,7 +77,7 @@ func sortChip[T any](key string, prev, next *pool.Pend[T], maxValues int, compar
 				if len(s.buf) >= maxValues {
 					return hints.Pack[T]{}, fmt.Errorf("%w (%d)", ErrSortFull, maxValues)
 				}
-				s.buf = append(s.buf, in.Value)
+				s.buf = appendBounded(s.buf, in.Value, maxValues)
 				return hints.Pack[T]{Hint: hints.Skip}, nil
 			}
 			if !s.sorted {
@@ -100,4 +100,15 @@ func sortChip[T any](key string, prev, next *pool.Pend[T], maxValues int, compar
 		return nil
 	}
 	return f
+}
+
+// appendBounded appends v to s, which holds fewer than bound values,
+// doubling its capacity when full but never past bound.
+func appendBounded[T any](s []T, v T, bound int) []T {
+	if len(s) == cap(s) {
+		grown := make([]T, len(s), min(max(2*cap(s), 16), bound))
+		copy(grown, s)
+		s = grown
+	}
+	return append(s, v)
 }
