@@ -27,7 +27,7 @@ func checkArgs(spec Spec, inv Invocation, bad func(int, string, ...any) error) (
 				a.rest = append(a.rest, t.Text)
 			}
 			if len(toks) == 0 && !arg.Optional {
-				return a, bad(inv.End+1, "%s: missing argument %s (usage: %s)", inv.Name, arg.Name, spec.Usage())
+				return a, bad(inv.End, "%s: missing argument %s (usage: %s)", inv.Name, arg.Name, spec.Usage())
 			}
 			a.set[i], toks = len(toks) > 0, nil
 			break
@@ -36,7 +36,7 @@ func checkArgs(spec Spec, inv Invocation, bad func(int, string, ...any) error) (
 			if arg.Optional {
 				break
 			}
-			return a, bad(inv.End+1, "%s: missing argument %s (usage: %s)", inv.Name, arg.Name, spec.Usage())
+			return a, bad(inv.End, "%s: missing argument %s (usage: %s)", inv.Name, arg.Name, spec.Usage())
 		}
 		t := toks[0]
 		toks = toks[1:]

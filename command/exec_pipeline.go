@@ -72,7 +72,10 @@ type step struct {
 
 // Check parses and checks text without running it: every command known,
 // arguments as their specs say, neighbours' types equal, aliases checked
-// the same way (as far as [Config.MaxDepth]). The error is a
+// the same way (as far as [Config.MaxDepth]). It runs no constructor, so
+// what only a constructor can tell (a bad regular expression, a file that
+// does not open) is found by Start, or for a nested frame when it starts.
+// The error is a
 // [*PipelineError] (errors.Is [ErrPipeline]) or, for aliases nested too
 // deep, a [*FrameError] matching [ErrDepth].
 func (x *Executor) Check(text string) error {
