@@ -164,7 +164,7 @@ func TestTimeoutOfAFrameThatEndedInTimeDoesNotFire(t *testing.T) {
 		// in main, past head's timeout: nothing fails.
 		x := NewExecutor(reg, Config{Open: memFiles(map[string]string{"f": "1\n2\n3\n"})})
 		start := time.Now()
-		out, stats, err := runText(t, x, "lines f | head -timeout 1s 5 | slow")
+		out, stats, err := runText(t, x, "lines f | head -timeout 1s 5 | slow -parallel 1")
 		require.NoError(t, err)
 		assert.Len(t, out, 3)
 		assert.Equal(t, 3*time.Second, time.Since(start))
@@ -175,7 +175,7 @@ func TestTimeoutOfAFrameThatEndedInTimeDoesNotFire(t *testing.T) {
 
 		// The pipeline's own timeout names main.
 		x = NewExecutor(reg, Config{Timeout: 2 * time.Second, Open: memFiles(map[string]string{"f": "1\n2\n3\n"})})
-		_, _, err = runText(t, x, "lines f | head -timeout 1s 5 | slow")
+		_, _, err = runText(t, x, "lines f | head -timeout 1s 5 | slow -parallel 1")
 		var fe *FrameError
 		require.ErrorAs(t, err, &fe)
 		assert.ErrorIs(t, err, ErrTimeout)

@@ -146,6 +146,8 @@ func (s Stage[In, Out]) Open(name string) (io.Reader, error) { return s.env.open
 // MapFunc is a stateless command's work on one value: out is pushed when
 // keep is true, nothing when false (a filter). It may be called on several
 // goroutines at once (-parallel), with a ctx that ends when the frame stops.
+// Without -parallel it runs on the scheduler's goroutine and must not
+// block; work that waits (a network call, a disk) wants -parallel N.
 type MapFunc[In, Out any] func(ctx context.Context, v In) (out Out, keep bool, err error)
 
 // kind of a registered command.
