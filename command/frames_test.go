@@ -226,3 +226,25 @@ func TestParallelSameMultiset(t *testing.T) {
 	assert.Equal(t, sorted, four)
 	assert.Equal(t, fmt.Sprint(len(plain)), fmt.Sprint(len(four)))
 }
+
+func TestCallerCtxEndsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := testRegistry(t)
+		registerBlock(t, reg)
+		require.NoError(t, reg.Alias("a", "block"))
+		x := NewExecutor(reg, Config{Open: memFiles(map[string]string{"f": "1\n"})})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		run, err := x.Start(ctx, "lines f | a", func(any) error { return nil })
+		require.NoError(t, err)
+		err = run.Wait()
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		var fe *FrameError
+		require.ErrorAs(t, err, &fe)
+		assert.Equal(t, []string{"main"}, fe.Stack)
+		s := run.Snapshot()
+		assert.False(t, s.Running)
+		assert.True(t, s.Frames[0].Failed)
+		assert.Equal(t, time.Second, s.Wall)
+	})
+}
