@@ -237,6 +237,10 @@ func (run *Run) Done() <-chan struct{} { return run.done }
 // frames are. It never waits for the run.
 func (run *Run) Snapshot() FrameStats { return run.root.stats(time.Now().UnixNano()) }
 
+// Describe returns Snapshot().String(): one line a frame, indented by
+// depth.
+func (run *Run) Describe() string { return run.Snapshot().String() }
+
 // build builds the chips of steps in frame f, with pends in pl: the first
 // step reads first (nil: a source), the last pushes to last (nil: a new
 // pend, returned).

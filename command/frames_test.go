@@ -48,6 +48,7 @@ func TestAliasesThreeDeepSameAsPasted(t *testing.T) {
 	assert.EqualValues(t, 3, stats.Out)
 	assert.False(t, fc.Running)
 	assert.Contains(t, stats.String(), "\n      c wall=")
+	assert.Regexp(t, `^main wall=\S+ in=0 out=3\n  a wall=\S+ in=2000 out=3\n    b wall=`, stats.String())
 }
 
 func TestAliasCycleRefusedAtDefinition(t *testing.T) {
