@@ -3,6 +3,7 @@ package chip_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,10 +23,11 @@ import (
 // values and a collector, in one pool of the given limit, and checks that
 // exactly want arrives, then one END, and that the pool never held more than
 // its limit plus one pack per producer: backpressure loses and duplicates
-// nothing. It runs each limit of 0 and 1.
+// nothing. It runs limits 0 and 1, and 5 and 64, whose rings wrap around
+// in the middle of the spans the fast path works on.
 func stTight[In, Out any](t *testing.T, values []In, want []Out, op func(a *pool.Pend[In], b *pool.Pend[Out]) chip.Chip) {
 	t.Helper()
-	for _, limit := range []int{0, 1} {
+	for _, limit := range []int{0, 1, 5, 64} {
 		t.Run(fmt.Sprintf("limit=%d", limit), func(t *testing.T) {
 			var got []Out
 			ends := 0
@@ -33,11 +35,26 @@ func stTight[In, Out any](t *testing.T, values []In, want []Out, op func(a *pool
 			a, b := pool.NewPend[In](p, "a"), pool.NewPend[Out](p, "b")
 			r := runlet.New([]chip.Chip{opsSource("src", a, values), op(a, b), opsCollect("out", b, &got, &ends)}, runlet.Config{})
 			require.NoError(t, r.Run(context.Background()))
-			assert.True(t, opsEqual(got, want), "got %v, want %v", got, want)
+			if !opsEqual(got, want) {
+				t.Errorf("%s", stDiff(got, want))
+			}
 			assert.Equal(t, 1, ends, "END packs")
 			assert.LessOrEqual(t, p.High(), limit+2, "pool high-water mark")
 		})
 	}
+}
+
+// stDiff describes how got differs from want, briefly: long runs of
+// values would drown the message.
+func stDiff[T any](got, want []T) string {
+	if len(got) <= 10 && len(want) <= 10 {
+		return fmt.Sprintf("got %v, want %v", got, want)
+	}
+	i := 0
+	for i < min(len(got), len(want)) && reflect.DeepEqual(got[i], want[i]) {
+		i++
+	}
+	return fmt.Sprintf("got %d values, want %d; first difference at index %d", len(got), len(want), i)
 }
 
 // stStops runs the chip op makes (from pend a to pend b) over an input that
@@ -55,6 +72,9 @@ func stStops[Out any](t *testing.T, want []Out, op func(a *pool.Pend[int], b *po
 	assert.Equal(t, 1, ends, "END packs")
 	assert.Equal(t, 1, closed, "Close calls of the input chip")
 }
+
+// stN is how many values the backpressure tests (stTight) run through.
+const stN = 1000
 
 // stSeq returns 1..n.
 func stSeq(n int) []int {
@@ -88,11 +108,11 @@ func TestScan(t *testing.T) {
 	})
 	t.Run("tight", func(t *testing.T) {
 		var want []int
-		for i, sum := 1, 0; i <= 30; i++ {
+		for i, sum := 1, 0; i <= stN; i++ {
 			sum += i
 			want = append(want, sum)
 		}
-		stTight(t, stSeq(30), want, func(a, b *pool.Pend[int]) chip.Chip {
+		stTight(t, stSeq(stN), want, func(a, b *pool.Pend[int]) chip.Chip {
 			return chip.Scan("op", a, b, 0, func(acc, v int) (int, error) { return acc + v, nil })
 		})
 	})
@@ -108,10 +128,10 @@ func TestPairwise(t *testing.T) {
 	})
 	t.Run("tight", func(t *testing.T) {
 		var want []P
-		for i := 1; i < 30; i++ {
+		for i := 1; i < stN; i++ {
 			want = append(want, P{A: i, B: i + 1})
 		}
-		stTight(t, stSeq(30), want, func(a *pool.Pend[int], b *pool.Pend[P]) chip.Chip { return chip.Pairwise("op", a, b) })
+		stTight(t, stSeq(stN), want, func(a *pool.Pend[int], b *pool.Pend[P]) chip.Chip { return chip.Pairwise("op", a, b) })
 	})
 	assert.Equal(t, "(1, x)", chip.Pair[int, string]{A: 1, B: "x"}.String())
 }
@@ -141,10 +161,10 @@ func TestRunningCountBy(t *testing.T) {
 	})
 	t.Run("tight", func(t *testing.T) {
 		var want []chip.KV[int, int]
-		for i := 1; i <= 30; i++ {
+		for i := 1; i <= stN; i++ {
 			want = append(want, chip.KV[int, int]{Key: i % 3, Value: (i + 2) / 3})
 		}
-		stTight(t, stSeq(30), want, func(a *pool.Pend[int], b *pool.Pend[chip.KV[int, int]]) chip.Chip {
+		stTight(t, stSeq(stN), want, func(a *pool.Pend[int], b *pool.Pend[chip.KV[int, int]]) chip.Chip {
 			return chip.RunningCountBy("op", a, b, func(v int) (int, error) { return v % 3, nil })
 		})
 	})
