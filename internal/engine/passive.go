@@ -227,11 +227,15 @@ func (out *Output[T]) Pull() (hints.Pack[T], bool) {
 	r := out.r
 	r.g.mu.Lock()
 	defer r.release()
-	pk, ok, _ := out.tryPull()
+	pk, ok, _ := out.tryPull(false)
 	return pk, ok
 }
 
-func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) {
+// tryPull takes the oldest pack, if any. Otherwise, if wait, it returns the
+// channel closed when data may have come (Attach, a push), and joins the
+// group so a push by another member reaches it; a Pull that will not wait
+// makes no channel.
+func (out *Output[T]) tryPull(wait bool) (pk hints.Pack[T], ok bool, ch chan struct{}) {
 	r := out.r
 	pk, ok = out.pend.Pull()
 	i, attached := r.idx(out.key)
@@ -240,6 +244,9 @@ func (out *Output[T]) tryPull() (pk hints.Pack[T], ok bool, wait chan struct{}) 
 			r.wakePool(r.pends[i].pool)
 		}
 		return pk, true, nil
+	}
+	if !wait {
+		return pk, false, nil
 	}
 	if !attached {
 		return pk, false, r.attachCh
@@ -266,7 +273,7 @@ func (out *Output[T]) PullWait(ctx context.Context) (hints.Pack[T], error) {
 			return hints.Pack[T]{}, err
 		}
 		r.g.mu.Lock()
-		pk, ok, wait := out.tryPull()
+		pk, ok, wait := out.tryPull(true)
 		var err error
 		if !ok && wait == nil {
 			err = r.stopErr()
