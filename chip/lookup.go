@@ -2,6 +2,7 @@ package chip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -109,12 +110,11 @@ func Lookup[T any, K comparable, V any](c LookupConfig[T, K, V]) []Chip {
 	if c.Concurrency < 0 {
 		prev := bulk.check
 		bulk.check = func() error {
+			err := fmt.Errorf("lookup concurrency %d is below 0", c.Concurrency)
 			if prev != nil {
-				if err := prev(); err != nil {
-					return err
-				}
+				return errors.Join(prev(), err)
 			}
-			return fmt.Errorf("lookup concurrency %d is below 0", c.Concurrency)
+			return err
 		}
 	}
 	return []Chip{
