@@ -140,3 +140,108 @@ func TestConcatMatchesModel(t *testing.T) {
 		f.checkPool(t)
 	})
 }
+
+// TestPartitionMatchesModel drives a Partition view as a producer would:
+// data while the view is not limited (sometimes one bust), then one END,
+// with random pulls by the two consumers and pushes into x, comparing the
+// view's Limited and the pool's accounting with the model after each step.
+// Each side must get exactly its values, in order, and one END.
+func TestPartitionMatchesModel(t *testing.T) {
+	moreChecks()
+	even := func(v int) bool { return v%2 == 0 }
+	rapid.Check(t, func(t *rapid.T) {
+		f := newFixture(t, 2)
+		decl, err := logicalpool.Partition(f.lp, f.view, ip(f.declPool(0), "v0"), ip(f.declPool(1), "v1"), even)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDecl(t, f, decl)
+		vp, err := get[int](f.lp, f.view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.intPends(t)
+		ended, canBust := false, true
+		var pushed, got [2][]int
+		ends := [2]int{}
+		side := func(v int) int {
+			if even(v) {
+				return 0
+			}
+			return 1
+		}
+		pull := func(t *rapid.T, i int) bool {
+			pk, ok := f.pends[i].pull()
+			want, wok := f.m.pull(i)
+			if ok != wok || pk != want {
+				t.Fatalf("viewee %d: Pull %v %v, model %v %v", i, pk, ok, want, wok)
+			}
+			switch {
+			case !ok:
+			case pk.Hint == hints.End:
+				ends[i]++
+			default:
+				got[i] = append(got[i], pk.Value)
+				canBust = true
+			}
+			return ok
+		}
+		actions := map[string]func(*rapid.T){
+			"push": func(t *rapid.T) {
+				if ended {
+					t.Skip("ended")
+				}
+				if vp.Limited() {
+					if !canBust || !rapid.Bool().Draw(t, "bust") {
+						t.Skip("limited")
+					}
+					canBust = false
+				}
+				v := f.next()
+				if err := vp.Push(data(v)); err != nil {
+					t.Fatal(err)
+				}
+				f.m.push(side(v), data(v))
+				pushed[side(v)] = append(pushed[side(v)], v)
+			},
+			"END": func(t *rapid.T) {
+				if ended {
+					t.Skip("ended")
+				}
+				if err := vp.Push(endPack()); err != nil {
+					t.Fatal(err)
+				}
+				f.m.push(0, endPack())
+				f.m.push(1, endPack())
+				ended = true
+			},
+			"pull": func(t *rapid.T) { pull(t, rapid.IntRange(0, 1).Draw(t, "viewee")) },
+			"": func(t *rapid.T) {
+				f.checkPool(t)
+				if got, want := vp.Limited(), f.m.limited(f.m.pends[0]) || f.m.limited(f.m.pends[1]); got != want {
+					t.Fatalf("partition Limited %v, model %v", got, want)
+				}
+				if vp.Len() != 0 {
+					t.Fatalf("partition Len %d, want 0", vp.Len())
+				}
+			},
+		}
+		f.otherActions(actions)
+		t.Repeat(actions)
+		if !ended {
+			if err := vp.Push(endPack()); err != nil {
+				t.Fatal(err)
+			}
+			f.m.push(0, endPack())
+			f.m.push(1, endPack())
+		}
+		for i := range 2 {
+			for pull(t, i) {
+			}
+			if ends[i] != 1 || !slices.Equal(got[i], pushed[i]) {
+				t.Fatalf("viewee %d: got %v and %d ENDs, want %v and 1", i, got[i], ends[i], pushed[i])
+			}
+		}
+		f.checkPool(t)
+	})
+}
