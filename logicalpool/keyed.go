@@ -8,8 +8,6 @@ import (
 	"hash/maphash"
 	"strconv"
 
-	"golang.org/x/exp/constraints"
-
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/pool"
@@ -60,13 +58,10 @@ import (
 //     key can be used once per logical pool (a second call reports it).
 //   - parts.N must be at least 1, the functions not nil; each call reports
 //     a mistake as an error naming key.
-type KV[K comparable, V any] struct {
-	Key   K
-	Value V
-}
-
+//
+// KV is chip.KV (an alias), the type chip.RunningCountBy pushes too;
 // String returns "key=value".
-func (kv KV[K, V]) String() string { return fmt.Sprintf("%v=%v", kv.Key, kv.Value) }
+type KV[K comparable, V any] = chip.KV[K, V]
 
 // Partitions says how a keyed operator splits its work: N partitions (at
 // least 1), each an async chip with its own map, reading an input pend of
@@ -94,10 +89,9 @@ type Partitions struct {
 // update's work.
 const partBatch = 64
 
-// Number is what [SumBy] adds up.
-type Number interface {
-	constraints.Integer | constraints.Float
-}
+// Number is what [SumBy] adds up: chip.Number (an alias), any integer or
+// floating-point type.
+type Number = chip.Number
 
 // partPack is what the chip key pushes to a partition: the key, the value
 // for it, and the key's hash, computed once, which picks the partition.

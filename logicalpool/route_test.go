@@ -308,7 +308,7 @@ func TestCombineLatestDriven(t *testing.T) {
 	push(t, pb, "x")
 	pk, ok := d.pull()
 	require.True(t, ok)
-	assert.Equal(t, pairIS{2, "x"}, pk.Value, "the latest of each")
+	assert.Equal(t, pairIS{A: 2, B: "x"}, pk.Value, "the latest of each")
 	push(t, pa, 3)
 	push(t, pb, "y")
 	got := []pairIS{}
@@ -316,13 +316,13 @@ func TestCombineLatestDriven(t *testing.T) {
 		got = append(got, pk.Value)
 	}
 	// the turn moved to a after b's pair: a's 3 first, then b's y
-	assert.Equal(t, []pairIS{{3, "x"}, {3, "y"}}, got)
+	assert.Equal(t, []pairIS{{A: 3, B: "x"}, {A: 3, B: "y"}}, got)
 	pushEnd(t, pa)
 	_, ok = d.pull()
 	require.False(t, ok, "a's END alone does not end the view")
 	push(t, pb, "z")
 	pk, _ = d.pull()
-	assert.Equal(t, pairIS{3, "z"}, pk.Value, "an ended side keeps its last value")
+	assert.Equal(t, pairIS{A: 3, B: "z"}, pk.Value, "an ended side keeps its last value")
 	pushEnd(t, pb)
 	pk, ok = d.pull()
 	require.True(t, ok)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/internal/engine"
 	"github.com/runlet/runlet/pool"
@@ -452,17 +453,10 @@ func (v *mergeView[T]) Pull() (hints.Pack[T], bool) {
 	return pk, true
 }
 
-// Pair is the tuple a [Join2] view gives: one value from each side.
-//
-// A Pair is a plain value, safe to copy; the zero value holds both zero
-// values.
-type Pair[A, B any] struct {
-	A A
-	B B
-}
-
-// String returns "(a, b)", each side formatted with fmt's %v.
-func (p Pair[A, B]) String() string { return fmt.Sprintf("(%v, %v)", p.A, p.B) }
+// Pair is the tuple a [Join2] view gives: one value from each side. It is
+// chip.Pair (an alias), so a pair made by a view and one made by a chip
+// (chip.Pairwise) are one type; String returns "(a, b)".
+type Pair[A, B any] = chip.Pair[A, B]
 
 // Join2 makes view (and returns its declaration), a pull-only view that gives one Pair for each pack taken
 // from viewee a and viewee b together: it has a pack only while both have
