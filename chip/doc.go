@@ -112,6 +112,47 @@
 // reads, and stops the rest when the flow ends).
 // User functions see data only, never END; their errors fail the runlet.
 //
+// Running state: [Scan] pushes its accumulator after every value (a [Fold]
+// that shows each step), [Pairwise] each value with the one before it as a
+// [Pair], and [RunningCountBy] each value's key with the number of values of
+// that key so far, as a [KV]; its memory is one map entry per distinct key,
+// so its keys should come from a bounded set.
+//
+// Take and drop: [Skip] drops the first n values, [DropWhile] drops values
+// while a predicate holds, [Last] keeps only the last (pushed at END).
+// [TakeWhile], [TakeUntil] (which keeps the value that stops it) and [First]
+// end early, as [Take] does.
+//
+// Terminal aggregates push at most one value, with the END: [Count], [Sum]
+// (any [Number]), [Any] and [All] always push one (0, 0, false and true for
+// an empty input); [Min], [Max], [MinMaxBy] and [Find] push one only when
+// there is one, so an empty input (or, for Find, no match) gives just the
+// END. [Any], [All] and [Find] end as soon as they know their answer. None of
+// these operators allocates per value (RunningCountBy only when a new key
+// grows its map), and each has the span fast path that Map and Filter have.
+//
+// Dedupe: [Distinct] and [DistinctBy] drop values whose key they remember;
+// what they remember is bounded by a [Memory] the caller must give, [LRU] of
+// n keys or [TTL] of a duration per key (there is no unbounded default: the
+// zero Memory is an Attach error), so a key forgotten passes again.
+// [DedupeConsecutive] and [DedupeConsecutiveBy] hold one key and turn runs
+// of equal values into one.
+//
+// Ordering: [Sort] and [SortBy] gather values until END and push them in
+// stable order through REDO on the END pack, like [TopK]; they hold at most a
+// maximum the caller gives, and one value more fails the runlet with
+// [ErrSortFull] rather than being dropped.
+//
+// Lookups: [Lookup] enriches a stream from a store that answers many keys at
+// once. It is three chips, a [Batch], an async chip with Ordered that makes
+// one Bulk call per batch with the batch's distinct keys (Concurrency calls
+// in flight), and an [Unbatch], because an async worker gets its packs one
+// Process call each, so a call over many values needs them gathered into
+// one pack first. Each value comes out as a [Looked] in input order, with
+// Found false for a key Bulk did not return. An error or panic of KeyOf or
+// Bulk fails the runlet as the chip Key's. Each pack of its inner pends is a
+// whole batch, so the pool bounds batches, not values.
+//
 // # Parallel maps
 //
 // [ParallelMap] runs a function on n workers and pushes results as they
@@ -124,7 +165,14 @@
 //
 // A sync chip with a [Config.Timer] is asked, whenever it runs out of input,
 // how long it will wait for more; if that passes with no input it is called
-// with a Skip pack, "time is up". [Batch] flushes a partial batch this way.
+// with a Skip pack, "time is up". [Batch] flushes a partial batch this way;
+// [Debounce] (the last value of a burst, d after it), [Throttle] (one value
+// per period, the first or the last, by [Keep]) and [Sample] (the latest
+// value every d) push their one pending value this way, and push it at once
+// on END. A chip kept busy by queued input past a due time is not woken by
+// its timer: it pushes the overdue value with the next input it takes, late
+// but never lost or twice. Times are when the chip takes its inputs, not
+// when they were pushed upstream.
 //
 // # Ways in and out
 //

@@ -30,6 +30,18 @@
 //     of theirs: no END regulator needed.
 //   - [Join2] (pull-only): one pack from each side becomes one [Pair]; END on
 //     either side ends the join (zip semantics).
+//   - [Partition] (push-only): each pack to yes or no by a predicate; END to
+//     both. A panic in the predicate fails the producer's runlet, naming the
+//     view ("pred"): a predicate cannot return an error.
+//   - [Concat] (pull-only): viewee 0 to its END, then viewee 1, ...; the ENDs
+//     but the last are swallowed, so one END comes out.
+//   - [ZipN] (pull-only, a []T per tuple, the one allocation it makes) and
+//     [Join3] (a [Triple]): Join2 over more sides, with its zip semantics.
+//   - [CombineLatest] (pull-only): once both sides have given a value, a
+//     [Pair] of the latest of each whenever either has a new one; END once
+//     both have ended, or at once if a side ends with no value.
+//   - [Until] (pull-only, over data and stop): data's packs until stop shows
+//     a value, then END; a stop that ends empty lets data run to its END.
 //
 // Every consumer receives exactly one END; nothing is lost or duplicated.
 // A consumer that ends early (a Take) does not hold the others back: the
