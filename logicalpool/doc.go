@@ -48,6 +48,15 @@
 // runlet abandons its viewee, dropping what it holds and whatever a
 // Duplicate pushes to it later, and a LoadBalance skips it.
 //
+// "Until", "latest" and "in turn" mean the order in which the scheduler sees
+// packs, not wall-clock time: Until looks at stop before every data pack it
+// gives, CombineLatest reads its sides in turn so that neither starves, and
+// Concat does not read viewee i+1 before viewee i has ended, so a later
+// viewee's producer fills its pend to the pool's bound and then waits. The
+// pull views that end before a side has (the zips, CombineLatest on an
+// empty side, Until) leave that side's packs in its pend, as Join2 does;
+// its producer is stopped with the rest of the runlet.
+//
 // # Limits, per view
 //
 // A push-only view is limited (its producer waits for room) by its
@@ -60,8 +69,12 @@
 //	                   is (limited viewees are skipped, as by RoundRobin)
 //	LoadBalanceByKey   limited while any viewee is (the next pack's viewee is
 //	                   not known before it is made)
+//	Partition          limited while either side is (the next pack's side
+//	                   is not known before it is made); a side whose
+//	                   consumer ended early no longer counts
 //
-// Pull-only views (Merge, Join2) are never pushed to; their viewees are
+// Pull-only views (Merge, Join2, Concat, ZipN, Join3, CombineLatest,
+// Until) are never pushed to; their viewees are
 // filled by their own producers under the usual pend and pool limits. As
 // everywhere, the limit is checked before the producer runs, so one result
 // may bust it.
