@@ -102,10 +102,13 @@ func (e *Embedded) URL() string {
 	return e.srv.ClientURL()
 }
 
-// User and Password are the credentials a listening server requires; hand
-// them to the worker processes (say, in their environment). Both are ""
-// when the server does not listen.
-func (e *Embedded) User() string     { return e.user }
+// User is the user name a listening server requires; hand it, with
+// [Embedded.Password], to the worker processes (say, in their
+// environment). "" when the server does not listen.
+func (e *Embedded) User() string { return e.user }
+
+// Password is the password a listening server requires, generated (128
+// random bits) when the server started. "" when the server does not listen.
 func (e *Embedded) Password() string { return e.password }
 
 // Connect returns a client of the server: in-process when it does not
