@@ -85,15 +85,33 @@ func TestBackpressure(t *testing.T) {
 	default:
 	}
 
-	p := pool.New("c", 2)
+	// The consumer's flow has room for 2 packs: it never has more than
+	// that, plus the one being consumed and one the engine may let through
+	// past the room, fetched and unacked.
+	const room = 2
+	p := pool.New("c", room)
 	in := pool.NewPend[Msg[int]](p, "in")
 	seen := map[int]int{}
+	var cons jetstream.Consumer
 	err := runlet.Run(ctx,
 		Consume("consume", in, ConsumeConfig[int]{JS: js, Stream: "BP", FetchWait: 50 * time.Millisecond}),
 		chip.ForEach("slow", in, func(m Msg[int]) error {
 			held := msgs(t, s)
 			if held > limit {
 				return errors.New("stream over its limit: " + strconv.FormatUint(held, 10))
+			}
+			if cons == nil {
+				var err error
+				if cons, err = js.Consumer(ctx, "BP", "consume"); err != nil {
+					return err
+				}
+			}
+			info, err := cons.Info(ctx)
+			if err != nil {
+				return err
+			}
+			if info.NumAckPending > room+2 {
+				return errors.New("fetched past the flow's room: " + strconv.Itoa(info.NumAckPending))
 			}
 			seen[m.Value]++
 			return m.Ack()

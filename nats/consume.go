@@ -85,6 +85,10 @@ type consumeState struct {
 // on its own unless it fetches an [EndHeader] message; ctx's end stops it
 // (Run then returns ctx's error).
 //
+// Memory: a handle and a heartbeat timer per message pushed and not yet
+// settled, so as many as the flow holds (its pends' limits) and at most
+// MaxAckPending across the consumer; nothing is fetched ahead.
+//
 // Backpressure: the chip fetches one message per call, and the engine calls
 // it only while next has room, and in a batch only as many times as next
 // has room (Ready reports the consumer's NumPending after the last message).

@@ -3,11 +3,13 @@ package nats
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,13 +21,60 @@ import (
 	"github.com/runlet/runlet/runlet"
 )
 
-// buildWorker builds testdata/worker into a temporary directory.
+// worker binary, built once per test binary run by buildWorker.
+var (
+	workerOnce sync.Once
+	workerBin  string
+	workerErr  error
+)
+
+// buildWorker builds testdata/worker into a temporary directory, once.
 func buildWorker(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "worker")
-	out, err := exec.Command("go", "build", "-o", bin, "./testdata/worker").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	workerOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "runlet-nats-worker-")
+		if err != nil {
+			workerErr = err
+			return
+		}
+		workerBin = filepath.Join(dir, "worker")
+		out, err := exec.Command("go", "build", "-o", workerBin, "./testdata/worker").CombinedOutput()
+		if err != nil {
+			workerErr = fmt.Errorf("%w: %s", err, out)
+		}
+	})
+	require.NoError(t, workerErr)
+	return workerBin
+}
+
+// TestMain removes the worker binary's directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if workerBin != "" {
+		_ = os.RemoveAll(filepath.Dir(workerBin))
+	}
+	os.Exit(code)
+}
+
+// TestWorkerRefused: a worker process with a wrong password, or none, is
+// refused by the listening embedded server and exits with an error
+// saying so.
+func TestWorkerRefused(t *testing.T) {
+	bin := buildWorker(t)
+	e, _, _ := embedded(t, EmbeddedConfig{Listen: true})
+	for _, pass := range []string{"wrong", ""} {
+		cmd := exec.Command(bin, "-url", e.URL())
+		cmd.Env = append(os.Environ(), "RUNLET_NATS_USER="+e.User(), "RUNLET_NATS_PASSWORD="+pass)
+		if pass == "" {
+			cmd.Env = os.Environ()
+		}
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "password %q: %s", pass, out)
+		require.Equal(t, 1, exit.ExitCode())
+		require.Contains(t, string(out), "Authorization Violation")
+		require.Contains(t, string(out), e.URL())
+	}
 }
 
 // startWorker starts a worker process on e, its stdout piped.
