@@ -308,3 +308,28 @@ func TestCredentials(t *testing.T) {
 	require.NoError(t, err)
 	nc.Close()
 }
+
+// TestRawCodec: []byte values travel as the payload itself (no JSON), and
+// a custom codec is used when given.
+func TestRawCodec(t *testing.T) {
+	_, _, js := embedded(t, EmbeddedConfig{})
+	s := stream(t, js, WorkQueue("RAW", 100, "raw.>"))
+	ctx, cancel := context.WithTimeout(context.Background(), testBound)
+	defer cancel()
+	p := pool.New("p", 8)
+	src := pool.NewPend[[]byte](p, "src")
+	values := [][]byte{[]byte("a"), {0, 1, 2}, []byte(`{"not":"decoded"}`)}
+	require.NoError(t, runlet.Run(ctx, chip.FromSlice("values", src, values),
+		Publish("pub", src, PublishConfig[[]byte]{JS: js, Subject: "raw.in", End: true})))
+	m, err := s.GetMsg(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0, 1, 2}, m.Data, "the payload is the value itself")
+
+	c := pool.New("c", 8)
+	in := pool.NewPend[Msg[[]byte]](c, "in")
+	var got [][]byte
+	require.NoError(t, runlet.Run(ctx,
+		Consume("consume", in, ConsumeConfig[[]byte]{JS: js, Stream: "RAW", FetchWait: 50 * time.Millisecond}),
+		chip.ForEach("sink", in, func(m Msg[[]byte]) error { got = append(got, m.Value); return m.Ack() })))
+	require.Equal(t, values, got)
+}
