@@ -191,6 +191,7 @@ func full(limit int) error {
 // slideState is the state of a SlidingTimeWindow chip.
 type slideState[T any] struct {
 	buf  []stamped[T] // the values of the open windows, in arrival order
+	low  time.Time    // the earliest time in buf, when not empty
 	from time.Time    // no window starting before it is pushed (any more)
 	set  bool         // from is set (the zero time is a time like any other)
 	mark time.Time    // the watermark: the latest time seen
@@ -302,13 +303,7 @@ func (w slider) floor(t time.Time) time.Time {
 // nextStart returns the start of the next window to push: the first that
 // holds the earliest value kept, no earlier than from. s.buf is not empty.
 func nextStart[T any](w slider, s *slideState[T]) time.Time {
-	low := s.buf[0].t
-	for _, x := range s.buf[1:] {
-		if x.t.Before(low) {
-			low = x.t
-		}
-	}
-	if st := w.first(low); !s.set || st.After(s.from) {
+	if st := w.first(s.low); !s.set || st.After(s.from) {
 		return st
 	}
 	return s.from
@@ -341,6 +336,9 @@ func pop[T any](w slider, s *slideState[T]) []T {
 	kept := s.buf[:0]
 	for _, x := range s.buf {
 		if !x.t.Before(s.from) {
+			if len(kept) == 0 || x.t.Before(s.low) {
+				s.low = x.t
+			}
 			kept = append(kept, x)
 		}
 	}
@@ -368,6 +366,9 @@ func add[T any](w slider, s *slideState[T], x stamped[T], limit int) error {
 	if len(s.buf) >= limit {
 		return full(limit)
 	}
+	if len(s.buf) == 0 || x.t.Before(s.low) {
+		s.low = x.t
+	}
 	s.buf = append(s.buf, x)
 	return nil
 }
@@ -388,7 +389,9 @@ type sessionState[T any] struct {
 // [Config.Timer]. Event times may go back within the open session, or less
 // than gap before it; a value at least gap before the open session's
 // earliest time belongs to a session already pushed and fails the runlet
-// with [ErrLate].
+// with [ErrLate]. A session pushed is never reopened: a value that joins
+// the open session is not merged with the one before, even if it is less
+// than gap after it too.
 //
 // At END the open session, if any, is pushed (a REDO on the END pack), then
 // the END. An empty input pushes just the END.

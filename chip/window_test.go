@@ -358,3 +358,39 @@ func TestWindowErrorsNameTheChip(t *testing.T) {
 	assert.ErrorIs(t, err, chip.ErrLate)
 	assert.Contains(t, err.Error(), `chip "sess"`)
 }
+
+// The windows allocate one slice per window and nothing per value: 100,000
+// values in windows of 100 make about 1,000 allocations, setup included.
+func TestWindowAllocsPerWindow(t *testing.T) {
+	const n, size = 100_000, 100
+	input := seq(0, n)
+	ev := chip.WindowConfig[int]{EventTime: winSec}
+	sessions := chip.WindowConfig[int]{EventTime: func(v int) (time.Time, error) { return winSec(v + v/size*size) }} // a gap every 100
+	for _, c := range []struct {
+		name string
+		mk   func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip
+	}{
+		{"SlidingWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip { return chip.SlidingWindow("w", in, out, size, size) }},
+		{"SlidingTimeWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip {
+			return chip.SlidingTimeWindow("w", in, out, size*time.Second, size*time.Second, ev)
+		}},
+		{"SessionWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip {
+			return chip.SessionWindow("w", in, out, 50*time.Second, sessions)
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			windows, values := 0, 0
+			var err error
+			allocs := opsMallocs(func() {
+				in, out := opsPends[int, []int](64)
+				err = runlet.Run(context.Background(), chip.FromSlice("src", in, input), c.mk(in, out),
+					chip.ForEach("sink", out, func(w []int) error { windows++; values += len(w); return nil }))
+			})
+			require.NoError(t, err)
+			require.Equal(t, n/size, windows)
+			require.Equal(t, n, values)
+			t.Logf("%d allocations for %d windows of %d", allocs, windows, size)
+			assert.Less(t, allocs, uint64(windows+windows/2), "allocations: one per window and a setup")
+		})
+	}
+}
