@@ -370,7 +370,9 @@ func TestWindowAllocsPerWindow(t *testing.T) {
 		name string
 		mk   func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip
 	}{
-		{"SlidingWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip { return chip.SlidingWindow("w", in, out, size, size) }},
+		{"SlidingWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip {
+			return chip.SlidingWindow("w", in, out, size, size)
+		}},
 		{"SlidingTimeWindow", func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip {
 			return chip.SlidingTimeWindow("w", in, out, size*time.Second, size*time.Second, ev)
 		}},
