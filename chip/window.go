@@ -17,7 +17,8 @@ import (
 //
 //   - Every window pushed is a new slice, owned by the downstream: one
 //     allocation per window, none per value beyond it (the values of the
-//     open windows are kept in one buffer that grows to its bound once).
+//     open windows are kept in one buffer, reused, that grows only to the
+//     most they held at once).
 //   - Memory is the values of the windows still open, and is bounded: by
 //     size for [SlidingWindow], by [WindowConfig.Max] for the time windows,
 //     which fail the runlet with [ErrWindowFull] rather than grow past it.
@@ -32,10 +33,11 @@ import (
 var ErrWindowFull = errors.New("window full")
 
 // ErrLate is the error (wrapped with the chip key and the times) of an
-// event-time window chip given a value whose window was already pushed: its
-// event time is before the windows still open. Event times may go back
-// within the windows still open, no further; sort the stream upstream, or
-// use a coarser window, if they go back more.
+// event-time window chip given a value for a window that has closed
+// already (see [SlidingTimeWindow] and [SessionWindow] for when each
+// closes). Event times may go back within the windows still open, no
+// further; sort the stream upstream, or use a coarser window, if they go
+// back more.
 var ErrLate = errors.New("value late for its window")
 
 // DefaultWindowMax is the most values the open windows of a time window chip
@@ -52,8 +54,8 @@ type WindowConfig[T any] struct {
 	// on the clock alone. An error from it fails the runlet, as a panic
 	// does. Nil means processing time: the clock when the value arrives,
 	// and windows also close on the clock with no input, through
-	// [Config.Timer]. Either way time comes from the time package, so it is
-	// fake under testing/synctest.
+	// [Config.Timer]. The clock is the time package's, so it is fake under
+	// testing/synctest.
 	EventTime func(T) (time.Time, error)
 	// Max is the most values the open windows may hold at once (0:
 	// DefaultWindowMax); one more fails the runlet with [ErrWindowFull].
