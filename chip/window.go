@@ -193,8 +193,7 @@ func full(limit int) error {
 // slideState is the state of a SlidingTimeWindow chip.
 type slideState[T any] struct {
 	buf  []stamped[T] // the values of the open windows, in arrival order
-	low  time.Time    // the earliest time in buf, when not empty
-	from time.Time    // no window starting before it is pushed (any more)
+	from time.Time    // the start of the first window still open, the next to push
 	set  bool         // from is set (the zero time is a time like any other)
 	mark time.Time    // the watermark: the latest time seen
 	seen bool         // mark is set
@@ -272,7 +271,7 @@ func SlidingTimeWindow[T any](key string, prev *pool.Pend[T], next *pool.Pend[[]
 			if len(s.buf) == 0 {
 				return 0, false // nothing to push: just wait for input
 			}
-			return time.Until(nextStart(w, s).Add(size)), true
+			return time.Until(s.from.Add(size)), true
 		}
 	}
 	f := New(cfg)
@@ -289,58 +288,30 @@ type slider struct{ size, step time.Duration }
 // first returns the start of the first window that holds t, if any holds
 // it (else a start after t).
 func (w slider) first(t time.Time) time.Time {
-	return w.floor(t.Add(-w.size)).Add(w.step)
-}
-
-// floor returns the start of the step that holds t: t rounded down to a
-// multiple of step since the zero time (Truncate rounds up before it).
-func (w slider) floor(t time.Time) time.Time {
-	f := t.Truncate(w.step)
-	if f.After(t) {
-		f = f.Add(-w.step)
-	}
-	return f
-}
-
-// nextStart returns the start of the next window to push: the first that
-// holds the earliest value kept, no earlier than from. s.buf is not empty.
-func nextStart[T any](w slider, s *slideState[T]) time.Time {
-	if st := w.first(s.low); !s.set || st.After(s.from) {
-		return st
-	}
-	return s.from
+	return t.Add(-w.size).Truncate(w.step).Add(w.step) // Truncate rounds down before the zero time too
 }
 
 // due reports whether the watermark has reached the end of the next window
 // to push.
 func due[T any](w slider, s *slideState[T]) bool {
-	return len(s.buf) > 0 && !nextStart(w, s).Add(w.size).After(s.mark)
+	return len(s.buf) > 0 && !s.from.Add(w.size).After(s.mark)
 }
 
-// pop returns the next window, a new slice, and drops the values that no
-// later window holds. s.buf is not empty.
+// pop returns the next window, [from, from+size), a new slice, and drops
+// the values that no later window holds. s.buf is not empty, and every
+// value in it is in that window: add keeps a value only if the first
+// window holding it is the first still open (from, then), so its time is
+// at least from and less than from+size, and from only grows while it is
+// kept, at most to its time.
 func pop[T any](w slider, s *slideState[T]) []T {
-	start := nextStart(w, s)
-	end := start.Add(w.size)
-	n := 0
-	for _, x := range s.buf {
-		if !x.t.Before(start) && x.t.Before(end) {
-			n++
-		}
+	out := make([]T, len(s.buf))
+	for i, x := range s.buf {
+		out[i] = x.v
 	}
-	out := make([]T, 0, n)
-	for _, x := range s.buf {
-		if !x.t.Before(start) && x.t.Before(end) {
-			out = append(out, x.v)
-		}
-	}
-	s.from, s.set = start.Add(w.step), true
+	s.from = s.from.Add(w.step)
 	kept := s.buf[:0]
 	for _, x := range s.buf {
 		if !x.t.Before(s.from) {
-			if len(kept) == 0 || x.t.Before(s.low) {
-				s.low = x.t
-			}
 			kept = append(kept, x)
 		}
 	}
@@ -353,7 +324,7 @@ func pop[T any](w slider, s *slideState[T]) []T {
 // pushed: it drops a value between windows, and fails on a late one or on
 // a full buffer.
 func add[T any](w slider, s *slideState[T], x stamped[T], limit int) error {
-	if !x.t.Before(w.floor(x.t).Add(w.size)) {
+	if !x.t.Before(x.t.Truncate(w.step).Add(w.size)) {
 		return nil // between two windows (step > size)
 	}
 	// The windows the watermark closed that held a value were pushed: no
@@ -367,9 +338,6 @@ func add[T any](w slider, s *slideState[T], x stamped[T], limit int) error {
 	}
 	if len(s.buf) >= limit {
 		return full(limit)
-	}
-	if len(s.buf) == 0 || x.t.Before(s.low) {
-		s.low = x.t
 	}
 	s.buf = append(s.buf, x)
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -41,17 +42,17 @@ func winCount(n, size, step int) [][]int {
 	return out
 }
 
-// winSlide is the model of SlidingTimeWindow with winSec over values in
-// ascending order: every window [k*step, k*step+size) that holds one, in
-// order of start.
+// winSlide is the model of SlidingTimeWindow with winSec: every window
+// [k*step, k*step+size) that holds a value, in order of start, with its
+// values in arrival order.
 func winSlide(values []int, size, step int) [][]int {
 	if len(values) == 0 {
 		return nil
 	}
 	var out [][]int
-	lo := values[0] - size - step
+	lo, hi := slices.Min(values)-size-step, slices.Max(values)
 	lo -= ((lo % step) + step) % step
-	for s := lo; s <= values[len(values)-1]; s += step {
+	for s := lo; s <= hi; s += step {
 		var w []int
 		for _, v := range values {
 			if v >= s && v < s+size {
@@ -168,6 +169,48 @@ func TestSlidingTimeWindowModel(t *testing.T) {
 			assert.Equal(t, winSlide(values, size, step), got, "values=%v size=%d step=%d limit=%d", values, size, step, limit)
 		}
 	}
+}
+
+// Event times that go back: either the chip fails with ErrLate, or it
+// pushes what the model gives, every window holding all its values.
+func TestSlidingTimeWindowDisorder(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	late := 0
+	for range 300 {
+		var values []int
+		for v, n := 0, 1+r.IntN(30); len(values) < n; v += r.IntN(3) {
+			values = append(values, v-r.IntN(4))
+		}
+		size, step := 1+r.IntN(8), 1+r.IntN(4)
+		got, err := winRun(t, 1, values, func(in *pool.Pend[int], out *pool.Pend[[]int]) chip.Chip {
+			return chip.SlidingTimeWindow("w", in, out, time.Duration(size)*time.Second, time.Duration(step)*time.Second, chip.WindowConfig[int]{EventTime: winSec})
+		})
+		if winLate(values, size, step) {
+			late++
+			require.ErrorIs(t, err, chip.ErrLate, "values=%v size=%d step=%d", values, size, step)
+			continue
+		}
+		require.NoError(t, err, "values=%v size=%d step=%d", values, size, step)
+		assert.Equal(t, winSlide(values, size, step), got, "values=%v size=%d step=%d", values, size, step)
+	}
+	t.Logf("%d of 300 inputs late", late)
+	assert.Less(t, late, 250, "too few inputs exercise disorder without ErrLate")
+}
+
+// winLate reports whether a value of values (times in seconds) comes after
+// one of its windows closed: the first window holding it starts before the
+// first one still open at the latest time seen, which holds the latest.
+func winLate(values []int, size, step int) bool {
+	floor := func(v int) int { return v - ((v%step)+step)%step }
+	first := func(v int) int { return floor(v-size) + step }
+	mark := values[0]
+	for _, v := range values {
+		mark = max(mark, v)
+		if v < floor(v)+size && first(v) < first(mark) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestSessionWindowEventTable(t *testing.T) {
