@@ -131,6 +131,24 @@
 // these operators allocates per value (RunningCountBy only when a new key
 // grows its map), and each has the span fast path that Map and Filter have.
 //
+// Windows: [SlidingWindow], [SlidingTimeWindow] and [SessionWindow] gather
+// data values into windows and push each window as a new []T (N:1): one
+// allocation per window, none per value. A count window holds size
+// consecutive values and starts every step values; at END it pushes the
+// oldest open window if it holds a value no pushed window held, so
+// SlidingWindow(n, n) is Batch(n, 0). A time window is [k*step, k*step+size)
+// counted from the zero time.Time; a session is a run of values each less
+// than gap after the one before. Time is either the packs' own
+// ([WindowConfig].EventTime: windows close when a later value's time passes
+// their end, or at END) or the clock (nil EventTime: windows also close with
+// no input, at their end, through [Config.Timer], exactly at the fake time
+// under testing/synctest). Memory is the values of the open windows: at most
+// size for a count window, at most [WindowConfig].Max (default
+// [DefaultWindowMax]) for the time windows, which fail with [ErrWindowFull]
+// rather than grow; an event time that comes back to a window already closed
+// fails with [ErrLate]. The keyed variant, logicalpool.WindowByKey, keeps one
+// count window per key in the keyed operators' hash partitions.
+//
 // Dedupe: [Distinct] and [DistinctBy] drop values whose key they remember;
 // what they remember is bounded by a [Memory] the caller must give, [LRU] of
 // n keys or [TTL] of a duration per key (there is no unbounded default: the

@@ -57,6 +57,18 @@
 // empty side, Until) leave that side's packs in its pend, as Join2 does;
 // its producer is stopped with the rest of the runlet.
 //
+// # Keyed operators
+//
+// [CountBy], [SumBy], [MapReduce] and [ReduceByKey] group a stream by key
+// over [Partitions].N parallel partitions: a chip hashes each value's key, a
+// [LoadBalanceByKey] view sends it to its partition (an async chip with a
+// map of its own), and a [Merge] view gathers what the partitions push at
+// END, with one END after all of them. [WindowByKey] is chip.SlidingWindow
+// per key on the same machinery: the partitions push each key's window as it
+// fills (not only at END), the partial windows at END, then one END after
+// all partitions; memory is one entry and at most size values per distinct
+// key.
+//
 // # Limits, per view
 //
 // A push-only view is limited (its producer waits for room) by its
