@@ -107,7 +107,7 @@ func newSplitter(split string) (splitter, []string, error) {
 func registerFields(r *Registry) error {
 	return RegisterMap(r, Spec{Name: "fields",
 		Summary: "split line into fields: SPLIT is combined or common (access logs, the default), ws, /REGEXP/ or a separator (\\t: tab, \\s: space); NAMEs name them in order (else their group names, else f1, f2...)",
-		Args:    []Arg{{Name: "SPLIT", Optional: true}, {Name: "NAME", Rest: true}}},
+		Args:    []Arg{{Name: "SPLIT", Optional: true}, {Name: "NAME", Optional: true, Rest: true}}},
 		func(a Args) (MapFunc[Record, Record], error) {
 			split, own, err := newSplitter(a.String("SPLIT"))
 			if err != nil {
