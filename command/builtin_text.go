@@ -121,7 +121,7 @@ func registerFields(r *Registry) error {
 				}
 				out := make(Record, len(vals))
 				for i, s := range vals {
-					if i < len(names) && names[i] != "" {
+					if i < len(names) {
 						out[names[i]] = s
 					} else {
 						out["f"+strconv.Itoa(i+1)] = s
@@ -132,7 +132,9 @@ func registerFields(r *Registry) error {
 		})
 }
 
-// fieldNames is the names given in the text over the splitter's own.
+// fieldNames is the names given in the text over the splitter's own, and
+// f1, f2... for the positions up to 32 that have neither (made once, not
+// per line).
 func fieldNames(own, given []string) []string {
 	names := append([]string(nil), own...)
 	for i, n := range given {
@@ -140,6 +142,14 @@ func fieldNames(own, given []string) []string {
 			names[i] = n
 		} else {
 			names = append(names, n)
+		}
+	}
+	for len(names) < 32 {
+		names = append(names, "")
+	}
+	for i, n := range names {
+		if n == "" {
+			names[i] = "f" + strconv.Itoa(i+1)
 		}
 	}
 	return names
