@@ -33,11 +33,27 @@ func Builtins() *Registry {
 //	count-by FIELD          at END, {FIELD: v, "count": n} for each value v, by v
 //	top N [FIELD]           the N records with the largest FIELD (default "count"), largest first
 //	head N                  the first N records, then END
+//	json [FIELD]            parse FIELD (default line) as a JSON object into a record (numbers as json.Number)
+//	fields [SPLIT] [NAME...] split line into fields: combined/common access logs (default), ws, /REGEXP/ or a separator
+//	grep PATTERN [FIELD]    keep records whose FIELD (default line) matches the regular expression
+//	split-words [FIELD]     one record {"word": w} per run of letters and digits of FIELD (default line), lower-cased
+//	count                   at END, one record {"count": n}
+//	unique FIELD [N]        the first record of each value of FIELD, remembering the N most recent values (default 1e6)
+//	gunzip [FILE]           source: like lines, of a gzip-compressed FILE
+//	write FILE [FIELD]      write FIELD (default: the record as JSON) a line to FILE; at END {"file", "records": n}
+//	gzip FILE [FIELD]       write, gzip-compressed
 //
-// where and map are stateless (-parallel N); count-by and top hold what
-// they count (a count a distinct value, N records) until END.
+// where, map, json, fields and grep are stateless (-parallel N); count-by
+// and top hold what they count (a count a distinct value, N records) until
+// END, unique its N values, write and gzip a 64 KiB buffer. A line that
+// fields' SPLIT does not match (a regular expression) goes on unchanged. A
+// line json cannot decode fails the run, naming the chip and the line. The
+// files write and gzip create are created when the run starts (a file that
+// cannot be created is an error in the pipeline) and flushed and closed at
+// END, or when the run ends.
 func RegisterBuiltins(r *Registry) error {
-	for _, reg := range []func(*Registry) error{registerLines, registerWhere, registerMap, registerCountBy, registerTop, registerHead} {
+	for _, reg := range []func(*Registry) error{registerLines, registerWhere, registerMap, registerCountBy, registerTop, registerHead,
+		registerText, registerCount, registerFiles} {
 		if err := reg(r); err != nil {
 			return err
 		}

@@ -105,9 +105,12 @@
 //   - [RegisterFlow]: the constructor returns pipeline text, run as a
 //     nested frame.
 //
-// [Builtins] holds lines, where, map, count-by, top and head
-// ([RegisterBuiltins] says what each does); a command line adds its own
-// with the same calls. Arguments are checked before a constructor runs, so
+// [Builtins] holds the commands for lines of text and JSON lines: lines,
+// gunzip, json, fields (with presets for the common and combined access-log
+// formats), grep, where, map, split-words, count, count-by, unique, top,
+// head, write and gzip ([RegisterBuiltins] says what each does); the
+// runlet command (cmd/runlet) uses them, and a program adds its own with
+// the same calls. Arguments are checked before a constructor runs, so
 // it reads them with [Args.String] and [Args.Int] without checks; an error
 // it returns is reported at the invocation's column.
 //
