@@ -76,29 +76,13 @@ func run(bin string, count int, benchtime, filter, rawPath, cpu string, scaling 
 			return err
 		}
 		defer os.RemoveAll(dir)
-		bin = filepath.Join(dir, "bench.test")
-		build := exec.Command("go", "test", "-c", "-o", bin, ".")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("building the test binary (run compare from the bench directory): %w", err)
+		if bin, err = buildBinary(dir); err != nil {
+			return err
 		}
 	}
-	out, err := exec.Command(bin, "-list-systems").Output()
+	names, err := benchNames(bin, re, scaling)
 	if err != nil {
-		return fmt.Errorf("listing systems: %w", err)
-	}
-	var names []string
-	for _, line := range strings.Fields(string(out)) {
-		name := strings.TrimPrefix(line, "Benchmark")
-		if scaling && !strings.HasPrefix(name, "CPUMap/") {
-			continue
-		}
-		if re.MatchString(name) {
-			names = append(names, name)
-		}
-	}
-	if len(names) == 0 {
-		return fmt.Errorf("no benchmark matches %q", filter)
+		return err
 	}
 	if scaling && cpu == "" {
 		cpu = "1,2,4,8,16"
@@ -170,6 +154,40 @@ func run(bin string, count int, benchtime, filter, rawPath, cpu string, scaling 
 		printCompare(results, order)
 	}
 	return nil
+}
+
+// buildBinary builds the bench test binary into dir and returns its path.
+func buildBinary(dir string) (string, error) {
+	bin := filepath.Join(dir, "bench.test")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("building the test binary (run compare from the bench directory): %w", err)
+	}
+	return bin, nil
+}
+
+// benchNames lists the workload/system names of bin that re matches (only
+// CPUMap's for a scaling run).
+func benchNames(bin string, re *regexp.Regexp, scaling bool) ([]string, error) {
+	out, err := exec.Command(bin, "-list-systems").Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing systems: %w", err)
+	}
+	var names []string
+	for _, line := range strings.Fields(string(out)) {
+		name := strings.TrimPrefix(line, "Benchmark")
+		if scaling && !strings.HasPrefix(name, "CPUMap/") {
+			continue
+		}
+		if re.MatchString(name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no benchmark matches %q", re)
+	}
+	return names, nil
 }
 
 // render prints the tables of a raw output file.
