@@ -2,11 +2,14 @@ package runlet_test
 
 import (
 	"context"
+	"os"
+	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -343,3 +346,75 @@ func TestDrainedSignal(t *testing.T) {
 	})
 }
 
+
+// DrainOnSignal with a real signal sent to this process: the first drains
+// (every value the generator got accepted reaches the output, and Run
+// returns nil), the helper's goroutines end with stop.
+func TestDrainOnSignal(t *testing.T) {
+	p := pool.New("p", 64)
+	a := ip(p, "a")
+	var accepted atomic.Int64
+	started := make(chan struct{})
+	gen := chip.Generate("gen", a, func(ctx context.Context, yield func(int) bool) error {
+		for i := 0; ; i++ {
+			if i == 1000 {
+				close(started)
+			}
+			if !yield(i) {
+				return nil
+			}
+			accepted.Add(1)
+		}
+	})
+	var s sink[int]
+	r := newRunlet(gen, s.output("out", a))
+	stop := runlet.DrainOnSignal(context.Background(), r, syscall.SIGUSR1)
+	defer stop()
+	go func() {
+		<-started
+		_ = syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	}()
+	require.NoError(t, r.Run(context.Background()))
+	stop()
+	equal(t, "every accepted value, once, in order", s.values(), upTo(int(accepted.Load())))
+	assert.GreaterOrEqual(t, len(s.values()), 1000)
+}
+
+// The second signal aborts the drain, naming the chip that had not ended.
+func TestDrainOnSignalSecondAborts(t *testing.T) {
+	p := pool.New("p", 4)
+	a := ip(p, "a")
+	busy := make(chan struct{}, 1)
+	slow := chip.New(chip.Config[int, struct{}, struct{}]{
+		Key: "slow", Prev: a, Async: true,
+		Process: func(ctx context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[struct{}], error) {
+			if in.Hint == hints.End {
+				return hints.EndOf[struct{}](1), nil
+			}
+			select {
+			case busy <- struct{}{}:
+			default:
+			}
+			<-ctx.Done() // until the abort
+			return hints.Pack[struct{}]{}, ctx.Err()
+		},
+	})
+	r := newRunlet(source("src", a, upTo(100)), slow)
+	keep := make(chan os.Signal, 1) // a late signal must not end the test process
+	signal.Notify(keep, syscall.SIGUSR1)
+	defer signal.Stop(keep)
+	stop := runlet.DrainOnSignal(context.Background(), r, syscall.SIGUSR1)
+	defer stop()
+	go func() {
+		<-busy
+		_ = syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		for r.Err() == nil { // the drain cannot finish: signal until the abort
+			time.Sleep(10 * time.Millisecond)
+			_ = syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+		}
+	}()
+	err := r.Run(context.Background())
+	require.ErrorIs(t, err, runlet.ErrAborted)
+	assert.Contains(t, err.Error(), "a second signal (user defined signal 1)")
+	assert.Contains(t, err.Error(), `"slow" RUN x`)
+}
