@@ -346,7 +346,6 @@ func TestDrainedSignal(t *testing.T) {
 	})
 }
 
-
 // DrainOnSignal with a real signal sent to this process: the first drains
 // (every value the generator got accepted reaches the output, and Run
 // returns nil), the helper's goroutines end with stop.

@@ -128,33 +128,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer, signa
 		}
 		return f, nil
 	}
-	records, batches := 0, 0 // the writer's
-	// An output chip (no Next), async: the write may block.
-	write := chip.New(chip.Config[flush, struct{}, struct{}]{
-		Key: "write", Prev: labeled, Async: true,
-		Process: func(ctx context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
-			if in.Hint == hints.End {
-				_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
-				return hints.Pack[struct{}]{Hint: hints.End}, err
-			}
-			if *delay > 0 { // a slow bulk write, which gives up when the runlet stops
-				select {
-				case <-time.After(*delay):
-				case <-ctx.Done():
-					return hints.Pack[struct{}]{}, ctx.Err()
-				}
-			}
-			records, batches = records+len(in.Value.records), batches+1
-			_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
-				len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
-			for _, r := range in.Value.records {
-				if err == nil && *list {
-					_, err = fmt.Fprintf(w, "  %s\n", r.Msg)
-				}
-			}
-			return hints.SkipOf[struct{}](), err
-		},
-	})
+	write := writer(w, labeled, *delay, *list)
 	var read atomic.Int64 // lines parsed: every line the source read
 	r := runlet.New([]chip.Chip{
 		source,
@@ -175,6 +149,40 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer, signa
 		return err
 	}
 	return nil
+}
+
+// writer returns the output chip that writes the flushes to w (an async
+// chip: a bulk write may block), each taking delay, and every record's
+// message too if list; at END it prints the totals.
+func writer(w io.Writer, labeled *pool.Pend[flush], delay time.Duration, list bool) chip.Chip {
+	records, batches := 0, 0 // the writer's
+	// An output chip (no Next), async: the write may block.
+	write := chip.New(chip.Config[flush, struct{}, struct{}]{
+		Key: "write", Prev: labeled, Async: true,
+		Process: func(ctx context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
+			if in.Hint == hints.End {
+				_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
+				return hints.Pack[struct{}]{Hint: hints.End}, err
+			}
+			if delay > 0 { // a slow bulk write, which gives up when the runlet stops
+				select {
+				case <-time.After(delay):
+				case <-ctx.Done():
+					return hints.Pack[struct{}]{}, ctx.Err()
+				}
+			}
+			records, batches = records+len(in.Value.records), batches+1
+			_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
+				len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
+			for _, r := range in.Value.records {
+				if err == nil && list {
+					_, err = fmt.Fprintf(w, "  %s\n", r.Msg)
+				}
+			}
+			return hints.SkipOf[struct{}](), err
+		},
+	})
+	return write
 }
 
 // parse splits "<time> <LEVEL> <message>"; a line of another shape is kept
