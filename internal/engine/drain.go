@@ -147,7 +147,8 @@ func (r *Runlet) abortDrain(reason error) {
 	r.beginStop()
 }
 
-// drainEnds returns one END pack for an input pend's Span under a drain.
+// ends returns one END pack for an input pend's Span under a drain; it
+// reuses the Skip scratch, which a drained pend never serves again.
 func (p *Pend[T]) ends() []hints.Pack[T] {
 	if len(p.skips) == 0 {
 		p.skips = make([]hints.Pack[T], 1)
