@@ -74,7 +74,13 @@ type seqState[T any] struct {
 func FromSeq[T any](key string, next *pool.Pend[T], seq iter.Seq[T]) *Func[struct{}, T, seqState[T]] {
 	return refuse(New(Config[struct{}, T, seqState[T]]{
 		Key: key, Next: next,
-		Process: func(_ context.Context, _ hints.Pack[struct{}], s *seqState[T]) (hints.Pack[T], error) {
+		Process: func(_ context.Context, in hints.Pack[struct{}], s *seqState[T]) (hints.Pack[T], error) {
+			if in.Hint == hints.End { // the runlet drains: stop pulling seq
+				if s.stop != nil {
+					s.stop()
+				}
+				return hints.EndOf[T](1), nil
+			}
 			if s.next == nil {
 				s.next, s.stop = iter.Pull(seq)
 			}
@@ -110,13 +116,14 @@ func FromSeq[T any](key string, next *pool.Pend[T], seq iter.Seq[T]) *Func[struc
 func FromChan[T any](key string, next *pool.Pend[T], ch <-chan T) *Func[struct{}, T, chanState[T]] {
 	f := New(Config[struct{}, T, chanState[T]]{
 		Key: key, Next: next, Async: true, Concurrency: 1,
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *chanState[T]) (hints.Pack[T], error) {
+		Process: func(ctx context.Context, in hints.Pack[struct{}], s *chanState[T]) (hints.Pack[T], error) {
+			s.drained = Drained(ctx)
 			switch {
-			case s.have:
+			case s.have: // received: pushed, under a drain too
 				v := s.v
 				s.v, s.have = *new(T), false
 				return hints.Data(v), nil
-			case s.closed:
+			case s.closed, in.Hint == hints.End:
 				return hints.EndOf[T](1), nil
 			}
 			select {
@@ -125,6 +132,8 @@ func FromChan[T any](key string, next *pool.Pend[T], ch <-chan T) *Func[struct{}
 					return hints.EndOf[T](1), nil
 				}
 				return hints.Data(v), nil
+			case <-s.drained:
+				return hints.EndOf[T](1), nil
 			case <-ctx.Done():
 				return hints.Pack[T]{}, ctx.Err()
 			}
@@ -133,6 +142,11 @@ func FromChan[T any](key string, next *pool.Pend[T], ch <-chan T) *Func[struct{}
 	f.ready = func(s *chanState[T]) int {
 		if s.have || s.closed {
 			return 1
+		}
+		select {
+		case <-s.drained: // nil before the first call: never ready
+			return 0 // stop reading: the next call gets the drain's END
+		default:
 		}
 		select {
 		case v, ok := <-ch:
@@ -151,6 +165,8 @@ type chanState[T any] struct {
 	v      T
 	have   bool // v is a received value not yet pushed
 	closed bool // ch was seen closed: the next call ends the flow
+	// drained is the runlet's drain signal (Drained), set by the first call.
+	drained <-chan struct{}
 }
 
 // genAhead is how many values a Generate's gen may have yielded that the
@@ -175,6 +191,10 @@ type genState[T any] struct {
 	done   chan struct{} // closed when gen has returned; err is then set
 	err    error
 	cancel context.CancelFunc
+
+	drained <-chan struct{} // the runlet's drain signal (Drained)
+	stopped bool            // the chip took its last values: yield returns false; protected by mu
+	last    bool            // the chip has taken its last values (takeLast); owned by the chip
 }
 
 // Generate returns an async input chip (Concurrency 1) that pushes the
@@ -205,13 +225,23 @@ func Generate[T any](key string, next *pool.Pend[T], gen func(ctx context.Contex
 	f := New(Config[struct{}, T, *genState[T]]{
 		Key: key, Next: next, Async: true, Concurrency: 1,
 		State: func() *genState[T] { return &genState[T]{} },
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], sp **genState[T]) (hints.Pack[T], error) {
+		Process: func(ctx context.Context, in hints.Pack[struct{}], sp **genState[T]) (hints.Pack[T], error) {
 			s := *sp
 			if s.done == nil {
+				if in.Hint == hints.End { // drained before it started
+					return hints.EndOf[T](1), nil
+				}
 				s.start(ctx, gen)
 			}
-			if s.pos == len(s.taken) {
+			if s.pos == len(s.taken) && (in.Hint == hints.End || s.last) {
+				if !s.takeLast() { // the drain: what gen yielded before it, then END
+					return hints.EndOf[T](1), nil
+				}
+			} else if s.pos == len(s.taken) {
 				if end, err := s.refill(ctx); end || err != nil {
+					if err == nil && s.last { // the drain's END: gen may still run, s.err is not read
+						return hints.EndOf[T](1), nil
+					}
 					if err == nil {
 						err = s.err
 					}
@@ -243,6 +273,7 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 	s.done, s.cancel = make(chan struct{}), cancel
 	s.arrived, s.room = make(chan struct{}, 1), make(chan struct{})
 	s.queue, s.taken = make([]T, 0, genAhead), make([]T, 0, genAhead)
+	s.drained = Drained(ctx)
 	yield := func(v T) bool {
 		if gctx.Err() != nil {
 			return false
@@ -250,13 +281,19 @@ func (s *genState[T]) start(ctx context.Context, gen func(context.Context, func(
 		s.mu.Lock()
 		// The chip's batch counts until it swaps again (it has then
 		// pushed it all), so gen holds at most genAhead values outside
-		// the pool.
-		for len(s.queue)+s.lent >= genAhead {
+		// the pool. Once the runlet drains, yield refuses values: those
+		// queued before are the chip's last (takeLast, under mu).
+		for s.stopped || isClosed(s.drained) || len(s.queue)+s.lent >= genAhead {
+			if s.stopped || isClosed(s.drained) {
+				s.mu.Unlock()
+				return false
+			}
 			s.full = true
 			room := s.room
 			s.mu.Unlock()
 			select {
 			case <-room:
+			case <-s.drained:
 			case <-gctx.Done():
 				return false
 			}
@@ -315,6 +352,8 @@ func (s *genState[T]) refill(ctx context.Context) (end bool, err error) {
 		s.waiting = true
 		s.mu.Unlock()
 		select {
+		case <-s.drained:
+			return !s.takeLast(), nil // the values yielded before the drain, or its END
 		case <-s.arrived:
 		case <-s.done:
 			// gen returns only after its last yield returned: what it
@@ -327,6 +366,27 @@ func (s *genState[T]) refill(ctx context.Context) (end bool, err error) {
 		case <-ctx.Done():
 			return false, ctx.Err()
 		}
+	}
+}
+
+// takeLast takes, once the runlet drains, the values gen queued before it,
+// and makes every later yield return false. It reports whether it took any.
+func (s *genState[T]) takeLast() bool {
+	s.mu.Lock()
+	s.stopped = true
+	got := s.swap()
+	s.mu.Unlock()
+	s.last = true
+	return got
+}
+
+// isClosed reports whether ch is closed (a nil ch never is).
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -387,8 +447,11 @@ func Lines(key string, next *pool.Pend[string], r io.Reader) *Func[struct{}, str
 	f := New(Config[struct{}, string, lineState]{
 		Key: key, Next: next, Async: true, Concurrency: 1,
 		State: func() lineState { return lineState{br: bufio.NewReaderSize(r, bufio.MaxScanTokenSize), nl: -1} },
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *lineState) (hints.Pack[string], error) {
-			return s.line(ctx)
+		Process: func(ctx context.Context, in hints.Pack[struct{}], s *lineState) (hints.Pack[string], error) {
+			if in.Hint == hints.End && s.err == nil && s.ready() == 0 {
+				return hints.EndOf[string](1), nil // the drain: no more Reads
+			}
+			return s.line(ctx) // under a drain, a line already in the buffer
 		},
 	})
 	f.ready = (*lineState).ready

@@ -76,13 +76,16 @@ func FromFile(key string, next *pool.Pend[[]byte], path string, bufs *pool.Buffe
 func fromReader(key string, next *pool.Pend[[]byte], bufs *pool.Buffers, state func() readState, open func(*readState) error) *Func[struct{}, []byte, readState] {
 	f := New(Config[struct{}, []byte, readState]{
 		Key: key, Next: next, State: state, Async: true,
-		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *readState) (hints.Pack[[]byte], error) {
+		Process: func(ctx context.Context, in hints.Pack[struct{}], s *readState) (hints.Pack[[]byte], error) {
 			if s.eof {
 				return hints.Pack[[]byte]{Hint: hints.End}, nil
 			}
 			if err := s.err; err != nil {
 				s.err = nil
 				return hints.Pack[[]byte]{}, err
+			}
+			if in.Hint == hints.End { // the runlet drains: no more Reads
+				return hints.Pack[[]byte]{Hint: hints.End}, nil
 			}
 			if err := ctx.Err(); err != nil {
 				return hints.Pack[[]byte]{}, err

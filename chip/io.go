@@ -14,11 +14,15 @@ import (
 // produce returns to next. produce is called whenever next has room; it
 // returns a data pack, or an END pack when the input is exhausted (returning
 // SKIP from a sync input chip would spin). For input that waits on I/O, build
-// an async chip with [New] and a nil Prev.
+// an async chip with [New] and a nil Prev. Once the runlet drains
+// (runlet's Drain) produce is no longer called and the chip sends END.
 func NewInput[Out, S any](key string, next *pool.Pend[Out], state func() S, produce func(ctx context.Context, state *S) (hints.Pack[Out], error)) *Func[struct{}, Out, S] {
 	c := Config[struct{}, Out, S]{Key: key, Next: next, State: state}
 	if produce != nil {
-		c.Process = func(ctx context.Context, _ hints.Pack[struct{}], s *S) (hints.Pack[Out], error) {
+		c.Process = func(ctx context.Context, in hints.Pack[struct{}], s *S) (hints.Pack[Out], error) {
+			if in.Hint == hints.End { // the runlet drains
+				return hints.EndOf[Out](1), nil
+			}
 			return produce(ctx, s)
 		}
 	}
@@ -29,6 +33,9 @@ func NewInput[Out, S any](key string, next *pool.Pend[Out], state func() S, prod
 			k := 0
 			defer func() { p.N, p.M, p.Calls = p.N+k, p.M+k, p.Calls+k }() // exact on a panic too
 			for ; k < len(out); k++ {
+				if in[p.N+k].Hint == hints.End {
+					return hints.Pack[Out]{}, false, nil // the drain's END: Process ends the chip
+				}
 				pk, err := produce(ctx, s)
 				if err != nil || pk.Hint != hints.None {
 					return pk, true, err // span applies it

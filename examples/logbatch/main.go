@@ -20,6 +20,13 @@
 // By default the input is a generated log that comes in bursts (-bursts
 // lines each, -pause apart); -in reads a file, or standard input with "-".
 //
+// Ctrl+C (SIGINT) or SIGTERM drains the flow (runlet.DrainOnSignal): the
+// input stops, the lines already read are batched and written (the partial
+// batch at once, not after -wait), and the program exits 0 after printing
+// how many lines it read. A second Ctrl+C aborts: the error names the chips
+// that had not finished, and the program exits 1. -list prints every
+// record written, -write-delay makes each bulk write take that long.
+//
 //	go run ./examples/logbatch
 //	go run ./examples/logbatch -bursts 250,30,120 -pause 500ms -size 100 -wait 200ms
 //	some-program | go run ./examples/logbatch -in -
@@ -33,6 +40,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/runlet/runlet/chip"
@@ -42,7 +51,8 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout); err != nil {
+	signals := []os.Signal{os.Interrupt, syscall.SIGTERM}
+	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, signals...); err != nil {
 		fmt.Fprintln(os.Stderr, "logbatch:", err)
 		os.Exit(1)
 	}
@@ -62,14 +72,16 @@ type flush struct {
 }
 
 // run parses args and runs the pipeline over the chosen input, printing the
-// flushes to w.
-func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error {
+// flushes to w. The first of signals drains the flow, the second aborts it.
+func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer, signals ...os.Signal) error {
 	fl := flag.NewFlagSet("logbatch", flag.ContinueOnError)
 	size := fl.Int("size", 100, "the most records in a batch")
 	wait := fl.Duration("wait", 200*time.Millisecond, "the longest a record waits for its batch to go out")
 	in := fl.String("in", "", `the log to read ("-" for standard input); empty: a generated log`)
 	bursts := fl.String("bursts", "250,30,120", "the generated log: lines per burst")
 	pause := fl.Duration("pause", 500*time.Millisecond, "the generated log: the pause between bursts")
+	list := fl.Bool("list", false, "print every record written, one a line")
+	delay := fl.Duration("write-delay", 0, "how long each bulk write takes")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -116,28 +128,61 @@ func run(ctx context.Context, args []string, stdin io.Reader, w io.Writer) error
 		}
 		return f, nil
 	}
+	write := writer(w, labeled, *delay, *list)
+	var read atomic.Int64 // lines parsed: every line the source read
+	r := runlet.New([]chip.Chip{
+		source,
+		chip.Map("parse", lines, parsed, func(line string) (record, error) { read.Add(1); return parse(line) }),
+		chip.Batch("batch", parsed, batched, *size, *wait),
+		chip.Map("label", batched, labeled, label),
+		write,
+	}, runlet.Config{})
+	if len(signals) > 0 {
+		stop := runlet.DrainOnSignal(ctx, r, signals...)
+		defer stop()
+	}
+	if err := r.Run(ctx); err != nil {
+		return err
+	}
+	if *in != "" {
+		_, err := fmt.Fprintf(w, "read %d lines\n", read.Load())
+		return err
+	}
+	return nil
+}
+
+// writer returns the output chip that writes the flushes to w (an async
+// chip: a bulk write may block), each taking delay, and every record's
+// message too if list; at END it prints the totals.
+func writer(w io.Writer, labeled *pool.Pend[flush], delay time.Duration, list bool) chip.Chip {
 	records, batches := 0, 0 // the writer's
 	// An output chip (no Next), async: the write may block.
 	write := chip.New(chip.Config[flush, struct{}, struct{}]{
 		Key: "write", Prev: labeled, Async: true,
-		Process: func(_ context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
+		Process: func(ctx context.Context, in hints.Pack[flush], _ *struct{}) (hints.Pack[struct{}], error) {
 			if in.Hint == hints.End {
 				_, err := fmt.Fprintf(w, "%d records in %d batches\n", records, batches)
 				return hints.Pack[struct{}]{Hint: hints.End}, err
 			}
+			if delay > 0 { // a slow bulk write, which gives up when the runlet stops
+				select {
+				case <-time.After(delay):
+				case <-ctx.Done():
+					return hints.Pack[struct{}]{}, ctx.Err()
+				}
+			}
 			records, batches = records+len(in.Value.records), batches+1
 			_, err := fmt.Fprintf(w, "flush %4d records  %-8s at %6v  %s\n",
 				len(in.Value.records), in.Value.reason, in.Value.at.Round(time.Millisecond), levels(in.Value.records))
+			for _, r := range in.Value.records {
+				if err == nil && list {
+					_, err = fmt.Fprintf(w, "  %s\n", r.Msg)
+				}
+			}
 			return hints.SkipOf[struct{}](), err
 		},
 	})
-	return runlet.Run(ctx,
-		source,
-		chip.Map("parse", lines, parsed, parse),
-		chip.Batch("batch", parsed, batched, *size, *wait),
-		chip.Map("label", batched, labeled, label),
-		write,
-	)
+	return write
 }
 
 // parse splits "<time> <LEVEL> <message>"; a line of another shape is kept

@@ -65,6 +65,7 @@ func TestStdinBatchesAndKeepsOddLines(t *testing.T) {
 		want := `flush    4 records  full     at     0s  INFO=4
 flush    2 records  end      at     0s  INFO=1 ?=1
 6 records in 2 batches
+read 6 lines
 `
 		if out.String() != want {
 			t.Errorf("got\n%s\nwant\n%s", out.String(), want)

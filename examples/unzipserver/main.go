@@ -38,6 +38,17 @@
 // response while it still sends the body; some other clients do not, and
 // then a large upload deadlocks against its own response.)
 //
+// # Ctrl+C
+//
+// The first SIGINT or SIGTERM shuts the server down gracefully: it stops
+// accepting connections and lets every request in flight run to its end
+// (http.Server.Shutdown). A request's runlet is not drained: its unit of
+// work is the whole upload, and a stream cut short at the drain would reach
+// the client as a body that looks whole. The second signal aborts every
+// request's runlet (Runlet.Abort), which cuts their connections, and the
+// server exits 1. This is runlet.DrainOnSignal's first-drains,
+// second-aborts shape over a server with one runlet per request.
+//
 // Run the server, then upload a file with the same program:
 //
 //	go run ./examples/unzipserver -listen localhost:8080
@@ -52,8 +63,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/pool"
@@ -77,7 +92,12 @@ func main() {
 	} else {
 		s := newServer(*chunk, *limit)
 		slog.Info("unzip server listening", "addr", *listen, "chunk", *chunk, "limit", *limit)
-		err = http.ListenAndServe(*listen, s)
+		sigs := make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", *listen); err == nil {
+			err = s.serve(&http.Server{Handler: s}, ln, sigs)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "unzipserver:", err)
@@ -93,6 +113,61 @@ type server struct {
 	// done, if set, is called after each request with its runlet's final
 	// state (for tests and logging).
 	done func(runlet.Snapshot)
+
+	mu     sync.Mutex
+	active map[*runlet.Runlet]struct{} // the requests' runlets while they run; protected by mu
+}
+
+// serve runs srv on ln until the first signal on sigs, then shuts it down
+// gracefully (the requests in flight run to their end); a second signal
+// aborts the requests still running. It returns nil after a graceful
+// shutdown, an error after an abort, or ListenAndServe's error.
+func (s *server) serve(srv *http.Server, ln net.Listener, sigs <-chan os.Signal) error {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case sig := <-sigs:
+		slog.Info("unzip server: shutting down; a second signal aborts the requests in flight", "signal", sig)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(context.Background()) }()
+	select {
+	case err := <-shut:
+		<-served // http.ErrServerClosed
+		return err
+	case sig := <-sigs:
+		n := s.abortAll(fmt.Errorf("a second signal (%v)", sig))
+		_ = srv.Close()
+		<-served
+		return fmt.Errorf("aborted %d requests in flight on a second signal (%v)", n, sig)
+	}
+}
+
+// track records r as running (add) or done, for abortAll.
+func (s *server) track(r *runlet.Runlet, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active == nil {
+		s.active = map[*runlet.Runlet]struct{}{}
+	}
+	if add {
+		s.active[r] = struct{}{}
+	} else {
+		delete(s.active, r)
+	}
+}
+
+// abortAll aborts the runlet of every request in flight with cause and
+// returns how many there were.
+func (s *server) abortAll(cause error) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for r := range s.active {
+		r.Abort(cause)
+	}
+	return len(s.active)
 }
 
 func newServer(chunk, limit int) *server {
@@ -123,7 +198,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}),
 		chip.ToWriter("download", raw, body, s.bufs),
 	}, runlet.Config{})
+	s.track(r, true)
 	err := r.Run(req.Context())
+	s.track(r, false)
 	if err == nil {
 		err = body.finish()
 	}

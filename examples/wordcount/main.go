@@ -36,6 +36,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -45,14 +46,18 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	// Ctrl+C stops the walk and reports the files read so far; a second
+	// Ctrl+C aborts.
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Interrupt, syscall.SIGTERM); err != nil {
 		fmt.Fprintln(os.Stderr, "wordcount:", err)
 		os.Exit(1)
 	}
 }
 
-// run parses args, counts and prints the report to w.
-func run(ctx context.Context, args []string, w io.Writer) error {
+// run parses args, counts and prints the report to w. The first of signals
+// drains the runlet (the walk stops, the files read are counted), the second
+// aborts it.
+func run(ctx context.Context, args []string, w io.Writer, signals ...os.Signal) error {
 	fl := flag.NewFlagSet("wordcount", flag.ContinueOnError)
 	root := fl.String("root", filepath.Join(runtime.GOROOT(), "src"), "the directory whose .go files are counted")
 	workers := fl.Int("workers", 8, "how many files are read at once")
@@ -67,7 +72,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 		return fmt.Errorf("-workers must be at least 1, -buffer and -shared at least 0 (got %d, %d and %d)", *workers, *buffer, *shared)
 	}
 	start := time.Now()
-	res, r, err := count(ctx, *root, *workers, *buffer, *shared)
+	res, r, err := count(ctx, *root, *workers, *buffer, *shared, signals...)
 	if err != nil {
 		if r != nil && *describe {
 			fmt.Fprintln(w, r.Describe())
@@ -93,7 +98,7 @@ type result struct {
 
 // count runs the runlet over the .go files under root, and returns what it
 // counted and the runlet, for its Describe.
-func count(ctx context.Context, root string, workers, buffer, shared int) (result, *runlet.Runlet, error) {
+func count(ctx context.Context, root string, workers, buffer, shared int, signals ...os.Signal) (result, *runlet.Runlet, error) {
 	var res result
 
 	walk := func(ctx context.Context, yield func(string) bool) error {
@@ -105,10 +110,10 @@ func count(ctx context.Context, root string, workers, buffer, shared int) (resul
 				return ctx.Err()
 			}
 			if d.Type().IsRegular() && strings.HasSuffix(path, ".go") {
-				res.files++
 				if !yield(path) {
-					return filepath.SkipAll // the runlet has stopped
+					return filepath.SkipAll // the runlet drains or has stopped
 				}
+				res.files++
 			}
 			return nil
 		})
@@ -163,6 +168,10 @@ func count(ctx context.Context, root string, workers, buffer, shared int) (resul
 		chip.Fold("count", words, counts, nil, tally),
 		chip.ForEach("keep", counts, func(m map[string]int) error { res.counts = m; return nil }),
 	}, runlet.Config{})
+	if len(signals) > 0 {
+		stop := runlet.DrainOnSignal(ctx, r, signals...)
+		defer stop()
+	}
 	if err := r.Run(ctx); err != nil {
 		return result{}, r, err
 	}

@@ -99,6 +99,9 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 			errs = append(errs, fmt.Errorf("next: %w", err))
 		}
 	}
+	if r.prev != nil && r.prev.mode == modeInput {
+		r.prev.drain = b.Drain // the input pend serves END once the runlet drains
+	}
 	if f.Ready != nil && (!f.Async || r.prev == nil || r.prev.mode != modeInput) {
 		// Only an input chip's batches run over Ready (processReady): for
 		// another chip they would drop what it pulled.

@@ -134,6 +134,10 @@ func (r *Runlet) takeMail() {
 			if !r.stopping {
 				r.fast.pushFront(m.chip) // an async chip resolved: it goes first
 			}
+		case mailDrain:
+			r.drain()
+		case mailDrainAbort:
+			r.abortDrain(m.err)
 		}
 	}
 }
@@ -387,6 +391,10 @@ func (r *Runlet) fail(i int32, err error) {
 func (r *Runlet) beginStop() {
 	r.stopping = true
 	r.stopped.Store(&stopNote{err: r.err})
+	if !r.halting {
+		r.halting = true
+		close(r.halted)
+	}
 	r.cancel()
 	r.fast.reset()
 	r.slow.reset()

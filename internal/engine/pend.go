@@ -92,6 +92,9 @@ type Pend[T any] struct {
 	pointers bool
 	sizeOf   func(T) int // nil in count pools: each pack counts 1
 	tview    View[T]     // modeView: the typed view
+	// drain is the runlet's drain flag (Binding.Drain) on an input chip's
+	// IO input pend: once it is true, Pull and Span serve END packs.
+	drain *bool
 }
 
 // Key returns the pend's key.
@@ -444,6 +447,9 @@ func (p *Pend[T]) Span(max int) []hints.Pack[T] {
 		return p.skips[:1]
 	}
 	if p.mode == modeInput {
+		if p.drain != nil && *p.drain {
+			return p.ends()
+		}
 		if p.skips == nil {
 			p.skips = make([]hints.Pack[T], 64)
 			for i := range p.skips {
@@ -552,6 +558,9 @@ func (p *Pend[T]) Pull() (pk hints.Pack[T], ok bool) {
 	if p.packs == 0 {
 		switch p.mode {
 		case modeInput:
+			if p.drain != nil && *p.drain {
+				return hints.EndOf[T](1), true
+			}
 			return hints.Pack[T]{Hint: hints.Skip}, true
 		case modeView:
 			return p.tview.Pull()

@@ -312,7 +312,7 @@ func (c *compiler) bindChips() {
 		s := &c.plan.slots[i]
 		run, err := safeBind(ch, Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
-			Ctx: c.r.ctx, Host: &s.host,
+			Ctx: c.r.ctx, Host: &s.host, Drain: &c.r.draining,
 		})
 		if err != nil {
 			c.errs = append(c.errs, named(fmt.Sprintf("chip %q", c.names[i]), err)...)

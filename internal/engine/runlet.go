@@ -155,6 +155,8 @@ type flow struct {
 	abandoned []storage // pends abandoned by abandonReads, restored at the end
 	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
 	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
+	draining  bool      // Drain was taken: input pends serve END (drain.go)
+	halting   bool      // beginStop has closed halted
 }
 
 // mailbox holds the messages other goroutines post to the scheduler
@@ -176,6 +178,8 @@ type control struct {
 	stopped  atomic.Pointer[stopNote]        // set by beginStop: Err reads it
 	runCtx   atomic.Pointer[context.Context] // Run's ctx, polled by the loop
 	member   atomic.Int32                    // memberNot, memberIn or memberGone (see group)
+	// drainAsked is set by the first Drain: a second one aborts.
+	drainAsked atomic.Bool
 }
 
 // board is what observers read (see Runlet.Snapshot): the latest published
@@ -196,6 +200,8 @@ type life struct {
 	wg       sync.WaitGroup // worker goroutines
 	done     chan struct{}  // closed when settled
 	attachCh chan struct{}  // closed by a successful Attach
+	drainCh  chan struct{}  // closed when the drain is taken (DrainSignal)
+	halted   chan struct{}  // closed by beginStop: the runlet has begun stopping
 }
 
 // mail is a message to the scheduler from another goroutine. Its kind
@@ -212,11 +218,13 @@ type mail struct {
 type mailKind uint8
 
 const (
-	mailWake    mailKind = iota // the chip has finished async work to collect (Host.Wake)
-	mailTimer                   // the chip's timer fired
-	mailTrigger                 // queue every chip to run (Trigger)
-	mailResume                  // clear Pause, then as mailTrigger (Resume)
-	mailStop                    // stop with err (Abort, Detach, Run's ctx, a bridge)
+	mailWake       mailKind = iota // the chip has finished async work to collect (Host.Wake)
+	mailTimer                      // the chip's timer fired
+	mailTrigger                    // queue every chip to run (Trigger)
+	mailResume                     // clear Pause, then as mailTrigger (Resume)
+	mailStop                       // stop with err (Abort, Detach, Run's ctx, a bridge)
+	mailDrain                      // input chips send END from now on (Drain)
+	mailDrainAbort                 // abort a drain, naming the unfinished chips, with err as the reason
 )
 
 // stopNote is why a runlet stopped, published for Err and observers.
@@ -261,11 +269,13 @@ func New(pools []*Pool, chips []Chip, cfg Config) *Runlet {
 	if cfg.Budget <= 0 {
 		cfg.Budget = 1024
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	drainCh := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), drainKey{}, drainCh))
 	r := &Runlet{
 		graph: graph{pools: pools, chips: chips, cfg: cfg},
 		flow:  flow{failed: -1, ext: map[PendName]extUse{}},
-		life:  life{ctx: ctx, cancel: cancel, done: make(chan struct{}), attachCh: make(chan struct{})},
+		life: life{ctx: ctx, cancel: cancel, done: make(chan struct{}), attachCh: make(chan struct{}),
+			drainCh: drainCh, halted: make(chan struct{})},
 	}
 	joinGroup(r)
 	return r

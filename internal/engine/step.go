@@ -15,6 +15,10 @@ type Binding struct {
 	// stops (END, first error, Abort, Detach or Run's ctx).
 	Ctx  context.Context
 	Host Host
+	// Drain, if set, is the runlet's drain flag, read and written only by
+	// the holder of the scheduler's lock: once it is true the IO input pend
+	// serves END packs instead of Skip packs (see drain.go).
+	Drain *bool
 }
 
 // Host is the scheduler as a bound chip's worker goroutines see it.
