@@ -30,7 +30,7 @@ var ErrCircuitOpen = errors.New("chip: circuit breaker open")
 // ErrTimeout is matched (errors.Is) by the error of a process call that
 // returned an error after its [Policy.Timeout] passed; the call's own error
 // is wrapped too (usually context.DeadlineExceeded).
-var ErrTimeout = errors.New("chip: process call timed out")
+var ErrTimeout = engine.ErrTimeout
 
 // Policy is a chip's error policy ([Config.Policy]): what happens to one
 // input pack whose process call fails, and what every call goes through
@@ -182,9 +182,13 @@ func (p *Policy[In]) check() error {
 // Pace, DeadPend, and Process wrapped in the breaker and the timeout (a
 // fresh breaker and limiter per Bind).
 func applyPolicy[In, Out, S any](key string, p *Policy[In], step *engine.Func[In, Out, S]) {
-	if p.Timeout > 0 {
+	if p.Timeout > 0 && step.Async {
 		step.Process = withTimeout(key, step.Process, p.Timeout, p.Grace, p.Stuck)
 		step.Run = nil
+	} else if p.Timeout > 0 { // one deadline per burst (engine.Func.Timeout)
+		stuck := stuckFunc(p.Stuck, p.Timeout)
+		step.Timeout, step.Grace = p.Timeout, cmpOr(p.Grace, p.Timeout)
+		step.Stuck = func(running time.Duration) { stuck(key, running) }
 	}
 	if p.Breaker != nil {
 		step.Process = withBreaker(key, step.Process, p.Breaker)
@@ -256,16 +260,22 @@ func cmpOr[T comparable](v, def T) T {
 	return v
 }
 
+// stuckFunc is Policy.Stuck, or a slog warning when nil.
+func stuckFunc(stuck func(string, time.Duration), d time.Duration) func(string, time.Duration) {
+	if stuck != nil {
+		return stuck
+	}
+	return func(chip string, running time.Duration) {
+		slog.Warn("runlet: a process call ignores its ctx past its deadline", "chip", chip, "running", running, "timeout", d)
+	}
+}
+
 // withTimeout gives each call of process a ctx with a deadline d, and
 // reports a call still running grace after it.
 func withTimeout[In, Out, S any](key string, process func(context.Context, hints.Pack[In], *S) (hints.Pack[Out], error),
 	d, grace time.Duration, stuck func(string, time.Duration)) func(context.Context, hints.Pack[In], *S) (hints.Pack[Out], error) {
 	late := cmpOr(grace, d) + d
-	if stuck == nil {
-		stuck = func(chip string, running time.Duration) {
-			slog.Warn("runlet: a process call ignores its ctx past its deadline", "chip", chip, "running", running, "timeout", d)
-		}
-	}
+	stuck = stuckFunc(stuck, d)
 	report := func() { stuck(key, late) }
 	return func(ctx context.Context, in hints.Pack[In], s *S) (hints.Pack[Out], error) {
 		cctx, cancel := context.WithTimeout(ctx, d)
@@ -299,4 +309,15 @@ func withBreaker[In, Out, S any](key string, process func(context.Context, hints
 		done(err)
 		return out, err
 	}
+}
+
+// WithPolicy returns a copy of f with the error policy p in place of its
+// own (see [Policy]): so any chip of this package takes one, as in
+// chip.Map(key, prev, next, f).WithPolicy(chip.Policy[In]{Retry: &chip.Retry{}}).
+// f itself is not changed. Bad settings in p are errors of Attach, naming
+// the chip.
+func (f *Func[In, Out, S]) WithPolicy(p Policy[In]) *Func[In, Out, S] {
+	g := *f
+	g.cfg.Policy = p
+	return &g
 }

@@ -49,6 +49,13 @@ type Func[In, Out, S any] struct {
 	// must wait (a rate limit's reservation); it must not block. The
 	// engine then skips span and Run, calling Process pack by pack.
 	Pace func() time.Duration
+	// Timeout, if positive, is a sync chip's deadline per burst: the calls
+	// of one Run share one ctx that ends Timeout after the burst began
+	// (a burst of a sync chip takes microseconds, so each call has about
+	// Timeout), and a burst still running Grace after it is reported to
+	// Stuck. An async chip wraps its Process per call instead (package chip).
+	Timeout, Grace time.Duration
+	Stuck          func(running time.Duration)
 	// DeadPend is the key of the dead-letter pend in the Binding's Dead
 	// pool; "" for none.
 	DeadPend string
@@ -172,6 +179,7 @@ type runner[In, Out, S any] struct {
 	first     time.Time             // when the held pack's first call failed
 	until     time.Time             // the held pack waits until then (retry or rate limit); zero for none
 	paced     bool                  // the held pack's next call has its rate-limit reservation
+	burstCtx  context.Context       // the ctx of the burst running, with its deadline (Timeout); nil between bursts
 
 	async *async[In, Out] // nil for sync chips
 
@@ -226,7 +234,10 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 	if !r.until.IsZero() && r.waitingSync(&res) {
 		return res
 	}
-	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.ctx, &r.state
+	if r.cfg.Timeout > 0 {
+		defer r.burst()()
+	}
+	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.callCtx(), &r.state
 	held, hasHeld := r.held, r.hasHeld
 	defer func() { r.held, r.hasHeld = held, hasHeld }()
 	free := 0 // limit checks that next.Free says we may skip
@@ -272,6 +283,7 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 		out, err := process(ctx, held, state)
 		r.paced = false
 		if err != nil {
+			err = r.timedOut(err)
 			if r.cfg.Fail == nil || r.failedSync(&res, err, held) {
 				if res.Err == nil && r.cfg.Fail == nil {
 					res.Err = err
@@ -346,7 +358,7 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		}
 		free = calls - hits
 	}()
-	process, ctx, state := r.cfg.Process, r.ctx, &r.state
+	process, ctx, state := r.cfg.Process, r.callCtx(), &r.state
 	for hits < calls && n < len(in) && m < len(out) {
 		var o hints.Pack[Out]
 		var err error
@@ -367,23 +379,12 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 			o, err = process(ctx, in[n], state)
 		}
 		if err != nil {
-			if r.cfg.Fail != nil {
-				r.attempts = 0
-				if !r.failedSync(res, err, in[n]) {
-					n++ // the pack went to the dead-letter pend
-					continue
-				}
-				if res.Err == nil { // a retry: the pack waits as the held one
-					*held, *hasHeld = in[n], true
-					n++
-					return true, 0
-				}
-			} else {
-				res.Err = err
-			}
-			*held, *hasHeld = in[n], true
+			stop := r.spanFailed(res, err, in[n], held, hasHeld)
 			n++
-			return true, 0
+			if stop {
+				return true, 0
+			}
+			continue // the pack went to the dead-letter pend
 		}
 		switch o.Hint {
 		case hints.None:
@@ -422,6 +423,24 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		}
 	}
 	return false, 0
+}
+
+// spanFailed handles span's failed call on pk: false when the error policy
+// sent pk to the dead-letter pend (span goes on), true when span must
+// return with pk as the held pack (a retry waits for its timer, or the chip
+// fails with res.Err).
+func (r *runner[In, Out, S]) spanFailed(res *Result, err error, pk hints.Pack[In], held *hints.Pack[In], hasHeld *bool) bool {
+	err = r.timedOut(err)
+	if r.cfg.Fail != nil {
+		r.attempts = 0
+		if !r.failedSync(res, err, pk) {
+			return false
+		}
+	} else {
+		res.Err = err
+	}
+	*held, *hasHeld = pk, true
+	return true
 }
 
 // process runs Process over the inputs of a batch before end, on a worker

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -303,3 +305,45 @@ func (r *runner[In, Out, S]) giveBackRetries() {
 	}
 }
 
+
+// ErrTimeout is matched (errors.Is) by the error of a process call that
+// returned an error after its deadline ([Func.Timeout], chip's
+// Policy.Timeout) passed; package chip re-exports it.
+var ErrTimeout = errors.New("chip: process call timed out")
+
+// burst gives a sync chip's burst its deadline and watchdog; the returned
+// function ends them.
+func (r *runner[In, Out, S]) burst() func() {
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.Timeout)
+	r.burstCtx = ctx
+	var t *time.Timer
+	if r.cfg.Stuck != nil {
+		late := r.cfg.Timeout + r.cfg.Grace
+		t = time.AfterFunc(late, func() { r.cfg.Stuck(late) })
+	}
+	return func() {
+		if t != nil {
+			t.Stop()
+		}
+		cancel()
+		r.burstCtx = nil
+	}
+}
+
+// callCtx is the ctx a sync chip's calls get: the burst's, with its
+// deadline, or the runlet's.
+func (r *runner[In, Out, S]) callCtx() context.Context {
+	if r.burstCtx != nil {
+		return r.burstCtx
+	}
+	return r.ctx
+}
+
+// timedOut wraps err with ErrTimeout when the burst's deadline had passed
+// (and the runlet is not stopping).
+func (r *runner[In, Out, S]) timedOut(err error) error {
+	if r.burstCtx != nil && r.burstCtx.Err() != nil && r.ctx.Err() == nil {
+		return fmt.Errorf("%w after %v: %w", ErrTimeout, r.cfg.Timeout, err)
+	}
+	return err
+}
