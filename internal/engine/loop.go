@@ -18,7 +18,7 @@ type slot struct {
 	nextPend int32
 	prevPool int32 // index into Runlet.pslots
 	nextPool int32
-	deadPend int32 // index into Runlet.pends of its dead-letter pend; -1 for none
+	deadPend int32       // index into Runlet.pends of its dead-letter pend; -1 for none
 	reads    []storage   // the storage pends its prev pend stands for, resolved at Attach
 	output   bool        // its next pend is the IO output
 	ended    bool        // returned END, or was told the first error

@@ -330,7 +330,7 @@ func (c *compiler) bindChips() {
 		run, err := safeBind(ch, Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
 			Dead: deadPool(c, s.spec),
-			Ctx: c.r.ctx, Host: &s.host,
+			Ctx:  c.r.ctx, Host: &s.host,
 		})
 		if err != nil {
 			c.errs = append(c.errs, named(fmt.Sprintf("chip %q", c.names[i]), err)...)

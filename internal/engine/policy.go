@@ -305,7 +305,6 @@ func (r *runner[In, Out, S]) giveBackRetries() {
 	}
 }
 
-
 // ErrTimeout is matched (errors.Is) by the error of a process call that
 // returned an error after its deadline ([Func.Timeout], chip's
 // Policy.Timeout) passed; package chip re-exports it.
