@@ -487,3 +487,52 @@ func TestPolicyBadSettings(t *testing.T) {
 		})
 	}
 }
+
+// A limited dead-letter pend still takes every dead letter: a failed pack
+// is never held back for it.
+func TestPolicyDeadPendLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("default", 64)
+		src, out := pool.NewPend[int](p, "src"), pool.NewPend[int](p, "out")
+		dead := pool.NewPend[chip.DeadLetter[int]](p, "dead").Size(0, 1)
+		var got []int
+		var dl []chip.DeadLetter[int]
+		err := runlet.Run(context.Background(),
+			chip.FromSlice("src", src, []int{1, 2, 3, 4, 5, 6, 7, 8}),
+			chip.Map("work", src, out, func(v int) (int, error) {
+				if v > 2 {
+					return 0, errFlaky
+				}
+				return v, nil
+			}).WithPolicy(chip.Policy[int]{Dead: dead}),
+			chip.Collect("sink", out, &got),
+			chip.Collect("deadsink", dead, &dl),
+		)
+		require.NoError(t, err)
+		assert.Equal(t, []int{1, 2}, got)
+		require.Len(t, dl, 6)
+		for i, d := range dl {
+			assert.Equal(t, i+3, d.Value)
+			assert.Equal(t, 1, d.Attempts)
+		}
+	})
+}
+
+// WithPolicy leaves the chip it was called on as it was.
+func TestWithPolicyCopies(t *testing.T) {
+	p := pool.New("default", 64)
+	src, out := pool.NewPend[int](p, "src"), pool.NewPend[int](p, "out")
+	m := chip.Map("work", src, out, func(v int) (int, error) {
+		if v == 2 {
+			return 0, errFlaky
+		}
+		return v, nil
+	})
+	dead := pool.NewPend[chip.DeadLetter[int]](p, "dead")
+	withDead := m.WithPolicy(chip.Policy[int]{Dead: dead})
+	assert.Empty(t, m.Spec().Dead.Pend)
+	assert.Equal(t, "dead", withDead.Spec().Dead.Pend)
+	var got []int
+	err := runlet.Run(context.Background(), chip.FromSlice("src", src, []int{1, 2, 3}), m, chip.Collect("sink", out, &got))
+	require.ErrorIs(t, err, errFlaky)
+}
