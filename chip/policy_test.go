@@ -536,3 +536,61 @@ func TestWithPolicyCopies(t *testing.T) {
 	err := runlet.Run(context.Background(), chip.FromSlice("src", src, []int{1, 2, 3}), m, chip.Collect("sink", out, &got))
 	require.ErrorIs(t, err, errFlaky)
 }
+
+// A sync chip backing off waits on its timer: the scheduler runs the other
+// chips of its runlet meanwhile, at once in fake time.
+func TestPolicyRetryNeverBlocksScheduler(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("default", 64)
+		a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+		c, d := pool.NewPend[int](p, "c"), pool.NewPend[int](p, "d")
+		start := time.Now()
+		var slowAt, fastAt []time.Duration
+		tries := 0
+		err := runlet.Run(context.Background(),
+			chip.FromSlice("src1", a, []int{1, 2}),
+			chip.Map("slow", a, b, func(v int) (int, error) {
+				if v == 1 {
+					if tries++; tries < 3 {
+						return 0, errFlaky
+					}
+				}
+				return v, nil
+			}).WithPolicy(chip.Policy[int]{Retry: &chip.Retry{Initial: time.Second, Jitter: -1}}),
+			chip.ForEach("sink1", b, func(int) error { slowAt = append(slowAt, time.Since(start)); return nil }),
+			chip.FromSlice("src2", c, []int{1, 2, 3}),
+			chip.Map("fast", c, d, func(v int) (int, error) { return v, nil }),
+			chip.ForEach("sink2", d, func(int) error { fastAt = append(fastAt, time.Since(start)); return nil }),
+		)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{0, 0, 0}, fastAt)
+		assert.Equal(t, []time.Duration{3 * time.Second, 3 * time.Second}, slowAt) // 1s, then 2s
+	})
+}
+
+// Describe shows a sync chip's pack waiting for its retry.
+func TestPolicyDescribeShowsWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("default", 64)
+		a, b := pool.NewPend[int](p, "a"), pool.NewPend[int](p, "b")
+		tries := 0
+		var got []int
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("src", a, []int{7}),
+			chip.Map("work", a, b, func(v int) (int, error) {
+				if tries++; tries < 2 {
+					return 0, errFlaky
+				}
+				return v, nil
+			}).WithPolicy(chip.Policy[int]{Retry: &chip.Retry{Initial: time.Second, Jitter: -1}}),
+			chip.Collect("sink", b, &got),
+		}, runlet.Config{})
+		done := make(chan error)
+		go func() { done <- r.Run(context.Background()) }()
+		time.Sleep(time.Second / 2)
+		synctest.Wait()
+		assert.Contains(t, r.Describe(), `#work ["7"|-|WAIT]`)
+		require.NoError(t, <-done)
+		assert.Equal(t, []int{7}, got)
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -628,8 +629,15 @@ func (r *runner[In, Out, S]) Describe() (running, note string) {
 		running = "END"
 	case r.async != nil && r.async.inflight > 0:
 		running = fmt.Sprintf("RUN x%d", r.async.inflightPacks)
+	case r.hasHeld && !r.until.IsZero():
+		running = r.held.String() + "|WAIT" // a retry's backoff or a rate limit
 	case r.hasHeld:
 		running = r.held.String() + "|IDLE"
+	}
+	if r.async != nil && !r.ended {
+		if n := r.async.pendingRetries(); n > 0 {
+			running = strings.TrimSpace(running + fmt.Sprintf(" WAIT x%d", n)) // packs backing off
+		}
 	}
 	if r.cfg.Describe != nil && (r.async == nil || r.async.inflight == 0) {
 		func() {
