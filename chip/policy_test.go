@@ -594,3 +594,38 @@ func TestPolicyDescribeShowsWait(t *testing.T) {
 		assert.Equal(t, []int{7}, got)
 	})
 }
+
+// A runlet stopped while a pack backs off returns the stop's error at once,
+// with no goroutine left, in every mode.
+func TestPolicyStopDuringBackoff(t *testing.T) {
+	for _, m := range policyModes {
+		t.Run(m.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				p := pool.New("default", 64)
+				src, out := pool.NewPend[int](p, "src"), pool.NewPend[int](p, "out")
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				var got []int
+				start := time.Now()
+				err := runlet.Run(ctx,
+					chip.FromSlice("src", src, []int{1, 2, 3}),
+					chip.New(chip.Config[int, int, struct{}]{
+						Key: "work", Prev: src, Next: out, Async: m.async, Concurrency: m.n, Ordered: m.order,
+						Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+							if in.Hint == hints.End {
+								return in, nil
+							}
+							return hints.Pack[int]{}, errFlaky
+						},
+						Policy: chip.Policy[int]{Retry: &chip.Retry{Initial: time.Hour, Jitter: -1}},
+					}),
+					chip.Collect("sink", out, &got),
+				)
+				require.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.NotErrorIs(t, err, errFlaky)
+				assert.Equal(t, time.Second, time.Since(start))
+				assert.Empty(t, got)
+			})
+		})
+	}
+}

@@ -221,7 +221,7 @@ func (r *runner[In, Out, S]) failedAsync(b *batch[In, Out], err error, attempts 
 		if r.sleep(d) {
 			return true
 		}
-		b.err = err
+		b.err = r.ctx.Err() // stopped while backing off: the stop working, not news (halt)
 		return false
 	case VerdictDead:
 		b.dead = append(b.dead, DeadLetter[In]{Value: b.in[b.rest].Value, Err: err, Chip: r.cfg.Key, Attempts: attempts})
