@@ -105,6 +105,10 @@ type Config[In, Out, S any] struct {
 	// chip. The adapters of this package (Lines, FromChan, Generate,
 	// FromReader) set their own.
 	Ready func(state *S) int
+	// Policy is the chip's error policy: retry, timeout, dead-letter pend,
+	// circuit breaker and rate limit, each optional (see [Policy]). The
+	// zero value has none: the first process error fails the runlet.
+	Policy Policy[In]
 }
 
 // Func is a chip made of a process function: the chip every constructor in
@@ -139,7 +143,11 @@ func (f *Func[In, Out, S]) Spec() Spec {
 			n = f.cfg.Concurrency
 		}
 	}
-	return Spec{Key: f.cfg.Key, Prev: f.prevRef(), Next: f.nextRef(), Async: f.cfg.Async, Concurrency: n}
+	sp := Spec{Key: f.cfg.Key, Prev: f.prevRef(), Next: f.nextRef(), Async: f.cfg.Async, Concurrency: n}
+	if d := f.cfg.Policy.Dead; d != nil {
+		sp.Dead = engine.DeclOf((*engine.PendDecl[DeadLetter[In]])(d)).Ref("")
+	}
+	return sp
 }
 
 // prevRef and nextRef read the chip's pend declarations as the engine's
@@ -169,6 +177,18 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 	}
 	if c.Ready != nil {
 		step.Ready = c.Ready
+	}
+	step.Key = c.Key
+	if err := c.Policy.check(); err != nil {
+		prev := step.Check
+		step.Check = func() error {
+			if prev != nil {
+				return errors.Join(prev(), err)
+			}
+			return err
+		}
+	} else {
+		applyPolicy(c.Key, &c.Policy, step)
 	}
 	return step.Bind(b)
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/btree"
 	"github.com/runlet/runlet/hints"
 )
 
@@ -44,6 +45,15 @@ type batch[In, Out any] struct {
 	ended  bool  // the last output is END
 	short  bool  // an input chip's Ready said it would wait: inputs from rest on are unused placeholders
 	err    error // the first error, if any
+	// The error policy's (policy.go): dead letters made on the worker, and
+	// an unordered chip's retry of in[rest] (retry), due at retryAt. A
+	// batch handed out for a retry holds that one pack, with attempts and
+	// first from its earlier calls.
+	dead     []DeadLetter[In]
+	retry    bool
+	retryAt  time.Time
+	attempts int
+	first    time.Time
 }
 
 // async is the part of a runner that only async chips have.
@@ -80,6 +90,13 @@ type async[In, Out any] struct {
 	// the chip then takes its own packs in flight off the room.
 	next *Pend[Out]
 
+	// Unordered chips with more workers and a retry policy only: packs
+	// waiting for their retry, by deadline, and those now due, handed out
+	// before any other.
+	retries  *btree.BTreeG[retryItem[In]]
+	retrySeq uint64
+	due      []retryItem[In]
+
 	// Ordered chips only.
 	ordered bool
 	seq     uint64                     // the next batch's seq
@@ -110,6 +127,9 @@ func (r *runner[In, Out, S]) runAsync(budget int) (res Result) {
 	r.collect(&res)
 	if res.Err != nil || res.Ended || r.ended {
 		return res
+	}
+	if a.retries != nil {
+		r.dueRetries(&res)
 	}
 	if budget == 0 {
 		return res
@@ -151,7 +171,7 @@ func (r *runner[In, Out, S]) batchSize() (size, share int, wait Wait) {
 	if r.next.Limited() {
 		return 0, 0, WaitNext
 	}
-	avail := len(a.held)
+	avail := len(a.held) + len(a.due)
 	if a.endPending == 0 {
 		avail += min(r.prev.Len(), MaxBatch*a.n) // the IO input pend is endless
 	}
@@ -246,9 +266,17 @@ func (a *async[In, Out]) recoverInto(res *Result) {
 func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
 	a := r.async
 	b := a.batch()
+	if len(a.due) > 0 && size > 0 { // a retry due: alone, first
+		it := a.due[0]
+		a.due[0] = retryItem[In]{}
+		a.due = a.due[1:]
+		b.in = append(b.in, it.pk)
+		b.attempts, b.first = it.attempts, it.first
+		return b
+	}
 	for len(b.in) < size && len(a.held) > 0 { // rare: the rest of a REDO run
 		pk := a.held[0]
-		if pk.Hint == hints.End && (len(b.in) > 0 || a.inflight > 0) {
+		if pk.Hint == hints.End && (len(b.in) > 0 || a.inflight > 0 || a.pendingRetries() > 0) {
 			break
 		}
 		a.held = a.held[1:]
@@ -267,7 +295,7 @@ func (r *runner[In, Out, S]) fill(size int) *batch[In, Out] {
 			k++
 		}
 		if k == 0 { // an END at the head: alone, and only when nothing is in flight
-			if len(b.in) == 0 && a.inflight == 0 {
+			if len(b.in) == 0 && a.inflight == 0 && a.pendingRetries() == 0 {
 				b.in = append(b.in, span[0])
 				r.prev.Drop(1)
 			}
@@ -321,7 +349,8 @@ func (a *async[In, Out]) batch() *batch[In, Out] {
 func (a *async[In, Out]) recycle(b *batch[In, Out]) {
 	clear(b.in)
 	clear(b.out)
-	*b = batch[In, Out]{in: b.in[:0], out: b.out[:0]} // seq, units, rest, flags reset
+	clear(b.dead)
+	*b = batch[In, Out]{in: b.in[:0], out: b.out[:0], dead: b.dead[:0]} // seq, units, rest, flags reset
 	a.free = append(a.free, b)
 }
 
@@ -374,6 +403,7 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 		}
 	}
 	if res.Err == nil && a.endPending > 0 && a.inflight == 0 && len(a.parked) == 0 && len(a.held) == 0 {
+		r.giveBackRetries()
 		// Inputs the chip never used go back to the front of the prev pend,
 		// in order, for whoever else reads it.
 		for i := len(a.giveBack) - 1; i >= 0; i-- {
@@ -427,6 +457,12 @@ func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 		}
 		outs = outs[n:]
 		res.Wake |= WakeNext
+	}
+	if len(b.dead) > 0 || b.retry {
+		if err := r.absorbPolicy(b, res); err != nil {
+			res.Err = err
+			return
+		}
 	}
 	if b.err != nil {
 		res.Err = b.err

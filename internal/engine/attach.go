@@ -163,6 +163,7 @@ func (c *compiler) checkChips() {
 		c.names[i] = name
 		c.checkRef(name, "prev", sp.Prev, InputKey)
 		c.checkRef(name, "next", sp.Next, OutputKey)
+		c.checkDead(name, sp)
 		switch {
 		case sp.Async && sp.Concurrency < 1:
 			c.bad("chip %q: concurrency %d is below 1", name, sp.Concurrency)
@@ -210,6 +211,27 @@ func (c *compiler) checkRef(name, what string, ref PendRef, io string) {
 		c.bad("chip %q: %s %s: negative size (private %d, limit %d)", name, what, ref, ref.SizePrivate, ref.SizeLimit)
 	}
 }
+
+// checkDead checks chip name's dead-letter pend, if it has one: a pend of
+// a known pool like any other, but neither the IO pool's nor the chip's own
+// prev or next pend (dead letters are a second output, not the first).
+func (c *compiler) checkDead(name string, sp Spec) {
+	d := sp.Dead
+	if !hasDead(sp) {
+		return
+	}
+	if d.Pool == IOKey {
+		c.bad("chip %q: dead-letter pend %s: the IO pool takes no dead letters; declare a pend with pool.NewPend", name, d)
+		return
+	}
+	c.checkRef(name, "dead-letter", d, "")
+	if d.Name() == sp.Next.Name() || d.Name() == sp.Prev.Name() {
+		c.bad("chip %q: dead-letter pend %s is the chip's own prev or next pend", name, d)
+	}
+}
+
+// hasDead reports whether sp names a dead-letter pend.
+func hasDead(sp Spec) bool { return sp.Dead.Decl != nil || sp.Dead.Pend != "" || sp.Dead.Pool != "" }
 
 // poolKeys returns the keys of the pools accepted so far, sorted: the
 // candidates an unknown pool key is a likely typo of.

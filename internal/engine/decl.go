@@ -59,8 +59,12 @@ func (n PendName) compare(m PendName) int {
 // A Spec is a plain value, safe to copy and read from any goroutine; the
 // zero value names no chip and no pend, which Attach refuses.
 type Spec struct {
-	Key         string
-	Prev, Next  PendRef
+	Key        string
+	Prev, Next PendRef
+	// Dead is the chip's dead-letter pend, a side output that its error
+	// policy pushes failed packs into (see [DeadLetter]); the zero PendRef
+	// (no Decl, no pend) when it has none.
+	Dead        PendRef
 	Async       bool
 	Concurrency int // process calls in flight at once; async chips only, >= 1 once bound
 }

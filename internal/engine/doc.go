@@ -37,6 +37,14 @@
 //     pool's Pend[T] is defined on: the pool and key a chip's typed pend
 //     stands for. [New] names the unnamed ones after their chips and takes
 //     the runlet's pools from them; a [PendRef] carries its Decl.
+//   - Error policies (policy.go): the verdict on a failed call
+//     ([FailFunc]: fail, retry after a delay, dead letter), a sync chip's
+//     retry and rate-limit waits on its timer (armed at any time, not only
+//     when input runs out), an unordered async chip's btree of retry
+//     deadlines, the dead-letter pend as a side output (Spec.Dead,
+//     Binding.Dead, [WakeDead]; its END fan-in in fanin.go), and a sync
+//     chip's one deadline per burst. A supervisor plugs in where
+//     VerdictFail becomes the chip's error (Result.Err).
 //   - Attach, a compiler from pools and chips to an immutable plan in named
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published

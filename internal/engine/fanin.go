@@ -69,11 +69,19 @@ func (c *compiler) wireEnds() {
 		if c.chips[i] == nil {
 			continue
 		}
-		for _, st := range storesIn(c.poolOf(sp.Next.Pool), sp.Next.Pend) {
-			if _, ok := prod[st]; !ok {
-				order = append(order, st)
+		// A dead-letter pend is a second output: the chip is one of its
+		// producers, and pushes its END there when it ends.
+		refs := []PendRef{sp.Next}
+		if hasDead(sp) {
+			refs = append(refs, sp.Dead)
+		}
+		for _, ref := range refs {
+			for _, st := range storesIn(c.poolOf(ref.Pool), ref.Pend) {
+				if _, ok := prod[st]; !ok {
+					order = append(order, st)
+				}
+				prod[st] = append(prod[st], int32(i))
 			}
-			prod[st] = append(prod[st], int32(i))
 		}
 	}
 	if err := c.findCycle(prod); err != nil {

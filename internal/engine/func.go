@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,6 +41,25 @@ type Func[In, Out, S any] struct {
 	// moves in batches. Without Ready each call of an input chip is its own
 	// batch, since the engine cannot tell whether the next call would wait.
 	Ready func(state *S) int
+	// Key is the chip's key, which its dead letters carry.
+	Key string
+	// Fail, if set, is the chip's error policy (see "Error policies" in
+	// policy.go); nil: a process error fails the chip.
+	Fail FailFunc
+	// Pace, if set, is asked before every process call how long that call
+	// must wait (a rate limit's reservation); it must not block. The
+	// engine then skips span and Run, calling Process pack by pack.
+	Pace func() time.Duration
+	// Timeout, if positive, is a sync chip's deadline per burst: the calls
+	// of one Run share one ctx that ends Timeout after the burst began
+	// (a burst of a sync chip takes microseconds, so each call has about
+	// Timeout), and a burst still running Grace after it is reported to
+	// Stuck. An async chip wraps its Process per call instead (package chip).
+	Timeout, Grace time.Duration
+	Stuck          func(running time.Duration)
+	// DeadPend is the key of the dead-letter pend in the Binding's Dead
+	// pool; "" for none.
+	DeadPend string
 	// Check, if set, is a constructor's own validation, run by Bind.
 	Check func() error
 	// Run, if set, is Process over a run of packs for the sync hot path
@@ -102,6 +122,11 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 	if r.prev != nil && r.prev.mode == modeInput {
 		r.prev.drain = b.Drain // the input pend serves END once the runlet drains
 	}
+	if f.DeadPend != "" && b.Dead != nil {
+		if r.dlq, err = Get[DeadLetter[In]](b.Dead, f.DeadPend); err != nil {
+			errs = append(errs, fmt.Errorf("dead-letter pend: %w", err))
+		}
+	}
 	if f.Ready != nil && (!f.Async || r.prev == nil || r.prev.mode != modeInput) {
 		// Only an input chip's batches run over Ready (processReady): for
 		// another chip they would drop what it pulled.
@@ -150,6 +175,15 @@ type runner[In, Out, S any] struct {
 	deadline time.Time // the deadline the scheduler's timer is armed for; zero for none
 
 	pos RunPos // where Run stands in span (a field, so that it does not escape)
+
+	// The error policy's state (policy.go); sync chips only but dlq.
+	dlq       *Pend[DeadLetter[In]] // the dead-letter pend; nil for none
+	deadEnded bool                  // END was pushed to dlq
+	attempts  int                   // calls of the held pack that failed
+	first     time.Time             // when the held pack's first call failed
+	until     time.Time             // the held pack waits until then (retry or rate limit); zero for none
+	paced     bool                  // the held pack's next call has its rate-limit reservation
+	burstCtx  context.Context       // the ctx of the burst running, with its deadline (Timeout); nil between bursts
 
 	async *async[In, Out] // nil for sync chips
 
@@ -201,12 +235,19 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			res.Err = panicError(v)
 		}
 	}()
-	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.ctx, &r.state
+	if !r.until.IsZero() && r.waitingSync(&res) {
+		return res
+	}
+	if r.cfg.Timeout > 0 {
+		defer r.burst()()
+	}
+	prev, next, process, ctx, state := r.prev, r.next, r.cfg.Process, r.callCtx(), &r.state
 	held, hasHeld := r.held, r.hasHeld
 	defer func() { r.held, r.hasHeld = held, hasHeld }()
 	free := 0 // limit checks that next.Free says we may skip
+	pace := r.cfg.Pace != nil
 	for res.Hits < budget {
-		if !hasHeld && free > 0 {
+		if !hasHeld && free > 0 && !pace {
 			// A run of packs with no limit check due: process it in place.
 			var done bool
 			done, free = r.span(&res, min(free, budget-res.Hits), &held, &hasHeld)
@@ -227,6 +268,7 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 				pk = hints.Pack[In]{Hint: hints.Skip} // "time is up"
 			}
 			held, hasHeld = pk, true
+			r.attempts = 0
 		}
 		// Pull happens before the backpressure check: a chip blocked by its
 		// next pend holds one idle pack.
@@ -237,12 +279,23 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			}
 			free = max(next.Free(), 1)
 		}
+		if pace && r.paceSync(&res) {
+			return res
+		}
 		free--
 		res.Hits++
 		out, err := process(ctx, held, state)
+		r.paced = false
 		if err != nil {
-			res.Err = err
-			return res
+			err = r.timedOut(err)
+			if r.cfg.Fail == nil || r.failedSync(&res, err, held) {
+				if res.Err == nil && r.cfg.Fail == nil {
+					res.Err = err
+				}
+				return res
+			}
+			hasHeld = false
+			continue
 		}
 		switch out.Hint {
 		case hints.None:
@@ -309,7 +362,7 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		}
 		free = calls - hits
 	}()
-	process, ctx, state := r.cfg.Process, r.ctx, &r.state
+	process, ctx, state := r.cfg.Process, r.callCtx(), &r.state
 	for hits < calls && n < len(in) && m < len(out) {
 		var o hints.Pack[Out]
 		var err error
@@ -330,10 +383,12 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 			o, err = process(ctx, in[n], state)
 		}
 		if err != nil {
-			*held, *hasHeld = in[n], true
+			stop := r.spanFailed(res, err, in[n], held, hasHeld)
 			n++
-			res.Err = err
-			return true, 0
+			if stop {
+				return true, 0
+			}
+			continue // the pack went to the dead-letter pend
 		}
 		switch o.Hint {
 		case hints.None:
@@ -374,6 +429,24 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 	return false, 0
 }
 
+// spanFailed handles span's failed call on pk: false when the error policy
+// sent pk to the dead-letter pend (span goes on), true when span must
+// return with pk as the held pack (a retry waits for its timer, or the chip
+// fails with res.Err).
+func (r *runner[In, Out, S]) spanFailed(res *Result, err error, pk hints.Pack[In], held *hints.Pack[In], hasHeld *bool) bool {
+	err = r.timedOut(err)
+	if r.cfg.Fail != nil {
+		r.attempts = 0
+		if !r.failedSync(res, err, pk) {
+			return false
+		}
+	} else {
+		res.Err = err
+	}
+	*held, *hasHeld = pk, true
+	return true
+}
+
 // process runs Process over the inputs of a batch before end, on a worker
 // goroutine.
 func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
@@ -382,11 +455,29 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 			b.err = panicError(v)
 		}
 	}()
+	attempts, first := b.attempts, b.first // a retried pack's earlier calls
 	for b.rest < end {
+		if r.cfg.Pace != nil && !r.sleep(r.cfg.Pace()) {
+			b.err = r.ctx.Err()
+			return
+		}
 		out, err := r.cfg.Process(r.ctx, b.in[b.rest], &r.state)
 		if err != nil {
-			b.err = err
-			return
+			if r.cfg.Fail == nil {
+				b.err = err
+				return
+			}
+			if attempts++; attempts == 1 {
+				first = time.Now()
+			}
+			if r.failedAsync(b, err, attempts, first) {
+				continue // the same input again
+			}
+			if b.err != nil || b.retry {
+				return
+			}
+			attempts = 0 // a dead letter: b.rest moved on
+			continue
 		}
 		switch out.Hint {
 		case hints.None:
@@ -410,6 +501,7 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 			return
 		}
 		b.rest++
+		attempts = 0
 	}
 }
 
@@ -470,6 +562,9 @@ func (r *runner[In, Out, S]) timeUp(res *Result) bool {
 // ended.
 func (r *runner[In, Out, S]) pushEnd(n int) error {
 	r.ended = true
+	if err := r.EndDead(); err != nil {
+		return err
+	}
 	return r.next.Push(hints.EndOf[Out](n))
 }
 
@@ -494,7 +589,7 @@ func (r *runner[In, Out, S]) Tell(err error, withHeld bool) (perr error) {
 
 // Busy implements [Runner].
 func (r *runner[In, Out, S]) Busy() bool {
-	return r.async != nil && (r.async.inflight > 0 || len(r.async.parked) > 0)
+	return r.async != nil && (r.async.inflight > 0 || len(r.async.parked) > 0 || r.async.pendingRetries() > 0)
 }
 
 // Close implements [Runner].
@@ -537,8 +632,15 @@ func (r *runner[In, Out, S]) Describe() (running, note string) {
 		running = "END"
 	case r.async != nil && r.async.inflight > 0:
 		running = fmt.Sprintf("RUN x%d", r.async.inflightPacks)
+	case r.hasHeld && !r.until.IsZero():
+		running = r.held.String() + "|WAIT" // a retry's backoff or a rate limit
 	case r.hasHeld:
 		running = r.held.String() + "|IDLE"
+	}
+	if r.async != nil && !r.ended {
+		if n := r.async.pendingRetries(); n > 0 {
+			running = strings.TrimSpace(running + fmt.Sprintf(" WAIT x%d", n)) // packs backing off
+		}
 	}
 	if r.cfg.Describe != nil && (r.async == nil || r.async.inflight == 0) {
 		func() {

@@ -18,6 +18,7 @@ type slot struct {
 	nextPend int32
 	prevPool int32 // index into Runlet.pslots
 	nextPool int32
+	deadPend int32       // index into Runlet.pends of its dead-letter pend; -1 for none
 	reads    []storage   // the storage pends its prev pend stands for, resolved at Attach
 	output   bool        // its next pend is the IO output
 	ended    bool        // returned END, or was told the first error
@@ -226,6 +227,9 @@ func (r *Runlet) runChip(i int32) {
 		if res.Wake&WakePrev != 0 {
 			r.wakePool(s.prevPool)
 		}
+		if (res.Wake&WakeDead != 0 || res.Ended) && s.deadPend >= 0 { // an ended chip pushed END there too
+			r.wakePend(s.deadPend)
+		}
 	}
 	if res.Ended {
 		s.ended = true
@@ -269,6 +273,13 @@ func (r *Runlet) endUpstream(i int32) {
 			continue
 		}
 		s.ended = true
+		if de, ok := s.run.(deadEnder); ok && s.deadPend >= 0 {
+			// Its dead-letter pend's readers may still run: they get its END.
+			if err := de.EndDead(); err != nil {
+				r.report(&ChipError{Chip: s.key, Err: err})
+			}
+			r.wakePend(s.deadPend)
+		}
 		if idle, late := s.run.Halt(); idle || late != nil {
 			s.idle = idle
 			if late != nil {

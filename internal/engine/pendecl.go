@@ -121,7 +121,10 @@ func declare(pools []*Pool, chips []Chip) []*Pool {
 	}
 	out := slices.Clone(pools)
 	for _, sp := range specs {
-		for _, d := range []*Decl{sp.Prev.Decl, sp.Next.Decl} {
+		if d := sp.Dead.Decl; d != nil && d.pool != nil && sp.Key != "" {
+			d.NameIfEmpty(sp.Key + ".dead")
+		}
+		for _, d := range []*Decl{sp.Prev.Decl, sp.Next.Decl, sp.Dead.Decl} {
 			if d == nil || d.pool == nil {
 				continue // Attach reports a declaration without a pool
 			}

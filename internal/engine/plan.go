@@ -68,10 +68,15 @@ func (c *compiler) resolveViews() {
 		if c.chips[i] == nil {
 			continue
 		}
-		for _, next := range []bool{false, true} {
-			ref := sp.Prev
-			if next {
+		for side := range 3 { // prev, next, dead letters
+			next, ref := side > 0, sp.Prev
+			if side == 1 {
 				ref = sp.Next
+			} else if side == 2 {
+				if !hasDead(sp) {
+					continue
+				}
+				ref = sp.Dead
 			}
 			for _, k := range c.stores(fmt.Sprintf("chip %q", c.names[i]), ref, next) {
 				u := c.use(k)
@@ -276,6 +281,10 @@ func (c *compiler) indexWakes() {
 			output: sp.Next.Pool == IOKey || c.r.ext[sp.Next.Name()].out,
 			host:   host{r: c.r, idx: int32(i)},
 		}
+		s.deadPend = -1
+		if hasDead(sp) {
+			s.deadPend = c.pendOf(sp.Dead.Pool, sp.Dead.Pend)
+		}
 		if len(pl.pends) > 0 {
 			s.prevPool, s.nextPool = pl.pends[s.prevPend].pool, pl.pends[s.nextPend].pool
 		}
@@ -301,6 +310,14 @@ func (c *compiler) indexWakes() {
 	}
 }
 
+// deadPool returns the pool of sp's dead-letter pend, nil for none.
+func deadPool(c *compiler, sp Spec) *Pool {
+	if !hasDead(sp) {
+		return nil
+	}
+	return c.poolOf(sp.Dead.Pool)
+}
+
 // bindChips binds every chip that the check phase did not rule out to its
 // pools. Bind reports what only the chip knows (a nil process, an element
 // type that does not match the pend's), each line named with the chip.
@@ -312,7 +329,8 @@ func (c *compiler) bindChips() {
 		s := &c.plan.slots[i]
 		run, err := safeBind(ch, Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
-			Ctx: c.r.ctx, Host: &s.host, Drain: &c.r.draining,
+			Dead: deadPool(c, s.spec),
+			Ctx:  c.r.ctx, Host: &s.host, Drain: &c.r.draining,
 		})
 		if err != nil {
 			c.errs = append(c.errs, named(fmt.Sprintf("chip %q", c.names[i]), err)...)

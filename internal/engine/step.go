@@ -11,6 +11,7 @@ import (
 // value binds to no pool (Bind then reports what it could not resolve).
 type Binding struct {
 	Prev, Next *Pool // the pools named by Spec; nil when unknown (the runlet reports that)
+	Dead       *Pool // the pool of Spec.Dead; nil when the chip has no dead-letter pend
 	// Ctx is passed to every process call; the runlet cancels it when it
 	// stops (END, first error, Abort, Detach or Run's ctx).
 	Ctx  context.Context
@@ -79,6 +80,7 @@ const (
 	WakeSelf Wake = 1 << iota // run this chip again, first
 	WakeNext                  // packs were pushed: wake chips waiting for data in the next pend
 	WakePrev                  // packs were taken: wake chips waiting for room in the prev pool
+	WakeDead                  // dead letters were pushed: wake chips waiting for data in the dead-letter pend
 )
 
 // Wait says why a Run stopped short.
