@@ -13,7 +13,7 @@ var listSystems = flag.Bool("list-systems", false, "print the benchmark name of 
 // gzip and lines workloads are listed without their data (names only).
 func workloads() []workload {
 	return []workload{chain4, flatMap5, batch100, duplicate2, loadBalance4, ioMap, cpuMap, gzipWorkload(nil),
-		generate, linesWorkload(logFile{})}
+		generate, linesWorkload(logFile{}), slidingWindow, distinctBy, lookup}
 }
 
 func TestMain(m *testing.M) {

@@ -306,9 +306,15 @@ type firedFault struct {
 	late bool
 }
 
+// stream is a pend of ints and the values it will carry: want holds them
+// in their order of arrival when ordered is set (every chip on the way kept
+// the order), and only as a multiset otherwise. The order-sensitive steps
+// (windows, consecutive dedupe, scan, a small LRU) compute exact outputs
+// from an ordered stream, and use an order-free variant on the others.
 type stream struct {
-	ref  *pool.Pend[int]
-	want []int
+	ref     *pool.Pend[int]
+	want    []int
+	ordered bool
 }
 
 func newGen(seed uint64, faults bool) *gen {
@@ -455,14 +461,14 @@ func (g *gen) source() stream {
 			return hints.Data(vals[*i-1]), nil
 		}), "input")
 	}
-	return stream{ref: next, want: vals}
+	return stream{ref: next, want: vals, ordered: true}
 }
 
 // grow extends s with random steps until the chip budget runs out, then ends
 // it in an output.
 func (g *gen) grow(s stream, depth int) {
 	for g.budget > 0 && depth < 4 {
-		switch g.pick(12) {
+		switch g.pick(16) {
 		case 0, 1:
 			s = g.mapStep(s)
 		case 2:
@@ -484,6 +490,15 @@ func (g *gen) grow(s stream, depth int) {
 			s = g.joinStep(s)
 		case 10:
 			s = g.libMapStep(s)
+		case 11:
+			s = g.windowStep(s)
+		case 12:
+			s = g.dedupeStep(s)
+		case 13:
+			s = g.scanStep(s)
+		case 14:
+			g.partitionStep(s, depth)
+			return
 		default:
 			if g.pick(3) == 0 {
 				g.output(s)
@@ -528,7 +543,7 @@ func (g *gen) step(s stream, prefix string, async bool, conc int, ordered bool, 
 			return hints.SkipOf[int](), nil
 		},
 	}), prefix)
-	return stream{ref: next, want: apply(s.want, f)}
+	return stream{ref: next, want: apply(s.want, f), ordered: s.ordered && (!async || ordered)}
 }
 
 // libMapStep adds one of the package's operators that take a function.
@@ -541,7 +556,7 @@ func (g *gen) libMapStep(s stream) stream {
 	switch g.pick(4) {
 	case 0:
 		g.add(chip.Map(key, s.ref, next, func(v int) (int, error) { return v + 7, check() }), "Map")
-		return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v + 7} })}
+		return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v + 7} }), ordered: s.ordered}
 	case 1:
 		g.add(chip.Filter(key, s.ref, next, func(v int) (bool, error) { return v%3 != 0, check() }), "Filter")
 		return stream{ref: next, want: apply(s.want, func(v int) []int {
@@ -549,7 +564,7 @@ func (g *gen) libMapStep(s stream) stream {
 				return []int{v}
 			}
 			return nil
-		})}
+		}), ordered: s.ordered}
 	case 2:
 		delay := g.delay()
 		f := func(_ context.Context, v int) (int, error) {
@@ -557,16 +572,17 @@ func (g *gen) libMapStep(s stream) stream {
 			return v * 5, check()
 		}
 		n := 1 + g.pick(4)
-		if g.pick(2) == 0 {
-			g.add(chip.ParallelMap(key, s.ref, next, n, f), "ParallelMap")
-		} else {
+		ordered := g.pick(2) == 0
+		if ordered {
 			g.add(chip.OrderedMap(key, s.ref, next, n, f), "OrderedMap")
+		} else {
+			g.add(chip.ParallelMap(key, s.ref, next, n, f), "ParallelMap")
 		}
-		return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v * 5} })}
+		return stream{ref: next, want: apply(s.want, func(v int) []int { return []int{v * 5} }), ordered: s.ordered && ordered}
 	default:
 		k := g.pick(4)
 		g.add(chip.FlatMap(key, s.ref, next, func(v int) ([]int, error) { return fanOut(v, k), check() }), fmt.Sprintf("FlatMap x%d", k))
-		return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
+		return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) }), ordered: s.ordered}
 	}
 }
 
@@ -617,7 +633,7 @@ func (g *gen) flatStep(s stream) stream {
 			return out, nil
 		},
 	}), fmt.Sprintf("redo x%d", k))
-	return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) })}
+	return stream{ref: next, want: apply(s.want, func(v int) []int { return fanOut(v, k) }), ordered: s.ordered && !async}
 }
 
 // wideFlatStep adds an unordered async 1:N chip with several workers and
@@ -677,7 +693,7 @@ func (g *gen) batchStep(s stream) stream {
 	wait := []time.Duration{0, time.Millisecond, 5 * time.Millisecond}[g.pick(3)]
 	g.add(chip.Batch[int](g.name("batch"), s.ref, mid, size, wait), "Batch")
 	g.add(chip.Unbatch[int](g.name("unbatch"), mid, next), "Unbatch")
-	return stream{ref: next, want: s.want}
+	return stream{ref: next, want: s.want, ordered: s.ordered}
 }
 
 // reduceStep adds a Reduce summing the stream: one value, or none if empty.
@@ -688,13 +704,13 @@ func (g *gen) reduceStep(s stream) stream {
 	var calls atomic.Int64
 	g.add(chip.Reduce(key, s.ref, next, func(a, v int) (int, error) { return a + v, fail(context.Background(), calls.Add(1)-1) }), "Reduce")
 	if len(s.want) == 0 {
-		return stream{ref: next}
+		return stream{ref: next, ordered: true}
 	}
 	sum := 0
 	for _, v := range s.want {
 		sum += v
 	}
-	return stream{ref: next, want: []int{sum}}
+	return stream{ref: next, want: []int{sum}, ordered: true}
 }
 
 // logical adds a logical pool over a random count pool.
@@ -706,8 +722,9 @@ func (g *gen) logical() (lp, inner *pool.Pool) {
 }
 
 // passTo adds a pass-through chip from s into the pend to, so that a
-// stream can enter a view or a view's viewee.
-func (g *gen) passTo(s stream, to *pool.Pend[int]) {
+// stream can enter a view or a view's viewee; it reports whether the chip
+// is async (and so may reorder the stream).
+func (g *gen) passTo(s stream, to *pool.Pend[int]) bool {
 	async := g.pick(3) == 0
 	delay := g.delay()
 	g.add(chip.New(chip.Config[int, int, struct{}]{
@@ -719,6 +736,7 @@ func (g *gen) passTo(s stream, to *pool.Pend[int]) {
 			return in, nil
 		},
 	}), "pass")
+	return async
 }
 
 // duplicateStep copies s to 2 or 3 branches, each grown on its own.
@@ -738,13 +756,13 @@ func (g *gen) duplicateStep(s stream, depth int) {
 	}
 	fmt.Fprintf(&g.desc, "view %s@%s duplicate over %v\n", view, lp.Key(), keys)
 	g.count("Duplicate")
-	g.passTo(s, dup)
+	async := g.passTo(s, dup)
 	for _, v := range viewees {
 		// Read each viewee through the logical pool or the inner one.
 		if g.pick(2) == 0 {
 			v = g.via(lp, v)
 		}
-		g.grow(stream{ref: v, want: slices.Clone(s.want)}, depth+1)
+		g.grow(stream{ref: v, want: slices.Clone(s.want), ordered: s.ordered && !async}, depth+1)
 	}
 }
 
