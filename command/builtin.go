@@ -59,6 +59,7 @@ func RegisterBuiltins(r *Registry) error {
 			return err
 		}
 	}
+	registerReads(r)
 	return nil
 }
 

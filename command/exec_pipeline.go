@@ -125,6 +125,7 @@ func (x *Executor) plan(p *Pipeline, stack []string, top bool) ([]step, error) {
 		}
 		steps = append(steps, step{inv: inv, cmd: c, args: args})
 	}
+	project(steps)
 	return steps, nil
 }
 

@@ -92,6 +92,9 @@ type Args struct {
 	vals []string // by position in spec.Args; "" for one left out
 	set  []bool
 	rest []string
+	// only, when not nil, holds the only fields the rest of the pipeline
+	// reads of this command's output (see project); nil: any.
+	only map[string]bool
 }
 
 // String returns argument name's text, "" when left out.
@@ -177,6 +180,10 @@ type command struct {
 	build  func(key string, prev, next any, pl *pool.Pool, args Args, inv Invocation, e *env) ([]chip.Chip, error)
 	expand func(Args) (string, error) // kindFlow
 	alias  *Pipeline                  // kindAlias
+	// reads, set for some built-ins, says which fields of its input the
+	// command reads and whether it passes its input records on (see
+	// project); nil: it may read any.
+	reads func(Args) (fields []string, passes bool)
 }
 
 // Registry holds commands by name: Go commands ([Register], [RegisterMap],
