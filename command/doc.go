@@ -124,6 +124,16 @@
 // unless it is a file that did not open ([Stage.Open]'s error, or one
 // wrapping an *fs.PathError): that is a failure of the run.
 //
+// A Record is a map a line, so what a pipeline costs is mostly the
+// records it builds. fields builds only the fields that the commands after
+// it read, when the executor knows them: the rest of the pipeline must
+// reach a built-in that does not pass its records on (count-by, count)
+// through built-ins that pass them on unchanged (where, grep, head, top,
+// unique). `lines | fields ws host | count-by host` builds a record of one
+// field a line, not of twelve; before a map, a write, an alias, a Go
+// command or the end of the pipeline, every field is built. What comes
+// out is the same either way.
+//
 // # Goroutines
 //
 // A [Registry] and an [Executor] are safe for concurrent use; commands may

@@ -67,3 +67,20 @@ func TestConstructorPathErrorIsRunFailure(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrNotExist)
 	assert.Contains(t, err.Error(), "lookup (column 11): open ")
 }
+
+// In a nested frame, built when its first record comes, a file that cannot
+// be created fails the run the same way, naming the frames.
+func TestFileErrorInNestedFrame(t *testing.T) {
+	r := testRegistry(t)
+	bad := filepath.Join(t.TempDir(), "no/such/dir/out")
+	require.NoError(t, RegisterFlow(r, Spec{Name: "save"}, func(Args) (string, error) { return "write " + bad, nil }))
+	x := NewExecutor(r, Config{Open: memFiles(map[string]string{"f": "a\n"})})
+	_, _, err := runText(t, x, "lines f | save | count")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrPipeline)
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	var fe *FrameError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, err.Error(), "main → save")
+	assert.Contains(t, err.Error(), "write (column 1): open "+bad)
+}
