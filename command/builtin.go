@@ -49,8 +49,9 @@ func Builtins() *Registry {
 // fields' SPLIT does not match (a regular expression) goes on unchanged. A
 // line json cannot decode fails the run, naming the chip and the line. The
 // files write and gzip create are created when the run starts (a file that
-// cannot be created is an error in the pipeline) and flushed and closed at
-// END, or when the run ends.
+// cannot be created fails the run there, as a missing input file does, not
+// as an error in the pipeline) and flushed and closed at END, or when the
+// run ends.
 func RegisterBuiltins(r *Registry) error {
 	for _, reg := range []func(*Registry) error{registerLines, registerWhere, registerMap, registerCountBy, registerTop, registerHead,
 		registerText, registerCount, registerFiles} {
@@ -58,6 +59,7 @@ func RegisterBuiltins(r *Registry) error {
 			return err
 		}
 	}
+	registerReads(r)
 	return nil
 }
 

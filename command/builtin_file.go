@@ -77,7 +77,7 @@ type fileWriter struct {
 func createWriter(name string, compress bool) (*fileWriter, error) {
 	f, err := os.Create(name)
 	if err != nil {
-		return nil, err
+		return nil, fileError{err}
 	}
 	w := &fileWriter{f: f}
 	var dst io.Writer = f

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -60,99 +59,6 @@ func clip(s string) string {
 		return s[:60] + "..."
 	}
 	return s
-}
-
-// accessLogRE matches a line of the common log format and, with the two
-// quoted fields at the end, of the combined one.
-var accessLogRE = regexp.MustCompile(`^(?P<host>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] "(?P<request>(?P<method>\S+)? ?(?P<path>\S+)? ?(?P<proto>[^"]*)?)" (?P<status>\d{3}|-) (?P<bytes>\d+|-)(?: "(?P<referer>[^"]*)" "(?P<agent>[^"]*)")?`)
-
-// splitter turns a line into field values by position, or reports no match.
-type splitter func(line string) ([]string, bool)
-
-// newSplitter returns the splitter for fields' SPLIT argument and the names
-// it gives its fields (nil: by position only).
-func newSplitter(split string) (splitter, []string, error) {
-	switch {
-	case split == "" || split == "combined" || split == "common":
-		names := accessLogRE.SubexpNames()[1:]
-		return func(l string) ([]string, bool) {
-			m := accessLogRE.FindStringSubmatch(l)
-			if m == nil {
-				return nil, false
-			}
-			return m[1:], true
-		}, names, nil
-	case split == "ws":
-		return func(l string) ([]string, bool) { return strings.Fields(l), true }, nil, nil
-	case len(split) >= 2 && strings.HasPrefix(split, "/") && strings.HasSuffix(split, "/"):
-		re, err := regexp.Compile(split[1 : len(split)-1])
-		if err != nil {
-			return nil, nil, fmt.Errorf("argument SPLIT: %w", err)
-		}
-		return func(l string) ([]string, bool) {
-			m := re.FindStringSubmatch(l)
-			if m == nil {
-				return nil, false
-			}
-			return m[1:], true
-		}, re.SubexpNames()[1:], nil
-	default:
-		sep := strings.NewReplacer(`\t`, "\t", `\s`, " ").Replace(split)
-		return func(l string) ([]string, bool) { return strings.Split(l, sep), true }, nil, nil
-	}
-}
-
-// fields SPLIT NAME...: 1:1. It allocates the new record and, for a regular
-// expression, the match's slice; the values are substrings of the line.
-func registerFields(r *Registry) error {
-	return RegisterMap(r, Spec{Name: "fields",
-		Summary: "split line into fields: SPLIT is combined or common (access logs, the default), ws, /REGEXP/ or a separator (\\t: tab, \\s: space); NAMEs name them in order (else their group names, else f1, f2...)",
-		Args:    []Arg{{Name: "SPLIT", Optional: true}, {Name: "NAME", Optional: true, Rest: true}}},
-		func(a Args) (MapFunc[Record, Record], error) {
-			split, own, err := newSplitter(a.String("SPLIT"))
-			if err != nil {
-				return nil, err
-			}
-			names := fieldNames(own, a.Rest())
-			return func(_ context.Context, v Record) (Record, bool, error) {
-				vals, ok := split(v.Text("line"))
-				if !ok {
-					return v, true, nil // not matched: passed on as it is
-				}
-				out := make(Record, len(vals))
-				for i, s := range vals {
-					if i < len(names) {
-						out[names[i]] = s
-					} else {
-						out["f"+strconv.Itoa(i+1)] = s
-					}
-				}
-				return out, true, nil
-			}, nil
-		})
-}
-
-// fieldNames is the names given in the text over the splitter's own, and
-// f1, f2... for the positions up to 32 that have neither (made once, not
-// per line).
-func fieldNames(own, given []string) []string {
-	names := append([]string(nil), own...)
-	for i, n := range given {
-		if i < len(names) {
-			names[i] = n
-		} else {
-			names = append(names, n)
-		}
-	}
-	for len(names) < 32 {
-		names = append(names, "")
-	}
-	for i, n := range names {
-		if n == "" {
-			names[i] = "f" + strconv.Itoa(i+1)
-		}
-	}
-	return names
 }
 
 func registerGrep(r *Registry) error {

@@ -40,8 +40,16 @@
 // (did you mean "where"?)`), a missing, extra or mistyped argument (with
 // the usage), an option the command cannot take, or commands whose types
 // do not meet. [Executor.Check] finds them all without running anything
-// except what only a constructor can tell (a bad regular expression, a file
-// that does not open), which [Executor.Start] reports the same way.
+// except what only a constructor can tell (a bad regular expression, a bad
+// template), which [Executor.Start] reports the same way.
+//
+// A file that does not open or cannot be created (lines nosuchfile, write
+// to a missing directory) is not a mistake in the text but a failure of
+// the run, as a file that cannot be read is: [Executor.Start] returns a
+// [*FrameError] for the main frame naming the invocation and its column
+// ("frame main: lines (column 1): open nosuchfile: ..."), which does not
+// match [ErrPipeline] and wraps the file system's error (errors.Is
+// fs.ErrNotExist); a command line maps it to exit code 1.
 //
 // # Frames
 //
@@ -112,7 +120,19 @@
 // runlet command (cmd/runlet) uses them, and a program adds its own with
 // the same calls. Arguments are checked before a constructor runs, so
 // it reads them with [Args.String] and [Args.Int] without checks; an error
-// it returns is reported at the invocation's column.
+// it returns is reported at the invocation's column, as a [*PipelineError]
+// unless it is a file that did not open ([Stage.Open]'s error, or one
+// wrapping an *fs.PathError): that is a failure of the run.
+//
+// A Record is a map a line, so what a pipeline costs is mostly the
+// records it builds. fields builds only the fields that the commands after
+// it read, when the executor knows them: the rest of the pipeline must
+// reach a built-in that does not pass its records on (count-by, count)
+// through built-ins that pass them on unchanged (where, grep, head, top,
+// unique). `lines | fields ws host | count-by host` builds a record of one
+// field a line, not of twelve; before a map, a write, an alias, a Go
+// command or the end of the pipeline, every field is built. What comes
+// out is the same either way.
 //
 // # Goroutines
 //

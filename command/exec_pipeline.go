@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -124,6 +125,7 @@ func (x *Executor) plan(p *Pipeline, stack []string, top bool) ([]step, error) {
 		}
 		steps = append(steps, step{inv: inv, cmd: c, args: args})
 	}
+	project(steps)
 	return steps, nil
 }
 
@@ -163,8 +165,12 @@ type Run struct {
 // Start checks text (as [Executor.Check]), builds the main frame and runs
 // it on a goroutine of its own; emit gets each value that comes out of the
 // last command, on the scheduler's goroutine (it must not block; an error
-// from it fails the run). A problem in the text is returned here; what
-// goes wrong while running is [Run.Wait]'s.
+// from it fails the run). A problem in the text is returned here, a
+// [*PipelineError]; so is a file that a constructor could not open or
+// create, as a [*FrameError] for the main frame that names the invocation
+// and does not match [ErrPipeline] (a failure of the run, which had not
+// started: no goroutine is left and the files opened before it are
+// closed). What goes wrong while running is [Run.Wait]'s.
 func (x *Executor) Start(ctx context.Context, text string, emit func(any) error) (*Run, error) {
 	p, err := Parse(text)
 	if err != nil {
@@ -179,6 +185,10 @@ func (x *Executor) Start(ctx context.Context, text string, emit func(any) error)
 	chips, last, err := run.build(run.root, steps, pl, nil, nil, p)
 	if err != nil {
 		run.env.close()
+		var pe *PipelineError
+		if !errors.As(err, &pe) { // a file that does not open
+			err = &FrameError{Stack: []string{"main"}, Err: err}
+		}
 		return nil, err
 	}
 	chips = append(chips, steps[len(steps)-1].cmd.sink("emit", last, func(v any) error {
@@ -259,6 +269,9 @@ func (run *Run) build(f *frame, steps []step, pl *pool.Pool, first, last any, p 
 			if errors.As(err, &pe) {
 				return nil, nil, err
 			}
+			if isFileError(err) { // a run failure: the caller says in which frame
+				return nil, nil, fmt.Errorf("%s (column %d): %w", st.inv.Name, st.inv.Col, err)
+			}
 			return nil, nil, &PipelineError{Source: p.Source, Text: p.Text, Col: st.inv.Col,
 				Msg: fmt.Sprintf("%s: %v", st.inv.Name, err)}
 		}
@@ -282,7 +295,7 @@ func (e *env) open(name string) (io.Reader, error) {
 	}
 	f, err := e.cfg.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, fileError{err}
 	}
 	e.mu.Lock()
 	e.files = append(e.files, f)
@@ -299,4 +312,20 @@ func (e *env) close() error {
 	}
 	e.files = nil
 	return errors.Join(errs...)
+}
+
+// fileError is the error of a file that a constructor could not open or
+// create through the env: a failure of the run, not of the pipeline.
+type fileError struct{ err error }
+
+func (e fileError) Error() string { return e.err.Error() }
+func (e fileError) Unwrap() error { return e.err }
+
+// isFileError reports whether a constructor's error is a file that did not
+// open or could not be created: through [Stage.Open] or the write
+// commands, or an *fs.PathError (os.Open, os.Create) of its own.
+func isFileError(err error) bool {
+	var fe fileError
+	var pe *fs.PathError
+	return errors.As(err, &fe) || errors.As(err, &pe)
 }

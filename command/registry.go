@@ -92,6 +92,9 @@ type Args struct {
 	vals []string // by position in spec.Args; "" for one left out
 	set  []bool
 	rest []string
+	// only, when not nil, holds the only fields the rest of the pipeline
+	// reads of this command's output (see project); nil: any.
+	only map[string]bool
 }
 
 // String returns argument name's text, "" when left out.
@@ -140,7 +143,9 @@ type Stage[In, Out any] struct {
 
 // Open opens a file named in the pipeline through the executor's
 // [Config.Open]; "-" is [Config.Stdin]. The file is closed when the
-// pipeline's run ends.
+// pipeline's run ends. A constructor returns Open's error as it is (or
+// wrapped with %w): the executor reports it as a failure of the run, not
+// as a mistake in the pipeline.
 func (s Stage[In, Out]) Open(name string) (io.Reader, error) { return s.env.open(name) }
 
 // MapFunc is a stateless command's work on one value: out is pushed when
@@ -175,6 +180,10 @@ type command struct {
 	build  func(key string, prev, next any, pl *pool.Pool, args Args, inv Invocation, e *env) ([]chip.Chip, error)
 	expand func(Args) (string, error) // kindFlow
 	alias  *Pipeline                  // kindAlias
+	// reads, set for some built-ins, says which fields of its input the
+	// command reads and whether it passes its input records on (see
+	// project); nil: it may read any.
+	reads func(Args) (fields []string, passes bool)
 }
 
 // Registry holds commands by name: Go commands ([Register], [RegisterMap],
@@ -253,7 +262,10 @@ func typed[In, Out any](c *command) *command {
 // In struct{} and no Prev; its chips read what they like, usually a file
 // through [Stage.Open]). build runs once per run of a pipeline that uses
 // the command, on the goroutine that builds the frame; an error from it is
-// reported as an error in the pipeline at the invocation. Values between
+// reported as an error in the pipeline at the invocation, except a file
+// that did not open (an error of [Stage.Open], or one wrapping an
+// *fs.PathError), which is a failure of the run (see [Executor.Start]).
+// Values between
 // commands are typed: a pipeline whose neighbours' Out and In differ is
 // refused with an error naming both types.
 func Register[In, Out any](r *Registry, spec Spec, build func(s Stage[In, Out]) ([]chip.Chip, error)) error {

@@ -40,9 +40,11 @@
 //	-timeout D      abort the run after D (a Go duration)
 //
 // Exit status: 0 on success; 1 when the run fails (a command's error, a
-// file that cannot be read, a timeout); 2 for a bad command line or a bad
-// pipeline (an unknown command, a missing or mistyped argument, an
-// unterminated quote, a bad template, a bad aliases file), found before
-// anything runs. Errors are printed to standard error, prefixed "runlet: ".
+// file that does not open or cannot be read, whether an input FILE or one
+// a command names as in `lines nosuchfile`, a file write cannot create, a
+// timeout); 2 for a bad command line or a bad pipeline (an unknown
+// command, a missing or mistyped argument, a bad regular expression, an
+// unterminated quote, a bad template, a bad aliases file, a missing one
+// included), found before anything runs. Errors are printed to standard error, prefixed "runlet: ".
 // An interrupt (Ctrl-C) stops the run and exits 1.
 package main

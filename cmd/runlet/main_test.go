@@ -106,31 +106,33 @@ func TestBadCommandLines(t *testing.T) {
 	unquoted := filepath.Join(dir, "unquoted.aliases")
 	require.NoError(t, os.WriteFile(unquoted, []byte("a = head 1\n"), 0o600))
 	for _, tc := range []struct {
-		args []string
-		want string
+		args   []string
+		want   string
+		failed bool // exit 1: a file that does not open or cannot be created is a failure, not a usage error
 	}{
-		{[]string{"run", "lines | wehre a == b"}, `column 9: unknown command "wehre" (did you mean "where"?)`},
-		{[]string{"run", "lines | head"}, "column 13: head: missing argument N (usage: head N)"},
-		{[]string{"run", "lines | head x"}, "head: argument N"},
-		{[]string{"run", "lines | grep 'abc"}, "unterminated"},
-		{[]string{"run", "lines | grep '('"}, "grep: argument PATTERN: error parsing regexp"},
-		{[]string{"run", "lines | | count"}, "column 9"},
-		{[]string{"run", "lines nosuchfile"}, "nosuchfile"},
-		{[]string{"-aliases", filepath.Join(dir, "missing"), "run", "lines"}, "aliases: open " + filepath.Join(dir, "missing")},
-		{[]string{"-aliases", bad, "run", "lines"}, bad + `:4: expected name = "pipeline", got "broken \"head 1\""`},
-		{[]string{"-aliases", badText, "run", "lines"}, badText + `:1: command: alias "x"`},
-		{[]string{"-aliases", cycle, "run", "lines"}, cycle + `:2: command: alias "b" would make a cycle: b → a → b`},
-		{[]string{"-aliases", unquoted, "commands"}, unquoted + ":1: alias a: expected the pipeline as a double-quoted string, got head 1"},
-		{[]string{"-template", "{{.x", "run", "lines"}, "template"},
-		{[]string{"-nosuch", "run", "lines"}, "flag provided but not defined: -nosuch"},
-		{[]string{"run"}, "usage: run needs a PIPELINE"},
-		{[]string{}, "usage: no subcommand"},
-		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"`},
-		{[]string{"run", "lines", "no/such/input"}, "no/such/input"},
+		{[]string{"run", "lines | wehre a == b"}, `column 9: unknown command "wehre" (did you mean "where"?)`, false},
+		{[]string{"run", "lines | head"}, "column 13: head: missing argument N (usage: head N)", false},
+		{[]string{"run", "lines | head x"}, "head: argument N", false},
+		{[]string{"run", "lines | grep 'abc"}, "unterminated", false},
+		{[]string{"run", "lines | grep '('"}, "grep: argument PATTERN: error parsing regexp", false},
+		{[]string{"run", "lines | | count"}, "column 9", false},
+		{[]string{"run", "lines nosuchfile"}, "runlet: command: frame main: lines (column 1): open nosuchfile", true},
+		{[]string{"run", "lines | write " + filepath.Join(dir, "no/such/dir/out")}, "write (column 9): open " + filepath.Join(dir, "no/such/dir/out"), true},
+		{[]string{"-aliases", filepath.Join(dir, "missing"), "run", "lines"}, "aliases: open " + filepath.Join(dir, "missing"), false},
+		{[]string{"-aliases", bad, "run", "lines"}, bad + `:4: expected name = "pipeline", got "broken \"head 1\""`, false},
+		{[]string{"-aliases", badText, "run", "lines"}, badText + `:1: command: alias "x"`, false},
+		{[]string{"-aliases", cycle, "run", "lines"}, cycle + `:2: command: alias "b" would make a cycle: b → a → b`, false},
+		{[]string{"-aliases", unquoted, "commands"}, unquoted + ":1: alias a: expected the pipeline as a double-quoted string, got head 1", false},
+		{[]string{"-template", "{{.x", "run", "lines"}, "template", false},
+		{[]string{"-nosuch", "run", "lines"}, "flag provided but not defined: -nosuch", false},
+		{[]string{"run"}, "usage: run needs a PIPELINE", false},
+		{[]string{}, "usage: no subcommand", false},
+		{[]string{"frobnicate"}, `unknown subcommand "frobnicate"`, false},
+		{[]string{"run", "lines", "no/such/input"}, "open no/such/input", true},
 	} {
 		code, out, stderr := runCLI(t, "a\n", tc.args...)
-		if len(tc.args) > 0 && tc.args[len(tc.args)-1] == "no/such/input" {
-			assert.Equal(t, 1, code, "%q: an input file that does not open is a failure, not a usage error", tc.args)
+		if tc.failed {
+			assert.Equal(t, 1, code, "%q", tc.args)
 		} else {
 			assert.Equal(t, 2, code, "%q", tc.args)
 		}
