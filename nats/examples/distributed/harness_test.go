@@ -74,7 +74,15 @@ func (c *cluster) goRole(f func(ctx context.Context) error) (stop func() error) 
 // ventilator runs a ventilator with config vc (NC, JS filled in).
 func (c *cluster) ventilator(vc VentilatorConfig) func() error {
 	vc.NC, vc.JS = c.conn()
-	return c.goRole(func(ctx context.Context) error { return runVentilator(ctx, vc) })
+	ready := make(chan struct{})
+	vc.Ready = func() { close(ready) }
+	stop := c.goRole(func(ctx context.Context) error { return runVentilator(ctx, vc) })
+	select {
+	case <-ready:
+	case <-c.ctx.Done():
+		c.t.Fatal("the ventilator did not start")
+	}
+	return stop
 }
 
 // workers runs n workers with config wc (NC, JS filled in).

@@ -187,8 +187,8 @@ func ventilate(ctx context.Context, f flags, nc *natsgo.Conn, js jetstream.JetSt
 	if err := setup(ctx, js, Limits{Jobs: f.jobs, Results: f.results, CacheTTL: f.cacheTTL}); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "ventilator ready")
-	return runVentilator(ctx, VentilatorConfig{NC: nc, JS: js, ClientTimeout: f.clientTimeout, Out: out})
+	return runVentilator(ctx, VentilatorConfig{NC: nc, JS: js, ClientTimeout: f.clientTimeout, Out: out,
+		Ready: func() { fmt.Fprintln(out, "ventilator ready") }})
 }
 
 // client sends one request and prints its answers until the final one (or

@@ -23,6 +23,8 @@ type VentilatorConfig struct {
 	// has its open requests cancelled (default 10 s).
 	ClientTimeout time.Duration
 	Out           io.Writer // one line per request, cancel and answer
+	// Ready, if set, is called once the ventilator takes requests.
+	Ready func()
 }
 
 // ventReq is an open request: issued, not yet answered or cancelled.
@@ -90,6 +92,9 @@ func runVentilator(ctx context.Context, c VentilatorConfig) error {
 	}
 	if err := c.NC.Flush(); err != nil {
 		return fmt.Errorf("ventilator: %w", err)
+	}
+	if c.Ready != nil {
+		c.Ready()
 	}
 	tick := time.NewTicker(c.ClientTimeout / 4)
 	defer tick.Stop()
