@@ -95,3 +95,26 @@ func TestCancel(t *testing.T) {
 	default:
 	}
 }
+
+// TestBadRequest: a malformed request or cancel is refused with an error
+// naming the field; nothing is issued.
+func TestBadRequest(t *testing.T) {
+	c := start(t, rnats.EmbeddedConfig{}, Limits{})
+	c.ventilator(VentilatorConfig{})
+	cl := c.client("bad")
+	for _, tc := range []struct {
+		r    Request
+		want string
+	}{
+		{Request{ID: "x", Chunks: 0, Size: 1}, "request x: chunks 0: want 1..10000"},
+		{Request{ID: "x", Chunks: 1, Size: 0}, "request x: size 0: want > 0"},
+		{Request{ID: "a.b", Chunks: 1, Size: 1}, `request id "a.b": want a non-empty subject token`},
+	} {
+		err := cl.Submit(c.ctx, tc.r)
+		require.ErrorContains(t, err, tc.want)
+		require.ErrorContains(t, err, "client bad: dist.req")
+	}
+	require.ErrorContains(t, cl.Cancel(c.ctx, "nope"), `cancel nope: no open request of client "bad"`)
+	require.Zero(t, c.msgs(streamJobs))
+	require.ErrorContains(t, run(c.ctx, flags{role: "boss"}, nil), `-role "boss"`)
+}

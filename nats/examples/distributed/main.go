@@ -108,6 +108,11 @@ func main() {
 
 // run runs one role until ctx ends (the client: until its answer).
 func run(ctx context.Context, f flags, out io.Writer) error {
+	switch f.role {
+	case "ventilator", "worker", "sink", "client":
+	default:
+		return fmt.Errorf("-role %q: want ventilator, worker, sink or client", f.role)
+	}
 	if f.role == "ventilator" && f.url == "" {
 		return embeddedVentilator(ctx, f, out)
 	}
@@ -128,7 +133,7 @@ func run(ctx context.Context, f flags, out io.Writer) error {
 	case "client":
 		return client(ctx, f, nc, out)
 	}
-	return fmt.Errorf("-role %q: want ventilator, worker, sink or client", f.role)
+	return nil
 }
 
 // dial connects to -nats (or $NATS_URL) with -creds or the user and
