@@ -39,6 +39,19 @@
 //     to the next sink, which rebuilds its requests from DIST_REQS;
 //   - a client stops its heartbeat (dist.hb.<client>) for -client-timeout:
 //     its open requests are cancelled.
+//
+// Sizing: JOBS bounds the chunks waiting for workers (a full JOBS holds the
+// ventilator back); RES bounds the results waiting for the sink and those
+// it holds unacked until their request is answered, so -results must be at
+// least the chunks of one request plus what the workers hold at once
+// (per worker: its pends, 4×-parallel): below that, a RES full of parts of
+// unfinished requests stalls.
+//
+// Limits of the example: the ventilator's open requests live in its memory
+// (a restarted ventilator does not cancel the requests of silent clients
+// it did not take, and treats their in-progress marks as stale); a chunk
+// found in progress for a request then cancelled is handed to the waiting
+// request only by the ventilator that took both.
 package main
 
 import (
