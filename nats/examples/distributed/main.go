@@ -45,8 +45,7 @@
 // it holds unacked until their request is answered, so -results must be at
 // least the chunks of one request plus what the workers hold at once
 // (per worker: its two pends and its chunks in flight, 5×-parallel): below
-// that, a RES full of parts of
-// unfinished requests stalls.
+// that, a RES full of parts of unfinished requests stalls.
 //
 // Limits of the example: the ventilator's open requests live in its memory
 // (a restarted ventilator does not cancel the requests of silent clients
