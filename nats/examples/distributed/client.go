@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+)
+
+// Client sends requests to the ventilator and receives their answers. It
+// sends a heartbeat every Beat while it lives; a client that stops beating
+// (it died, or Silence was called) has its requests cancelled by the
+// ventilator after the ventilator's ClientTimeout. Safe for concurrent use.
+type Client struct {
+	nc      *natsgo.Conn
+	id      string
+	sub     *natsgo.Subscription
+	answers chan Answer
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// NewClient starts client id on nc: it subscribes to its answers (buffered
+// up to 1024; a slow reader loses none, the subscription holds them) and
+// starts its heartbeat.
+func NewClient(nc *natsgo.Conn, id string, beat time.Duration) (*Client, error) {
+	if !token(id) {
+		return nil, fmt.Errorf("client id %q: want a non-empty subject token", id)
+	}
+	c := &Client{nc: nc, id: id, answers: make(chan Answer, 1024), stop: make(chan struct{})}
+	sub, err := nc.Subscribe(ansPrefix+id+".*", func(m *natsgo.Msg) {
+		var a Answer
+		if json.Unmarshal(m.Data, &a) == nil {
+			c.answers <- a
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("client %s: %w", id, err)
+	}
+	c.sub = sub
+	if err := nc.Flush(); err != nil {
+		return nil, fmt.Errorf("client %s: %w", id, err)
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTicker(beat)
+		defer t.Stop()
+		for {
+			_ = nc.Publish(subjBeat+id, nil)
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return c, nil
+}
+
+// Answers delivers the answers to this client's requests, quick and final,
+// in the order the server stored them. A final answer may come twice (a
+// sink restarted after answering): same request, same sum.
+func (c *Client) Answers() <-chan Answer { return c.answers }
+
+// Submit asks for r (its Client is set to this client) and returns once
+// the ventilator accepted it.
+func (c *Client) Submit(ctx context.Context, r Request) error {
+	r.Client = c.id
+	return c.call(ctx, subjRequest, r)
+}
+
+// Cancel cancels request id; it returns once the ventilator has stopped
+// issuing it, told the workers and purged its pending chunks.
+func (c *Client) Cancel(ctx context.Context, id string) error {
+	return c.call(ctx, subjCancel, Request{ID: id, Client: c.id})
+}
+
+func (c *Client) call(ctx context.Context, subj string, r Request) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	m, err := c.nc.RequestWithContext(ctx, subj, data)
+	if err != nil {
+		return fmt.Errorf("client %s: %s %s: %w", c.id, subj, r.ID, err)
+	}
+	if s := string(m.Data); s != "ok" {
+		return fmt.Errorf("client %s: %s %s: %s", c.id, subj, r.ID, strings.TrimPrefix(s, "error: "))
+	}
+	return nil
+}
+
+// Silence stops the heartbeat, as if the client had died.
+func (c *Client) Silence() {
+	c.stopOnce.Do(func() { close(c.stop) })
+	c.wg.Wait()
+}
+
+// Close stops the heartbeat and the subscription.
+func (c *Client) Close() {
+	c.Silence()
+	_ = c.sub.Unsubscribe()
+}

@@ -1,0 +1,253 @@
+// Command distributed is the binglide pattern across processes on NATS
+// JetStream: a ventilator splits each client request into chunks, worker
+// processes compute them (each a runlet: Consume → ParallelMap →
+// PublishAcked), and a sink aggregates each request's chunks and answers.
+//
+//	distributed -role ventilator [-nats URL] [-store DIR]   # default: an embedded server on loopback
+//	distributed -role worker [-parallel 2]
+//	distributed -role sink
+//	distributed -role client -chunks 16 [-cancel-after 1s]
+//
+// With no -nats, the ventilator starts an embedded server listening on
+// 127.0.0.1 with a generated user and password, and writes them with the
+// URL to -env (default distributed.env, mode 0600) as shell exports of
+// NATS_URL, RUNLET_NATS_USER and RUNLET_NATS_PASSWORD, which the other
+// roles read from their environment. With -nats, every role dials that URL
+// (-creds for a credentials file).
+//
+// Streams and buckets (the ventilator creates them): JOBS (work queue,
+// jobs.<req>.<index>), RES (work queue, res.<req>.<index>), ANS (answers,
+// ans.<client>.<req>), the KV buckets DIST_REQS (request records, read by
+// the sink) and DIST_CACHE (chunk cache: a computed chunk's sum, or an
+// in-progress mark naming the request computing it; entries expire after
+// -cache-ttl).
+//
+// What happens when:
+//   - a client cancels (dist.cancel): the ventilator stops issuing, tells
+//     the workers (dist.stop.<req>: chunks in flight see their ctx
+//     cancelled, fetched ones are skipped), purges the request's pending
+//     chunks, and marks its record cancelled, so the sink drops its late
+//     chunks;
+//   - some chunks are cached: the ventilator answers at once with what the
+//     cache holds (a quick answer), and the sink sends the final answer
+//     when the computed chunks arrive; a chunk another request is computing
+//     is not issued again, the sink takes its value when it comes;
+//   - a worker dies mid-chunk: the chunk is redelivered after AckWait; the
+//     sink counts each chunk once (by index), so the answer is exact;
+//   - the sink dies: the results it had not acked (it acks a request's
+//     results only after the request's answer is stored) are redelivered
+//     to the next sink, which rebuilds its requests from DIST_REQS;
+//   - a client stops its heartbeat (dist.hb.<client>) for -client-timeout:
+//     its open requests are cancelled.
+//
+// Sizing: JOBS bounds the chunks waiting for workers (a full JOBS holds the
+// ventilator back); RES bounds the results waiting for the sink and those
+// it holds unacked until their request is answered, so -results must be at
+// least the chunks of one request plus what the workers hold at once
+// (per worker: its two pends and its chunks in flight, 5×-parallel): below
+// that, a RES full of parts of unfinished requests stalls.
+//
+// Limits of the example: the ventilator's open requests live in its memory
+// (a restarted ventilator does not cancel the requests of silent clients
+// it did not take, and treats their in-progress marks as stale); a chunk
+// found in progress for a request then cancelled is handed to the waiting
+// request only by the ventilator that took both.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	natsgo "github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	rnats "github.com/runlet/runlet/nats"
+)
+
+// flags are the command line.
+type flags struct {
+	role, url, creds, env, store string
+	// ventilator
+	clientTimeout, cacheTTL time.Duration
+	jobs, results           int64
+	// worker and sink
+	parallel            int
+	work, ackWait, slow time.Duration
+	hang                string
+	// client
+	id          string
+	from, size  int64
+	chunks      int
+	cancelAfter time.Duration
+}
+
+func main() {
+	var f flags
+	flag.StringVar(&f.role, "role", "", "ventilator, worker, sink or client")
+	flag.StringVar(&f.url, "nats", "", "NATS URL (default: $NATS_URL; for the ventilator, none: an embedded server)")
+	flag.StringVar(&f.creds, "creds", "", "credentials file for -nats")
+	flag.StringVar(&f.env, "env", "distributed.env", "ventilator: where to write the embedded server's URL and credentials")
+	flag.StringVar(&f.store, "store", "", "ventilator: the embedded server's store directory (default: temporary)")
+	flag.DurationVar(&f.clientTimeout, "client-timeout", 10*time.Second, "ventilator: cancel the requests of a client silent this long")
+	flag.DurationVar(&f.cacheTTL, "cache-ttl", 10*time.Minute, "ventilator: how long a cached chunk lives")
+	flag.Int64Var(&f.jobs, "jobs", 1000, "ventilator: the most chunks waiting in JOBS")
+	flag.Int64Var(&f.results, "results", 1000, "ventilator: the most results waiting in RES")
+	flag.IntVar(&f.parallel, "parallel", 2, "worker: chunks computed at once")
+	flag.DurationVar(&f.work, "work", 0, "worker: extra time per chunk")
+	flag.DurationVar(&f.ackWait, "ackwait", 30*time.Second, "worker, sink: AckWait of the consumer")
+	flag.DurationVar(&f.slow, "slow", 0, "sink: extra time per result")
+	flag.StringVar(&f.hang, "hang", "", "worker: hang on the first delivery of chunk <req>/<index> (tests)")
+	flag.StringVar(&f.id, "id", "", "client: its id (default: random)")
+	flag.Int64Var(&f.from, "from", 0, "client: the first number")
+	flag.Int64Var(&f.size, "size", 1000, "client: numbers per chunk")
+	flag.IntVar(&f.chunks, "chunks", 16, "client: chunks in the request")
+	flag.DurationVar(&f.cancelAfter, "cancel-after", 0, "client: cancel the request after this long")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, f, os.Stdout); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "distributed:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs one role until ctx ends (the client: until its answer).
+func run(ctx context.Context, f flags, out io.Writer) error {
+	switch f.role {
+	case "ventilator", "worker", "sink", "client":
+	default:
+		return fmt.Errorf("-role %q: want ventilator, worker, sink or client", f.role)
+	}
+	if f.role == "ventilator" && f.url == "" {
+		return embeddedVentilator(ctx, f, out)
+	}
+	nc, js, err := dial(f)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	switch f.role {
+	case "ventilator":
+		return ventilate(ctx, f, nc, js, out)
+	case "worker":
+		return runWorker(ctx, WorkerConfig{NC: nc, JS: js, Parallel: f.parallel, Work: f.work, AckWait: f.ackWait, Hang: f.hang, Out: out})
+	case "sink":
+		st, err := runSink(ctx, SinkConfig{JS: js, AckWait: f.ackWait, Slow: f.slow, Out: out})
+		fmt.Fprintf(out, "sink: %d counted, %d duplicates, %d late\n", st.Counted, st.Duplicates, st.Late)
+		return err
+	case "client":
+		return client(ctx, f, nc, out)
+	}
+	return nil
+}
+
+// dial connects to -nats (or $NATS_URL) with -creds or the user and
+// password of $RUNLET_NATS_USER and $RUNLET_NATS_PASSWORD.
+func dial(f flags) (*natsgo.Conn, jetstream.JetStream, error) {
+	url := f.url
+	if url == "" {
+		url = os.Getenv("NATS_URL")
+	}
+	if url == "" {
+		return nil, nil, errors.New("no server: give -nats URL or set NATS_URL (the ventilator writes it to distributed.env)")
+	}
+	dc := rnats.DialConfig{CredsFile: f.creds}
+	if f.creds == "" {
+		dc.User, dc.Password = os.Getenv("RUNLET_NATS_USER"), os.Getenv("RUNLET_NATS_PASSWORD")
+	}
+	nc, err := rnats.Dial(url, dc)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}
+
+// embeddedVentilator starts an embedded server on loopback, writes its URL
+// and credentials to -env, and runs the ventilator on it.
+func embeddedVentilator(ctx context.Context, f flags, out io.Writer) error {
+	srv, err := rnats.StartEmbedded(rnats.EmbeddedConfig{Listen: true, StoreDir: f.store})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	env := fmt.Sprintf("export NATS_URL=%s RUNLET_NATS_USER=%s RUNLET_NATS_PASSWORD=%s\n", srv.URL(), srv.User(), srv.Password())
+	if err := os.WriteFile(f.env, []byte(env), 0o600); err != nil {
+		return fmt.Errorf("-env: %w", err)
+	}
+	fmt.Fprintf(out, "embedded NATS server at %s; credentials in %s (. ./%s before starting workers, sink and clients)\n", srv.URL(), f.env, f.env)
+	nc, err := srv.Connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	return ventilate(ctx, f, nc, js, out)
+}
+
+// ventilate creates the streams and buckets and runs the ventilator.
+func ventilate(ctx context.Context, f flags, nc *natsgo.Conn, js jetstream.JetStream, out io.Writer) error {
+	if err := setup(ctx, js, Limits{Jobs: f.jobs, Results: f.results, CacheTTL: f.cacheTTL}); err != nil {
+		return err
+	}
+	return runVentilator(ctx, VentilatorConfig{NC: nc, JS: js, ClientTimeout: f.clientTimeout, Out: out,
+		Ready: func() { fmt.Fprintln(out, "ventilator ready") }})
+}
+
+// client sends one request and prints its answers until the final one (or
+// until it cancelled it).
+func client(ctx context.Context, f flags, nc *natsgo.Conn, out io.Writer) error {
+	if f.id == "" {
+		f.id = "client" + nuid.Next()
+	}
+	c, err := NewClient(nc, f.id, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	req := Request{ID: "r" + nuid.Next(), From: f.from, Chunks: f.chunks, Size: f.size}
+	if err := c.Submit(ctx, req); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "request %s: %d chunks of %d from %d\n", req.ID, req.Chunks, req.Size, req.From)
+	var cancel <-chan time.Time
+	if f.cancelAfter > 0 {
+		cancel = time.After(f.cancelAfter)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-cancel:
+			if err := c.Cancel(ctx, req.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "cancelled %s\n", req.ID)
+			return nil
+		case a := <-c.Answers():
+			kind := "quick"
+			if a.Final {
+				kind = "final"
+			}
+			fmt.Fprintf(out, "%s answer %s: %d (%d of %d chunks)\n", kind, a.Req, a.Sum, a.Done, a.Of)
+			if a.Final {
+				return nil
+			}
+		}
+	}
+}
