@@ -93,6 +93,19 @@
 // "runlet:pend:output". A runlet's Run returns when
 // every output chip has ended.
 //
+// An input chip is called with a Skip pack whenever it may produce; once the
+// runlet drains (Runlet.Drain, DrainOnSignal) it is called with an END pack
+// instead. It returns what it already holds (data packs: it is called again
+// with END) and then END, and produces nothing new. A call of an async input
+// chip that waits on the world selects on Drained(ctx) next to ctx.Done(), so
+// that the drain does not wait for the world. The adapters do this for their
+// sources: NewInput stops calling produce, FromSeq stops its sequence,
+// FromChan stops receiving (values it received are pushed), Generate's yield
+// returns false (every value for which it returned true is pushed; a gen that
+// waits on something else is cancelled by Close as usual), and Lines and
+// FromReader make no further Read (the Read in progress, and lines already in
+// Lines' buffer, are pushed).
+//
 // # Merges and splits
 //
 // Several chips may push into one pend (an unordered merge) or pull from one
@@ -221,6 +234,43 @@
 // block or take a while, and one worker keeps the stream in order. Errors of
 // the reader, writer or codec fail the runlet as they are; the runlet wraps
 // them with the chip key.
+//
+// # Error policies
+//
+// A process error fails the runlet unless the chip has a [Policy]
+// ([Config.Policy], or [Func.WithPolicy] on any chip of this package). A
+// policy applies to one input pack at a time, its parts in a fixed order:
+// a rate limit ([Rate], golang.org/x/time/rate) waits before every call,
+// retries included; a circuit breaker ([Breaker], sony/gobreaker) refuses
+// calls with [ErrCircuitOpen] after N consecutive failures until a half-open
+// probe succeeds; a timeout gives the call's ctx a deadline (an error
+// returned after it matches [ErrTimeout]; a call still running a grace period
+// after it is reported to Policy.Stuck or log/slog, naming the chip); a
+// failed call is retried ([Retry]: exponential backoff with jitter computed
+// by cenkalti/backoff/v5, at most MaxAttempts calls and MaxElapsed time, a
+// Retryable predicate); a pack given up on goes to the dead-letter pend
+// (Policy.Dead) as a [DeadLetter] (value, error, chip key, attempts), or,
+// without one, its error fails the runlet, wrapped with the attempts. The
+// dead-letter pend is a second output of the chip: Attach counts the chip
+// among its producers for END fan-in, checks it like any pend (a known pool,
+// not the IO pool, not the chip's own prev or next), names an unnamed one
+// "<chip>.dead", and the chip pushes END to it when it ends (also when it is
+// ended from downstream). A dead letter is pushed even when that pend is
+// limited: it counts in its pool, so an undrained dead-letter pend stalls the
+// pool's producers (the StallError names it), but a failed pack is never held
+// back. Order: a sync chip keeps the failed pack as its held pack and waits on
+// its timer (the scheduler runs other chips meanwhile); an async chip that
+// keeps order (Concurrency 1 or Ordered) waits on the worker, where no other
+// pack of it could go first; an unordered async chip with more workers hands
+// the pack back to the scheduler, which keeps it in a btree of deadlines,
+// hands later packs out meanwhile and the pack again, alone, when due. A
+// sync chip's timeout is one deadline per burst (the calls of one run of the
+// chip share a ctx ending Timeout after the burst began: a sync chip must
+// not block, so each call has about Timeout), an async chip's one per call.
+// Costs: Retry and Dead act on the error path only; Breaker takes a mutex per
+// call; Rate a reservation per call; Breaker and an async Timeout call
+// Process pack by pack. Breaker and limiter are made at each Bind. Bad
+// settings are Attach errors naming the chip.
 //
 // # Errors and panics
 //

@@ -106,6 +106,11 @@
 // is posted to the runlet's mailbox and the worker tries to run the loop
 // itself, so completion re-enters the scheduler without ever waiting for it.
 //
+// A chip with an error policy turns a process error into a retry (the pack
+// is kept, as for REDO, and the call comes again after its backoff) or a
+// dead letter (the pack is consumed, as for SKIP, and its DeadLetter pushed
+// to the chip's dead-letter pend) before the "other → fails" row applies.
+//
 // # Timers
 //
 // A sync chip with a Timer hook (see [chip.Config]) that runs out of input
@@ -146,6 +151,34 @@
 // loop reads its mail (Abort, Detach, Resume, async completions) between
 // bursts of [Config.Budget] packs, checks Pause before each burst, and
 // polls Run's ctx every Config.Budget packs.
+//
+// # Drain
+//
+// Drain ends the flow from outside as an exhausted input ends it from inside.
+// The request is mail, like Abort's: the scheduler takes it between two
+// bursts, sets its drain flag and closes the drain channel. From then on the
+// IO input pend, which serves an input chip an endless supply of Skip packs,
+// serves END packs instead: a sync input chip is given END at its next call,
+// an async one at its next batch, which the engine hands out alone once the
+// batches in flight have returned, so every value already made is pushed
+// before the END. The END then travels like any other: chips that hold state
+// flush it (a timed Batch pushes its partial batch as END reaches it, without
+// waiting for its timer), every output chip ends, and Run returns nil, the
+// result of a clean end. Nothing is cancelled: work in flight and packs in the
+// pends are processed to the end. A call that waits on the world (a channel
+// receive, a generator, a queue) learns of the drain from chip.Drained on its
+// ctx and returns what it holds, then END; a Read in progress cannot be
+// interrupted and returns when data comes, so a reader that may block for
+// long is drained as soon as it next returns. A second Drain, or the end of
+// the drain's ctx, aborts: the runlet stops as by Abort, with a
+// DrainAbortError naming the chips that had not ended and, from their
+// Describe, the pack each ran or held ("RUN x3" for three packs in flight,
+// the held pack otherwise) and its note; Drain returns as soon as the runlet
+// has begun stopping, while Run still waits for calls that ignore their ctx.
+// DrainOnSignal wires the two steps to the first and second signal.
+// Drain does not reach a passive Input (close it: its END is the pend's) nor
+// the inputs of a sub-runlet (drain that runlet). The hot path pays one flag
+// check per span of input Skip packs and nothing on ordinary pends.
 //
 // # Errors
 //
