@@ -30,7 +30,7 @@ import (
 // time window chip whose open windows would hold more than
 // [WindowConfig.Max] values: a time window over a stream faster than its
 // bound allows, or a session that never pauses.
-var ErrWindowFull = errors.New("window full")
+var ErrWindowFull = errors.New("chip: window full")
 
 // ErrLate is the error (wrapped with the chip key and the times) of an
 // event-time window chip given a value for a window that has closed
@@ -38,7 +38,7 @@ var ErrWindowFull = errors.New("window full")
 // closes). Event times may go back within the windows still open, no
 // further; sort the stream upstream, or use a coarser window, if they go
 // back more.
-var ErrLate = errors.New("value late for its window")
+var ErrLate = errors.New("chip: value late for its window")
 
 // DefaultWindowMax is the most values the open windows of a time window chip
 // hold when [WindowConfig.Max] is 0.
