@@ -91,8 +91,10 @@ type consumeState struct {
 //
 // Backpressure: the chip fetches one message per call, and the engine calls
 // it only while next has room, and in a batch only as many times as next
-// has room (Ready reports the consumer's NumPending after the last message).
-// So it holds no message the flow has no room for, and a slow flow leaves
+// has room (Ready says 1 while the consumer's NumPending after the last
+// message is not 0, so the engine asks again after each message; a fetch
+// then does not wait: other workers may have taken what was pending, and a
+// wait would hold the batch's messages back for FetchWait). So it holds no message the flow has no room for, and a slow flow leaves
 // messages in the stream, where they hold the remote producer back.
 //
 // Acks: the chip acks nothing it pushes. The Msg's Ack (or a
@@ -114,7 +116,7 @@ func Consume[T any](key string, next *pool.Pend[Msg[T]], c ConsumeConfig[T]) *ch
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *consumeState) (hints.Pack[Msg[T]], error) {
 			return c.fetch(ctx, key, s)
 		},
-		Ready: func(s *consumeState) int { return int(min(s.pending, 1<<16)) },
+		Ready: func(s *consumeState) int { return int(min(s.pending, 1)) },
 		Close: func(s *consumeState) { s.fl.giveBack(c.RetryDelay) },
 		Describe: func(s *consumeState) string {
 			s.fl.mu.Lock()
@@ -189,9 +191,7 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 			return hints.Pack[Msg[T]]{}, err
 		}
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.FetchWait)
-	jm, err := s.cons.Next(jetstream.FetchContext(fctx))
-	cancel()
+	jm, err := c.next(ctx, s)
 	switch {
 	case ctx.Err() != nil:
 		return hints.Pack[Msg[T]]{}, ctx.Err()
@@ -228,6 +228,30 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 		id = meta.Stream + "." + strconv.FormatUint(meta.Sequence.Stream, 10)
 	}
 	return hints.Data(Msg[T]{Value: v, Subject: jm.Subject(), ID: id, Delivered: int(meta.NumDelivered), h: h}), nil
+}
+
+// next fetches one message. While the last fetch saw messages pending
+// (the engine then calls the chip again at once, in the same batch), it
+// asks without waiting: other workers of the consumer may have taken
+// them, and a wait would hold the batch's messages back from the flow for
+// FetchWait. Otherwise it waits up to FetchWait.
+func (c ConsumeConfig[T]) next(ctx context.Context, s *consumeState) (jetstream.Msg, error) {
+	if s.pending == 0 {
+		fctx, cancel := context.WithTimeout(ctx, c.FetchWait)
+		defer cancel()
+		return s.cons.Next(jetstream.FetchContext(fctx))
+	}
+	b, err := s.cons.FetchNoWait(1)
+	if err != nil {
+		return nil, err
+	}
+	for jm := range b.Messages() {
+		return jm, nil
+	}
+	if err := b.Error(); err != nil {
+		return nil, err
+	}
+	return nil, jetstream.ErrNoMessages
 }
 
 // deadLetter publishes jm to the dead-letter subject (deduplicated by its
