@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -70,16 +72,25 @@ type ConsumeConfig[T any] struct {
 	// FetchWait is the longest one fetch waits for a message (default 1 s);
 	// the chip then returns SKIP and is called again.
 	FetchWait time.Duration
+	// Fetchers is how many fetches may wait for a message at once (default
+	// 1), each a pull request for one message: a worker whose flow takes
+	// messages faster than one per round trip to the server needs more
+	// than one to keep its work busy. With more than one, messages are
+	// pushed in the order their fetches return, and a message fetched
+	// alongside an end marker ([EndHeader]) is nakked when the flow ends,
+	// not pushed: flows that end on a marker keep the default.
+	Fetchers int
 }
 
 // consumeState is a Consume chip's state.
 type consumeState struct {
-	cons    jetstream.Consumer // made on the first call
+	bind    sync.Mutex         // held while the first call makes cons
+	cons    jetstream.Consumer // made on the first call, under bind
 	fl      *inflight
-	pending uint64 // the consumer's NumPending after the last message fetched
+	pending atomic.Uint64 // the consumer's NumPending after the last message fetched
 }
 
-// Consume returns an async input chip (Concurrency 1) that fetches the
+// Consume returns an async input chip (Concurrency: Fetchers) that fetches the
 // messages of a durable pull consumer and pushes each, decoded, as a
 // [Msg] carrying its ack handle. Ratio: one Msg per message; it never ends
 // on its own unless it fetches an [EndHeader] message; ctx's end stops it
@@ -94,8 +105,11 @@ type consumeState struct {
 // has room (Ready says 1 while the consumer's NumPending after the last
 // message is not 0, so the engine asks again after each message; a fetch
 // then does not wait: other workers may have taken what was pending, and a
-// wait would hold the batch's messages back for FetchWait). So it holds no message the flow has no room for, and a slow flow leaves
-// messages in the stream, where they hold the remote producer back.
+// wait would hold the batch's messages back for FetchWait). So it holds no
+// message the flow has no room for (with Fetchers > 1, at most
+// Fetchers-1 past its room, as any async chip with that Concurrency), and
+// a slow flow leaves messages in the stream, where they hold the remote
+// producer back.
 //
 // Acks: the chip acks nothing it pushes. The Msg's Ack (or a
 // [PublishAcked] chip, after the result's PubAck) acks it. While unsettled
@@ -109,19 +123,19 @@ type consumeState struct {
 func Consume[T any](key string, next *pool.Pend[Msg[T]], c ConsumeConfig[T]) *chip.Func[struct{}, Msg[T], consumeState] {
 	c = c.withDefaults(key)
 	return chip.New(chip.Config[struct{}, Msg[T], consumeState]{
-		Key: key, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: c.Fetchers,
 		State: func() consumeState {
 			return consumeState{fl: &inflight{chip: key, ackTimeout: c.AckWait, set: map[*handle]struct{}{}}}
 		},
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *consumeState) (hints.Pack[Msg[T]], error) {
 			return c.fetch(ctx, key, s)
 		},
-		Ready: func(s *consumeState) int { return int(min(s.pending, 1)) },
+		Ready: func(s *consumeState) int { return int(min(s.pending.Load(), 1)) },
 		Close: func(s *consumeState) { s.fl.giveBack(c.RetryDelay) },
 		Describe: func(s *consumeState) string {
 			s.fl.mu.Lock()
 			defer s.fl.mu.Unlock()
-			return fmt.Sprintf("consumer %s/%s: %d unacked, %d pending", c.Stream, c.Durable, len(s.fl.set), s.pending)
+			return fmt.Sprintf("consumer %s/%s: %d unacked, %d pending", c.Stream, c.Durable, len(s.fl.set), s.pending.Load())
 		},
 	})
 }
@@ -145,6 +159,9 @@ func (c ConsumeConfig[T]) withDefaults(key string) ConsumeConfig[T] {
 	}
 	if c.FetchWait <= 0 {
 		c.FetchWait = time.Second
+	}
+	if c.Fetchers <= 0 {
+		c.Fetchers = 1
 	}
 	return c
 }
@@ -186,17 +203,21 @@ func (c ConsumeConfig[T]) bind(ctx context.Context, key string, s *consumeState)
 // fetch is the chip's Process: one message, decoded, or SKIP when none came
 // within FetchWait.
 func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState) (hints.Pack[Msg[T]], error) {
+	s.bind.Lock()
 	if s.cons == nil {
 		if err := c.bind(ctx, key, s); err != nil {
+			s.bind.Unlock()
 			return hints.Pack[Msg[T]]{}, err
 		}
 	}
-	jm, err := c.next(ctx, s)
+	cons := s.cons
+	s.bind.Unlock()
+	jm, err := c.next(ctx, cons, s.pending.Load())
 	switch {
 	case ctx.Err() != nil:
 		return hints.Pack[Msg[T]]{}, ctx.Err()
 	case errors.Is(err, natsgo.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages):
-		s.pending = 0
+		s.pending.Store(0)
 		return hints.SkipOf[Msg[T]](), nil
 	case err != nil:
 		return hints.Pack[Msg[T]]{}, chipErr(key, c.where(), ErrFetch, err)
@@ -205,7 +226,7 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 	if err != nil {
 		return hints.Pack[Msg[T]]{}, chipErr(key, jm.Subject(), ErrFetch, err)
 	}
-	s.pending = meta.NumPending
+	s.pending.Store(meta.NumPending)
 	if jm.Headers().Get(EndHeader) != "" {
 		if err := jm.DoubleAck(ctx); err != nil {
 			return hints.Pack[Msg[T]]{}, chipErr(key, jm.Subject(), ErrAck, err)
@@ -235,13 +256,13 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 // asks without waiting: other workers of the consumer may have taken
 // them, and a wait would hold the batch's messages back from the flow for
 // FetchWait. Otherwise it waits up to FetchWait.
-func (c ConsumeConfig[T]) next(ctx context.Context, s *consumeState) (jetstream.Msg, error) {
-	if s.pending == 0 {
+func (c ConsumeConfig[T]) next(ctx context.Context, cons jetstream.Consumer, pending uint64) (jetstream.Msg, error) {
+	if pending == 0 {
 		fctx, cancel := context.WithTimeout(ctx, c.FetchWait)
 		defer cancel()
-		return s.cons.Next(jetstream.FetchContext(fctx))
+		return cons.Next(jetstream.FetchContext(fctx))
 	}
-	b, err := s.cons.FetchNoWait(1)
+	b, err := cons.FetchNoWait(1)
 	if err != nil {
 		return nil, err
 	}
