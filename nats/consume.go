@@ -76,9 +76,9 @@ type ConsumeConfig[T any] struct {
 	// 1), each a pull request for one message: a worker whose flow takes
 	// messages faster than one per round trip to the server needs more
 	// than one to keep its work busy. With more than one, messages are
-	// pushed in the order their fetches return, and a message fetched
-	// alongside an end marker ([EndHeader]) is nakked when the flow ends,
-	// not pushed: flows that end on a marker keep the default.
+	// pushed in the order their fetches return. Flows that end on an end
+	// marker ([EndHeader]) keep the default: a message fetched alongside
+	// the marker could come out after it.
 	Fetchers int
 }
 
@@ -88,6 +88,7 @@ type consumeState struct {
 	cons    jetstream.Consumer // made on the first call, under bind
 	fl      *inflight
 	pending atomic.Uint64 // the consumer's NumPending after the last message fetched
+	noResp  atomic.Int32  // fetches answered "no responders" in a row
 }
 
 // Consume returns an async input chip (Concurrency: Fetchers) that fetches the
@@ -120,6 +121,12 @@ type consumeState struct {
 // pushed. When the runlet stops (Close) every message still unsettled is
 // nakked with RetryDelay, so another worker gets it soon. The only message
 // it acks itself is an end marker.
+//
+// Fetch errors: a fetch that finds no one serving the consumer ("no
+// responders": another worker is still creating it, or a cluster is
+// electing its leader) is tried again, FetchWait/4 later, up to 20 times
+// in a row; that, and any other fetch error, fails the runlet with an
+// [*Error] wrapping [ErrFetch].
 func Consume[T any](key string, next *pool.Pend[Msg[T]], c ConsumeConfig[T]) *chip.Func[struct{}, Msg[T], consumeState] {
 	c = c.withDefaults(key)
 	return chip.New(chip.Config[struct{}, Msg[T], consumeState]{
@@ -218,10 +225,17 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 		return hints.Pack[Msg[T]]{}, ctx.Err()
 	case errors.Is(err, natsgo.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages):
 		s.pending.Store(0)
+		s.noResp.Store(0)
 		return hints.SkipOf[Msg[T]](), nil
+	case errors.Is(err, natsgo.ErrNoResponders) && s.noResp.Add(1) <= noRespTries:
+		// Nobody serves the consumer yet: another worker's create is
+		// under way, or, on a cluster, its leader is being elected.
+		s.pending.Store(0)
+		return hints.SkipOf[Msg[T]](), sleepCtx(ctx, c.FetchWait/4)
 	case err != nil:
 		return hints.Pack[Msg[T]]{}, chipErr(key, c.where(), ErrFetch, err)
 	}
+	s.noResp.Store(0)
 	meta, err := jm.Metadata()
 	if err != nil {
 		return hints.Pack[Msg[T]]{}, chipErr(key, jm.Subject(), ErrFetch, err)
@@ -249,6 +263,26 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 		id = meta.Stream + "." + strconv.FormatUint(meta.Sequence.Stream, 10)
 	}
 	return hints.Data(Msg[T]{Value: v, Subject: jm.Subject(), ID: id, Delivered: int(meta.NumDelivered), h: h}), nil
+}
+
+// noRespTries is how many fetches in a row may find no one serving the
+// consumer (each then waits FetchWait/4) before the chip fails with
+// ErrFetch: 5 FetchWaits in all, enough for a consumer another worker is
+// creating and mostly for a cluster electing the consumer's leader;
+// past that the chip fails, and a worker restarted by its supervisor
+// carries on once the leader is there.
+const noRespTries = 20
+
+// sleepCtx waits d, or until ctx ends (then it returns ctx's error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // next fetches one message. While the last fetch saw messages pending
