@@ -66,7 +66,6 @@ type Seen struct {
 // use; the zero value is not usable: make one with [WatchSnapshots].
 type Watcher struct {
 	prefix string
-	sub    *natsgo.Subscription
 	mu     sync.Mutex
 	latest map[string]Seen
 	bad    int    // messages that did not decode
@@ -93,7 +92,7 @@ func WatchSnapshots(ctx context.Context, nc *natsgo.Conn, prefix string) (*Watch
 		}
 		return nil, fmt.Errorf("nats: WatchSnapshots %s: %w", prefix, err)
 	}
-	w.sub = sub
+
 	context.AfterFunc(ctx, func() { _ = sub.Unsubscribe() })
 	return w, nil
 }
