@@ -92,7 +92,6 @@ func WatchSnapshots(ctx context.Context, nc *natsgo.Conn, prefix string) (*Watch
 		}
 		return nil, fmt.Errorf("nats: WatchSnapshots %s: %w", prefix, err)
 	}
-
 	context.AfterFunc(ctx, func() { _ = sub.Unsubscribe() })
 	return w, nil
 }
