@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -70,16 +72,26 @@ type ConsumeConfig[T any] struct {
 	// FetchWait is the longest one fetch waits for a message (default 1 s);
 	// the chip then returns SKIP and is called again.
 	FetchWait time.Duration
+	// Fetchers is how many fetches may wait for a message at once (default
+	// 1), each a pull request for one message: a worker whose flow takes
+	// messages faster than one per round trip to the server needs more
+	// than one to keep its work busy. With more than one, messages are
+	// pushed in the order their fetches return. Flows that end on an end
+	// marker ([EndHeader]) keep the default: a message fetched alongside
+	// the marker could come out after it.
+	Fetchers int
 }
 
 // consumeState is a Consume chip's state.
 type consumeState struct {
-	cons    jetstream.Consumer // made on the first call
+	bind    sync.Mutex         // held while the first call makes cons
+	cons    jetstream.Consumer // made on the first call, under bind
 	fl      *inflight
-	pending uint64 // the consumer's NumPending after the last message fetched
+	pending atomic.Uint64 // the consumer's NumPending after the last message fetched
+	noResp  atomic.Int32  // fetches answered "no responders" in a row
 }
 
-// Consume returns an async input chip (Concurrency 1) that fetches the
+// Consume returns an async input chip (Concurrency: Fetchers) that fetches the
 // messages of a durable pull consumer and pushes each, decoded, as a
 // [Msg] carrying its ack handle. Ratio: one Msg per message; it never ends
 // on its own unless it fetches an [EndHeader] message; ctx's end stops it
@@ -91,9 +103,14 @@ type consumeState struct {
 //
 // Backpressure: the chip fetches one message per call, and the engine calls
 // it only while next has room, and in a batch only as many times as next
-// has room (Ready reports the consumer's NumPending after the last message).
-// So it holds no message the flow has no room for, and a slow flow leaves
-// messages in the stream, where they hold the remote producer back.
+// has room (Ready says 1 while the consumer's NumPending after the last
+// message is not 0, so the engine asks again after each message; a fetch
+// then does not wait: other workers may have taken what was pending, and a
+// wait would hold the batch's messages back for FetchWait). So it holds no
+// message the flow has no room for (with Fetchers > 1, at most
+// Fetchers-1 past its room, as any async chip with that Concurrency), and
+// a slow flow leaves messages in the stream, where they hold the remote
+// producer back.
 //
 // Acks: the chip acks nothing it pushes. The Msg's Ack (or a
 // [PublishAcked] chip, after the result's PubAck) acks it. While unsettled
@@ -104,22 +121,28 @@ type consumeState struct {
 // pushed. When the runlet stops (Close) every message still unsettled is
 // nakked with RetryDelay, so another worker gets it soon. The only message
 // it acks itself is an end marker.
+//
+// Fetch errors: a fetch that finds no one serving the consumer ("no
+// responders": another worker is still creating it, or a cluster is
+// electing its leader) is tried again, FetchWait/4 later, up to 20 times
+// in a row; that, and any other fetch error, fails the runlet with an
+// [*Error] wrapping [ErrFetch].
 func Consume[T any](key string, next *pool.Pend[Msg[T]], c ConsumeConfig[T]) *chip.Func[struct{}, Msg[T], consumeState] {
 	c = c.withDefaults(key)
 	return chip.New(chip.Config[struct{}, Msg[T], consumeState]{
-		Key: key, Next: next, Async: true, Concurrency: 1,
+		Key: key, Next: next, Async: true, Concurrency: c.Fetchers,
 		State: func() consumeState {
 			return consumeState{fl: &inflight{chip: key, ackTimeout: c.AckWait, set: map[*handle]struct{}{}}}
 		},
 		Process: func(ctx context.Context, _ hints.Pack[struct{}], s *consumeState) (hints.Pack[Msg[T]], error) {
 			return c.fetch(ctx, key, s)
 		},
-		Ready: func(s *consumeState) int { return int(min(s.pending, 1<<16)) },
+		Ready: func(s *consumeState) int { return int(min(s.pending.Load(), 1)) },
 		Close: func(s *consumeState) { s.fl.giveBack(c.RetryDelay) },
 		Describe: func(s *consumeState) string {
 			s.fl.mu.Lock()
 			defer s.fl.mu.Unlock()
-			return fmt.Sprintf("consumer %s/%s: %d unacked, %d pending", c.Stream, c.Durable, len(s.fl.set), s.pending)
+			return fmt.Sprintf("consumer %s/%s: %d unacked, %d pending", c.Stream, c.Durable, len(s.fl.set), s.pending.Load())
 		},
 	})
 }
@@ -143,6 +166,9 @@ func (c ConsumeConfig[T]) withDefaults(key string) ConsumeConfig[T] {
 	}
 	if c.FetchWait <= 0 {
 		c.FetchWait = time.Second
+	}
+	if c.Fetchers <= 0 {
+		c.Fetchers = 1
 	}
 	return c
 }
@@ -184,28 +210,37 @@ func (c ConsumeConfig[T]) bind(ctx context.Context, key string, s *consumeState)
 // fetch is the chip's Process: one message, decoded, or SKIP when none came
 // within FetchWait.
 func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState) (hints.Pack[Msg[T]], error) {
+	s.bind.Lock()
 	if s.cons == nil {
 		if err := c.bind(ctx, key, s); err != nil {
+			s.bind.Unlock()
 			return hints.Pack[Msg[T]]{}, err
 		}
 	}
-	fctx, cancel := context.WithTimeout(ctx, c.FetchWait)
-	jm, err := s.cons.Next(jetstream.FetchContext(fctx))
-	cancel()
+	cons := s.cons
+	s.bind.Unlock()
+	jm, err := c.next(ctx, cons, s.pending.Load())
 	switch {
 	case ctx.Err() != nil:
 		return hints.Pack[Msg[T]]{}, ctx.Err()
 	case errors.Is(err, natsgo.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages):
-		s.pending = 0
+		s.pending.Store(0)
+		s.noResp.Store(0)
 		return hints.SkipOf[Msg[T]](), nil
+	case errors.Is(err, natsgo.ErrNoResponders) && s.noResp.Add(1) <= noRespTries:
+		// Nobody serves the consumer yet: another worker's create is
+		// under way, or, on a cluster, its leader is being elected.
+		s.pending.Store(0)
+		return hints.SkipOf[Msg[T]](), sleepCtx(ctx, c.FetchWait/4)
 	case err != nil:
 		return hints.Pack[Msg[T]]{}, chipErr(key, c.where(), ErrFetch, err)
 	}
+	s.noResp.Store(0)
 	meta, err := jm.Metadata()
 	if err != nil {
 		return hints.Pack[Msg[T]]{}, chipErr(key, jm.Subject(), ErrFetch, err)
 	}
-	s.pending = meta.NumPending
+	s.pending.Store(meta.NumPending)
 	if jm.Headers().Get(EndHeader) != "" {
 		if err := jm.DoubleAck(ctx); err != nil {
 			return hints.Pack[Msg[T]]{}, chipErr(key, jm.Subject(), ErrAck, err)
@@ -228,6 +263,50 @@ func (c ConsumeConfig[T]) fetch(ctx context.Context, key string, s *consumeState
 		id = meta.Stream + "." + strconv.FormatUint(meta.Sequence.Stream, 10)
 	}
 	return hints.Data(Msg[T]{Value: v, Subject: jm.Subject(), ID: id, Delivered: int(meta.NumDelivered), h: h}), nil
+}
+
+// noRespTries is how many fetches in a row may find no one serving the
+// consumer (each then waits FetchWait/4) before the chip fails with
+// ErrFetch: 5 FetchWaits in all, enough for a consumer another worker is
+// creating and mostly for a cluster electing the consumer's leader;
+// past that the chip fails, and a worker restarted by its supervisor
+// carries on once the leader is there.
+const noRespTries = 20
+
+// sleepCtx waits d, or until ctx ends (then it returns ctx's error).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// next fetches one message. While the last fetch saw messages pending
+// (the engine then calls the chip again at once, in the same batch), it
+// asks without waiting: other workers of the consumer may have taken
+// them, and a wait would hold the batch's messages back from the flow for
+// FetchWait. Otherwise it waits up to FetchWait.
+func (c ConsumeConfig[T]) next(ctx context.Context, cons jetstream.Consumer, pending uint64) (jetstream.Msg, error) {
+	if pending == 0 {
+		fctx, cancel := context.WithTimeout(ctx, c.FetchWait)
+		defer cancel()
+		return cons.Next(jetstream.FetchContext(fctx))
+	}
+	b, err := cons.FetchNoWait(1)
+	if err != nil {
+		return nil, err
+	}
+	for jm := range b.Messages() {
+		return jm, nil
+	}
+	if err := b.Error(); err != nil {
+		return nil, err
+	}
+	return nil, jetstream.ErrNoMessages
 }
 
 // deadLetter publishes jm to the dead-letter subject (deduplicated by its

@@ -109,4 +109,85 @@
 // allocates), an ack handle and a heartbeat timer per consumed message.
 // This is meant for chunks of work worth a round trip; [PublishConfig.Concurrency]
 // overlaps round trips where order does not matter.
+//
+// # Clients and their subjects
+//
+// A listening [Embedded] server admits its generated user, which may do
+// anything (the ventilator, workers and sink), and the users of
+// [EmbeddedConfig.Users]. [ClientUsers] makes those from a list of
+// [Client]s: each may publish and subscribe only under its own
+// "<prefix>.<name>.>" (say req.alice.> for its requests and cancels,
+// ans.alice.> for its answers) and its own reply inbox, which it gets by
+// connecting with [ClientOption]; the server refuses it another client's
+// subjects, every other inbox and the JetStream API. So a client cannot
+// read, answer or cancel another client's requests. With a real server the
+// same permissions go into its configuration, or into user JWTs issued by
+// an account ([DialConfig.CredsFile] reads a .creds file).
+//
+// # Watching many processes
+//
+// [PublishSnapshots] publishes a runlet's snapshot a few times a second on
+// "<prefix>.<name>" (core NATS, nothing stored); [WatchSnapshots] keeps
+// the latest one per name under the prefix, and [Watcher.WriteTo] writes
+// them as one view: per process its state and stats, per chip its state,
+// what it runs and its note (a Consume chip's note counts its unacked and
+// pending messages).
+//
+// # On a cluster
+//
+// The same code runs on a NATS cluster: [Dial] with the URLs of the
+// servers (a client reconnects to another when its server goes away) and
+// the streams made with Replicas 3 (set it on [WorkQueue]'s result). Each
+// stream and each consumer is then a Raft group whose leader, one of the
+// servers, orders its writes: a publish is acknowledged once two of the
+// three servers stored it, and every fetch and ack of a consumer goes
+// through the consumer's leader. While a leader is elected after a server
+// goes away (seconds), fetches get "no responders" and publishes time out:
+// the chips fail the runlet with [ErrFetch] or [ErrPublish], and a worker
+// restarted by its supervisor carries on; its unacked chunks come back
+// after AckWait and their results, published under the chunks' ids, are
+// stored once (the package's cluster test shuts a stream leader down
+// mid-run and checks every result). Run workers under a supervisor.
+//
+// Say 50 worker processes share one consumer (one durable name) of a jobs
+// stream on 3 servers. What limits throughput, and how to size it:
+//
+//   - The consumer's leader: one server hands out every chunk and takes
+//     every ack of the 50 workers, and each is a replicated write. When
+//     that server's CPU is the limit, partition: subjects jobs.<p>.> for
+//     P partitions, a consumer (or a stream) per partition, so the leaders
+//     spread over the servers; the ventilator picks a partition per chunk
+//     and each worker consumes one (or merges several, see
+//     logicalpool.Merge). A WorkQueue stream admits one consumer per
+//     subject, so partitions must not overlap.
+//   - MaxAckPending caps the chunks out and unacked over all workers
+//     (server default 1000). Each worker holds up to its in-pend's room,
+//     plus Fetchers, plus its ParallelMap's n, plus PublishAcked's
+//     Concurrency; below workers x that, some workers idle. By Little's
+//     law it must also cover rate x (work time + result PubAck + ack
+//     round trips): 20,000 chunks/s held 15 ms each is 300. Set it to the
+//     larger of the two, with some slack; a lower cap is a deliberate
+//     throttle.
+//   - Pull requests: each of a worker's Fetchers is one pull request
+//     waiting at the consumer's leader; the server admits MaxWaiting of
+//     them per consumer (default 512, not changed by the chip), so keep
+//     workers x Fetchers under it (50 x 4 = 200). One fetch is one round
+//     trip per chunk: a worker's rate is at most Fetchers / RTT, so raise
+//     Fetchers for short chunks on a network with a long RTT.
+//   - Stream limits: MaxMsgs (with DiscardNew) is how far the ventilator
+//     may run ahead of the workers before [Publish] waits; at least
+//     MaxAckPending plus what keeps every worker fed during a burst, and
+//     MaxBytes no more than each server's disk allows (Replicas 3 stores
+//     every message three times). The duplicate window (2 minutes) must
+//     outlast the longest time from a result's first publish to a
+//     redelivered chunk's second one (AckWait x MaxDeliver plus the work),
+//     or the sink sees the second copy (it still counts each chunk id
+//     once).
+//   - AckWait: longer than the usual chunk (heartbeats cover the long
+//     ones), short enough that a dead worker's chunks come back soon.
+//
+// Before sizing for a cluster, measure the flow's own cost: the module's
+// benchmarks (BenchmarkChunks, BenchmarkRequest16) run a ventilator,
+// workers and a sink on one machine against a plain nats.go loop doing
+// the same work.
 package nats

@@ -23,6 +23,10 @@ type EmbeddedConfig struct {
 	// refused. Without Listen the server does not listen at all
 	// (DontListen) and only [Embedded.Connect] reaches it.
 	Listen bool
+	// Users are more users a listening server admits (say, from
+	// [ClientUsers]), each with its own permissions, besides the
+	// generated user, which keeps every permission. Ignored without Listen.
+	Users []*server.User
 	// StoreDir is where JetStream keeps file-backed streams. Empty: a
 	// temporary directory, removed by Shutdown. Set it to keep streams
 	// across a restart.
@@ -57,7 +61,11 @@ func StartEmbedded(c EmbeddedConfig) (*Embedded, error) {
 	if c.Listen {
 		opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
 		e.user, e.password = "runlet", secret()
-		opts.Username, opts.Password = e.user, e.password
+		if len(c.Users) == 0 {
+			opts.Username, opts.Password = e.user, e.password
+		} else { // the server takes a users list or one user, not both
+			opts.Users = append([]*server.User{{Username: e.user, Password: e.password}}, c.Users...)
+		}
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
