@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -117,4 +121,40 @@ func TestBadRequest(t *testing.T) {
 	require.ErrorContains(t, cl.Cancel(c.ctx, "nope"), `cancel nope: no open request of client "bad"`)
 	require.Zero(t, c.msgs(streamJobs))
 	require.ErrorContains(t, run(c.ctx, flags{role: "boss"}, nil), `-role "boss"`)
+}
+
+// TestWatchShowsWorkers runs two named workers and the watch role's loop:
+// the combined view names both workers and their chips.
+func TestWatchShowsWorkers(t *testing.T) {
+	c := start(t, rnats.EmbeddedConfig{}, Limits{})
+	for _, name := range []string{"w1", "w2"} {
+		c.workers(1, WorkerConfig{Name: name, Snapshots: 20 * time.Millisecond})
+	}
+	nc, _ := c.conn()
+	var mu sync.Mutex
+	var view bytes.Buffer
+	stop := c.goRole(func(ctx context.Context) error {
+		return watch(ctx, nc, 20*time.Millisecond, lockedWriter{&mu, &view})
+	})
+	eventually(t, "the view shows both workers and their chips", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		v := view.String()
+		return strings.Contains(v, "w1") && strings.Contains(v, "w2") && strings.Contains(v, "compute")
+	})
+	if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatalf("watch: %v", err)
+	}
+}
+
+// lockedWriter serialises writes to a buffer the test also reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }

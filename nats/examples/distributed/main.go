@@ -7,6 +7,7 @@
 //	distributed -role worker [-parallel 2]
 //	distributed -role sink
 //	distributed -role client -chunks 16 [-cancel-after 1s]
+//	distributed -role watch                                 # every worker's runlet, live
 //
 // With no -nats, the ventilator starts an embedded server listening on
 // 127.0.0.1 with a generated user and password, and writes them with the
@@ -62,6 +63,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -122,9 +124,9 @@ func main() {
 // run runs one role until ctx ends (the client: until its answer).
 func run(ctx context.Context, f flags, out io.Writer) error {
 	switch f.role {
-	case "ventilator", "worker", "sink", "client":
+	case "ventilator", "worker", "sink", "client", "watch":
 	default:
-		return fmt.Errorf("-role %q: want ventilator, worker, sink or client", f.role)
+		return fmt.Errorf("-role %q: want ventilator, worker, sink, client or watch", f.role)
 	}
 	if f.role == "ventilator" && f.url == "" {
 		return embeddedVentilator(ctx, f, out)
@@ -138,15 +140,39 @@ func run(ctx context.Context, f flags, out io.Writer) error {
 	case "ventilator":
 		return ventilate(ctx, f, nc, js, out)
 	case "worker":
-		return runWorker(ctx, WorkerConfig{NC: nc, JS: js, Parallel: f.parallel, Work: f.work, AckWait: f.ackWait, Hang: f.hang, Out: out})
+		return runWorker(ctx, WorkerConfig{NC: nc, JS: js, Parallel: f.parallel, Work: f.work, AckWait: f.ackWait, Hang: f.hang, Out: out,
+			Name: "worker-" + strconv.Itoa(os.Getpid())})
 	case "sink":
 		st, err := runSink(ctx, SinkConfig{JS: js, AckWait: f.ackWait, Slow: f.slow, Out: out})
 		fmt.Fprintf(out, "sink: %d counted, %d duplicates, %d late\n", st.Counted, st.Duplicates, st.Late)
 		return err
 	case "client":
 		return client(ctx, f, nc, out)
+	case "watch":
+		return watch(ctx, nc, 500*time.Millisecond, out)
 	}
 	return nil
+}
+
+// watch prints the latest snapshot of every worker together, every
+// interval, until ctx ends (then once more).
+func watch(ctx context.Context, nc *natsgo.Conn, every time.Duration, out io.Writer) error {
+	w, err := rnats.WatchSnapshots(ctx, nc, subjSnap)
+	if err != nil {
+		return err
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		fmt.Fprint(out, "\033[H\033[2J") // clear the terminal
+		if _, err := w.WriteTo(out); err != nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+	}
 }
 
 // dial connects to -nats (or $NATS_URL) with -creds or the user and

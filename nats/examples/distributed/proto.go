@@ -23,6 +23,7 @@ const (
 	subjCancel  = "dist.cancel"   // client → ventilator, request/reply
 	subjStop    = "dist.stop."    // + request id: ventilator → workers, broadcast
 	subjBeat    = "dist.hb."      // + client id: client heartbeats
+	subjSnap    = "dist.snap"     // + "." + worker name: each worker's runlet snapshots (-role watch)
 	streamJobs  = "JOBS"          // jobs.<req>.<index>: chunks to compute
 	streamRes   = "RES"           // res.<req>.<index>: computed chunks
 	streamAns   = "ANS"           // ans.<client>.<req>: answers

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -30,6 +31,12 @@ type WorkerConfig struct {
 	Hang  string
 	Out   io.Writer
 	Hooks *WorkerHooks // test probes; nil: none
+	// Name names the worker's snapshots (subject dist.snap.<Name>, which
+	// -role watch shows); "" publishes none.
+	Name string
+	// Snapshots is how often the worker publishes its runlet's snapshot
+	// (default 250 ms).
+	Snapshots time.Duration
 }
 
 // WorkerHooks observes a worker's chunks (the tests measure with them).
@@ -127,12 +134,14 @@ func runWorker(ctx context.Context, c WorkerConfig) error {
 		r, err := compute(ctx, st, h, ch, c.Work)
 		return rnats.Carry(m, r), err
 	}
-	err = runlet.Run(ctx,
+	r := runlet.New([]chip.Chip{
 		rnats.Consume("chunks", in, rnats.ConsumeConfig[Chunk]{JS: c.JS, Stream: streamJobs, Durable: workerGroup,
 			AckWait: c.AckWait, FetchWait: 100 * time.Millisecond, RetryDelay: 50 * time.Millisecond}),
 		chip.ParallelMap("compute", in, out, c.Parallel, work),
 		rnats.PublishAcked("results", out, rnats.PublishConfig[Result]{JS: c.JS, Subject: resPrefix + "*",
-			SubjectOf: func(r Result) string { return resPrefix + r.Req + "." + strconv.Itoa(r.Index) }}))
+			SubjectOf: func(r Result) string { return resPrefix + r.Req + "." + strconv.Itoa(r.Index) }}),
+	}, runlet.Config{})
+	err = runWatched(ctx, r, c)
 	if ctx.Err() != nil {
 		return nil // stopped: what it held was given back
 	}
@@ -174,4 +183,24 @@ func compute(ctx context.Context, st *stops, h *WorkerHooks, ch Chunk, extra tim
 		return Result{Req: ch.Req, Index: ch.Index, Key: ch.Key, Cancelled: true}, nil
 	}
 	return r, nil
+}
+
+// runWatched runs r, publishing its snapshots under dist.snap.<c.Name>
+// meanwhile when c.Name is set; the publisher has ended when it returns.
+func runWatched(ctx context.Context, r *runlet.Runlet, c WorkerConfig) error {
+	if c.Name == "" {
+		return r.Run(ctx)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Its error is the end of pctx, or a closed connection the
+		// worker's own chips report.
+		_ = rnats.PublishSnapshots(pctx, c.NC, subjSnap+"."+c.Name, r, cmp.Or(c.Snapshots, 250*time.Millisecond))
+	}()
+	err := r.Run(ctx)
+	stop()
+	<-done
+	return err
 }
