@@ -356,3 +356,43 @@ func TestCastPanic(t *testing.T) {
 		require.Equal(t, "boom", pe.Value)
 	})
 }
+
+// TestCastFromInside casts from a sync chip's own process call (on the
+// scheduler's goroutine) and from a cast's function: neither waits for
+// itself, and each runs before the chip's next process call.
+func TestCastFromInside(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("default", 16)
+		in, out := pool.NewPend[int](p, "in"), pool.NewPend[int](p, "out")
+		var r *runlet.Runlet
+		self := chip.New(chip.Config[int, int, scaler]{
+			Key: "self", Prev: in, Next: out,
+			State: func() scaler { return scaler{factor: 2} },
+			Process: func(_ context.Context, pk hints.Pack[int], s *scaler) (hints.Pack[int], error) {
+				if pk.Hint == hints.End {
+					return pk, nil
+				}
+				if pk.Value == 3 {
+					err := runlet.Cast(r, "self", func(s *scaler) {
+						s.factor = 100
+						require.NoError(t, runlet.Cast(r, "self", func(s *scaler) { s.factor++ }))
+					})
+					if err != nil {
+						return pk, err
+					}
+				}
+				return hints.Data(pk.Value * s.factor), nil
+			},
+		})
+		r2, feed, o := castFlow(t, in, out, self)
+		r = r2
+		done := runAsync(r)
+		for _, v := range []int{1, 2, 3} {
+			pushAll(t, feed, v)
+			require.Equal(t, []int{2 * v}, pullN(t, o, 1))
+		}
+		pushAll(t, feed, 4)
+		require.Equal(t, []int{404}, pullN(t, o, 1), "both casts ran before the next call")
+		finish(t, feed, o, done)
+	})
+}
