@@ -56,6 +56,9 @@ type ChipSnapshot struct {
 	State   string `json:"state"`
 	Running string `json:"running,omitempty"` // the held pack, "RUN xN" in flight, or "END"
 	Note    string `json:"note,omitempty"`    // the chip's Describe hook
+	// CastsDropped counts the casts (see Cast) dropped because the chip had
+	// ended, was restarted or the runlet stopped before they ran.
+	CastsDropped uint64 `json:"casts_dropped,omitempty"`
 }
 
 // Chip states, the values of [ChipSnapshot.State].
@@ -304,6 +307,7 @@ func (r *Runlet) snapshot() RunletSnapshot {
 			NextPool: sl.spec.Next.Pool, NextPend: sl.spec.Next.Pend,
 			Async: sl.spec.Async, Concurrency: sl.spec.Concurrency,
 			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
+			CastsDropped: r.castsDropped(i),
 		})
 	}
 	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b PendName) int {

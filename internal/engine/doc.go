@@ -45,6 +45,12 @@
 //     Binding.Dead, [WakeDead]; its END fan-in in fanin.go), and a sync
 //     chip's one deadline per burst. A supervisor plugs in where
 //     VerdictFail becomes the chip's error (Result.Err).
+//   - Cast and call (cast.go): functions queued from any goroutine on a
+//     running chip's state ([Runlet.Cast], [Runlet.Call]), run by runChip
+//     before the chip's next burst (an async chip's once none of its
+//     batches is out, holding back new ones meanwhile); failCalls fails a
+//     chip's pending calls and drops its casts, for a restart
+//     ([ErrRestarted]) and as the runlet settles ([ErrStopped]).
 //   - Attach, a compiler from pools and chips to an immutable plan in named
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published

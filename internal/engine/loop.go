@@ -139,6 +139,8 @@ func (r *Runlet) takeMail() {
 			r.drain()
 		case mailDrainAbort:
 			r.abortDrain(m.err)
+		case mailCast:
+			r.takeCasts()
 		}
 	}
 }
@@ -150,6 +152,7 @@ func (r *Runlet) trigger() {
 		r.publish() // observers always have a state that names the chips
 	}
 	if r.attached && !r.stopping {
+		r.takeCasts() // those posted before Attach
 		for i := range r.slots {
 			r.slow.push(int32(i))
 		}
@@ -167,6 +170,12 @@ func (r *Runlet) trigger() {
 // runChip tries to run chip i once and files the outcome.
 func (r *Runlet) runChip(i int32) {
 	s := &r.slots[i]
+	castWait := false // casts wait for this async chip's batches (cast.go)
+	if r.castQueued > 0 {
+		if castWait = r.runCasts(i); r.stopping {
+			return
+		}
+	}
 	if s.ended {
 		if !s.idle && !r.stopping {
 			// Ended early by endUpstream with work in flight: settle what
@@ -187,11 +196,14 @@ func (r *Runlet) runChip(i int32) {
 		return
 	}
 	budget := r.cfg.Budget
-	if paused {
+	if paused || castWait {
 		budget = 0 // collect finished work only
 	}
 	res := s.run.Run(budget)
 	r.stats.Hits += uint64(res.Hits)
+	if castWait {
+		r.castAgain(i, res)
+	}
 	if res.Err != nil {
 		r.fail(i, res.Err)
 		return
@@ -441,6 +453,7 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
+	r.shutCasts()
 	for i := range r.slots {
 		if t := r.slots[i].timer; t != nil && t.Stop() {
 			r.wg.Done()

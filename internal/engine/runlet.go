@@ -125,6 +125,7 @@ type Runlet struct {
 	control // flags other goroutines set and read without the lock
 	board   // what observers read: the published snapshots
 	life    // the context of process calls and the goroutines to wait for
+	casts   // Cast and Call (cast.go)
 }
 
 // graph is what New was given. It is not modified afterwards.
@@ -225,6 +226,7 @@ const (
 	mailStop                       // stop with err (Abort, Detach, Run's ctx, a bridge)
 	mailDrain                      // input chips send END from now on (Drain)
 	mailDrainAbort                 // abort a drain, naming the unfinished chips, with err as the reason
+	mailCast                       // a Cast or Call was queued (cast.go)
 )
 
 // stopNote is why a runlet stopped, published for Err and observers.
