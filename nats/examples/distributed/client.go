@@ -14,7 +14,11 @@ import (
 // Client sends requests to the ventilator and receives their answers. It
 // sends a heartbeat every Beat while it lives; a client that stops beating
 // (it died, or Silence was called) has its requests cancelled by the
-// ventilator after the ventilator's ClientTimeout. Safe for concurrent use.
+// ventilator after the ventilator's ClientTimeout. It uses only its own
+// subjects (dist.req/dist.cancel/dist.hb.<id>.*, ans.<id>.*) and the
+// connection's reply inbox: connected as a per-client user
+// (nats.ClientUsers), the connection must use the client's inbox
+// (nats.ClientOption(id)). Safe for concurrent use.
 type Client struct {
 	nc      *natsgo.Conn
 	id      string

@@ -4,9 +4,10 @@
 // PublishAcked), and a sink aggregates each request's chunks and answers.
 //
 //	distributed -role ventilator [-nats URL] [-store DIR]   # default: an embedded server on loopback
+//	distributed -role ventilator -clients alice:pw,bob      # and a user per client (bob's password generated)
 //	distributed -role worker [-parallel 2]
 //	distributed -role sink
-//	distributed -role client -chunks 16 [-cancel-after 1s]
+//	distributed -role client -chunks 16 [-cancel-after 1s] [-id NAME]
 //	distributed -role watch                                 # every worker's runlet, live
 //
 // With no -nats, the ventilator starts an embedded server listening on
@@ -16,6 +17,28 @@
 // roles read from their environment. With -nats, every role dials that URL
 // (-creds for a credentials file).
 //
+// Clients and their subjects: a client sends its requests on
+// dist.req.<client>.<req>, its cancels on dist.cancel.<client>.<req> and
+// its heartbeats on dist.hb.<client>.beat, and reads its answers on
+// ans.<client>.<req>, with its own reply inbox _INBOX.<client>. The
+// ventilator serves these with wildcards and takes the client from the
+// subject, not from the message: a request whose body names another
+// client or request is refused, and a client cancels only its own
+// requests (bob's cancel of alice's request id is "no open request of
+// client bob"); a request id is used once (refused while its record
+// lives), so no client takes over another's record. With -clients name[:password],... the embedded server also
+// admits each client as its own user, allowed only those subjects
+// (nats.ClientUsers), so the server itself refuses bob publishing on
+// alice's subjects or reading her answers, her inbox or the JetStream API;
+// a client without a password on the command line gets a generated one.
+// Each client's URL, user, password and name (RUNLET_CLIENT, the client
+// role's default -id) go to a file next to -env, distributed.<name>.env,
+// mode 0600; the ventilator, workers, sink and watch keep the generated
+// user of distributed.env. A client refused a subject stops with the
+// server's permissions violation. Without -clients every client uses the
+// generated user, which may do anything: fine for a demonstration on one
+// machine, not for clients that must not see each other.
+//
 // Streams and buckets (the ventilator creates them): JOBS (work queue,
 // jobs.<req>.<index>), RES (work queue, res.<req>.<index>), ANS (answers,
 // ans.<client>.<req>), the KV buckets DIST_REQS (request records, read by
@@ -24,7 +47,7 @@
 // -cache-ttl).
 //
 // What happens when:
-//   - a client cancels (dist.cancel): the ventilator stops issuing, tells
+//   - a client cancels (dist.cancel.<client>.<req>): the ventilator stops issuing, tells
 //     the workers (dist.stop.<req>: chunks in flight see their ctx
 //     cancelled, fetched ones are skipped), purges the request's pending
 //     chunks, and marks its record cancelled, so the sink drops its late
@@ -38,7 +61,7 @@
 //   - the sink dies: the results it had not acked (it acks a request's
 //     results only after the request's answer is stored) are redelivered
 //     to the next sink, which rebuilds its requests from DIST_REQS;
-//   - a client stops its heartbeat (dist.hb.<client>) for -client-timeout:
+//   - a client stops its heartbeat (dist.hb.<client>.beat) for -client-timeout:
 //     its open requests are cancelled.
 //
 // Sizing: JOBS bounds the chunks waiting for workers (a full JOBS holds the

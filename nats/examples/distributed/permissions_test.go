@@ -87,6 +87,12 @@ func TestClientSubjects(t *testing.T) {
 	_, js := c.conn()
 	require.Equal(t, stateAnswer, c.record(js, req.ID).State)
 
+	// Bob reusing alice's request id (answered, its record kept) is
+	// refused: her record stays hers.
+	require.ErrorContains(t, bob.Submit(c.ctx, Request{ID: req.ID, Chunks: 1, Size: 1}), "request a1: id already used")
+	require.Equal(t, "alice", c.record(js, req.ID).Client)
+	require.Equal(t, stateAnswer, c.record(js, req.ID).State)
+
 	mine := Request{ID: "b1", From: 50, Chunks: 4, Size: 20}
 	require.NoError(t, bob.Submit(c.ctx, mine))
 	for _, a := range finals(t, bob, mine) { // answered after alice's: hers would be here by now

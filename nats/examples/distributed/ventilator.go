@@ -198,6 +198,15 @@ func (v *ventilator) request(ctx context.Context, m *natsgo.Msg, client, id stri
 // request holds their in-progress mark) or to compute (this request takes
 // the mark). It registers q as open.
 func (v *ventilator) classify(ctx context.Context, q Request) (*ventReq, error) {
+	// An id is used once (while its record lives, an hour): a request
+	// reusing another client's id would overwrite that client's record and
+	// find its chunks and answers deduplicated away. Whose it was is not
+	// said.
+	if _, err := v.reqs.Get(ctx, q.ID); err == nil {
+		return nil, fmt.Errorf("request %s: id already used", q.ID)
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("request %s: %w", q.ID, err)
+	}
 	if v.isOpen(q.ID) {
 		return nil, fmt.Errorf("request %s: already open", q.ID)
 	}
