@@ -110,6 +110,22 @@ func (c *cluster) client(id string) *Client {
 	return cl
 }
 
+// clientAs returns client name connected as its own user (password) with
+// its own inbox, beating every 50 ms; the server's asynchronous errors to
+// it (permission violations) arrive on the returned channel.
+func (c *cluster) clientAs(name, password string) (*Client, *natsgo.Conn, chan error) {
+	c.t.Helper()
+	errs := make(chan error, 16)
+	nc, err := rnats.Dial(c.e.URL(), rnats.DialConfig{User: name, Password: password}, rnats.ClientOption(name),
+		natsgo.ErrorHandler(func(_ *natsgo.Conn, _ *natsgo.Subscription, err error) { errs <- err }))
+	require.NoError(c.t, err)
+	c.t.Cleanup(nc.Close)
+	cl, err := NewClient(nc, name, 50*time.Millisecond)
+	require.NoError(c.t, err)
+	c.t.Cleanup(cl.Close)
+	return cl, nc, errs
+}
+
 // msgs returns how many messages stream name holds.
 func (c *cluster) msgs(name string) uint64 {
 	_, js := c.conn()

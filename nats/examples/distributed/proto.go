@@ -19,10 +19,10 @@ import (
 // Subjects, streams and buckets of the example. Stream subjects carry the
 // request id so that one request's chunks can be purged by subject.
 const (
-	subjRequest = "dist.req"      // client → ventilator, request/reply
-	subjCancel  = "dist.cancel"   // client → ventilator, request/reply
+	subjRequest = "dist.req."     // + <client>.<req>: client → ventilator, request/reply
+	subjCancel  = "dist.cancel."  // + <client>.<req>: client → ventilator, request/reply
 	subjStop    = "dist.stop."    // + request id: ventilator → workers, broadcast
-	subjBeat    = "dist.hb."      // + client id: client heartbeats
+	subjBeat    = "dist.hb."      // + <client>.beat: client heartbeats
 	subjSnap    = "dist.snap"     // + "." + worker name: each worker's runlet snapshots (-role watch)
 	streamJobs  = "JOBS"          // jobs.<req>.<index>: chunks to compute
 	streamRes   = "RES"           // res.<req>.<index>: computed chunks
@@ -211,6 +211,26 @@ func full(err error) bool {
 	var api *jetstream.APIError
 	return errors.As(err, &api) && (strings.Contains(api.Description, "maximum messages exceeded") ||
 		strings.Contains(api.Description, "maximum bytes exceeded"))
+}
+
+// clientPrefixes are the subject prefixes a client owns: it publishes
+// its requests, cancels and heartbeats, and reads its answers, only under
+// "<prefix>.<client>.>" (see [rnats.ClientUsers]).
+var clientPrefixes = []string{
+	strings.TrimSuffix(subjRequest, "."), strings.TrimSuffix(subjCancel, "."),
+	strings.TrimSuffix(subjBeat, "."), strings.TrimSuffix(ansPrefix, "."),
+}
+
+// clientSubject is subject prefix's subject of client about last (a
+// request id, or "beat").
+func clientSubject(prefix, client, last string) string { return prefix + client + "." + last }
+
+// subjectClient splits a subject "<prefix><client>.<last>" that a
+// subscription to prefix+"*.*" received: the client is the one the server
+// let publish there, whatever the message says.
+func subjectClient(subject, prefix string) (client, last string) {
+	client, last, _ = strings.Cut(strings.TrimPrefix(subject, prefix), ".")
+	return client, last
 }
 
 // answerSubject is where the answers to client's request req go.

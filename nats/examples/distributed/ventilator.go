@@ -71,16 +71,21 @@ func runVentilator(ctx context.Context, c VentilatorConfig) error {
 		subj string
 		f    natsgo.MsgHandler
 	}{
-		{subjRequest, func(m *natsgo.Msg) { v.request(ctx, m) }},
-		{subjCancel, func(m *natsgo.Msg) {
-			var r Request
-			if err := json.Unmarshal(m.Data, &r); err != nil {
-				replyErr(m, fmt.Errorf("cancel: %w", err))
-				return
-			}
-			replyErr(m, v.cancel(ctx, r.ID, r.Client, "cancelled by its client"))
+		// The client of a request, cancel or heartbeat is the one its
+		// subject names: with per-client users (rnats.ClientUsers) the
+		// server lets no one else publish there.
+		{subjRequest + "*.*", func(m *natsgo.Msg) {
+			client, id := subjectClient(m.Subject, subjRequest)
+			v.request(ctx, m, client, id)
 		}},
-		{subjBeat + "*", func(m *natsgo.Msg) { v.seen(m.Subject[len(subjBeat):]) }},
+		{subjCancel + "*.*", func(m *natsgo.Msg) {
+			client, id := subjectClient(m.Subject, subjCancel)
+			replyErr(m, v.cancel(ctx, id, client, "cancelled by its client"))
+		}},
+		{subjBeat + "*.*", func(m *natsgo.Msg) {
+			client, _ := subjectClient(m.Subject, subjBeat)
+			v.seen(client)
+		}},
 		{ansPrefix + "*.*", func(m *natsgo.Msg) { v.answered(m) }},
 	}
 	for _, s := range subs {
@@ -144,13 +149,21 @@ func (v *ventilator) answered(m *natsgo.Msg) {
 	fmt.Fprintf(v.c.Out, "answered %s: %d\n", a.Req, a.Sum)
 }
 
-// request takes a client's request: it accepts it (the reply), sends a
-// quick answer from the cache, stores the record for the sink, then
-// publishes the chunks to compute, waiting while JOBS is full.
-func (v *ventilator) request(ctx context.Context, m *natsgo.Msg) {
+// request takes the request id of client (both from its subject): it
+// accepts it (the reply), sends a quick answer from the cache, stores the
+// record for the sink, then publishes the chunks to compute, waiting while
+// JOBS is full. A body naming another request or client is refused.
+func (v *ventilator) request(ctx context.Context, m *natsgo.Msg, client, id string) {
 	var q Request
 	err := json.Unmarshal(m.Data, &q)
-	if err == nil {
+	switch {
+	case err != nil:
+	case q.ID != id:
+		err = fmt.Errorf("request %q sent on %s", q.ID, m.Subject)
+	case q.Client != "" && q.Client != client:
+		err = fmt.Errorf("request %s: client %q sent on %s", q.ID, q.Client, m.Subject)
+	default:
+		q.Client = client
 		err = q.check()
 	}
 	if err != nil {
@@ -185,6 +198,15 @@ func (v *ventilator) request(ctx context.Context, m *natsgo.Msg) {
 // request holds their in-progress mark) or to compute (this request takes
 // the mark). It registers q as open.
 func (v *ventilator) classify(ctx context.Context, q Request) (*ventReq, error) {
+	// An id is used once (while its record lives, an hour): a request
+	// reusing another client's id would overwrite that client's record and
+	// find its chunks and answers deduplicated away. Whose it was is not
+	// said.
+	if _, err := v.reqs.Get(ctx, q.ID); err == nil {
+		return nil, fmt.Errorf("request %s: id already used", q.ID)
+	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, fmt.Errorf("request %s: %w", q.ID, err)
+	}
 	if v.isOpen(q.ID) {
 		return nil, fmt.Errorf("request %s: already open", q.ID)
 	}
@@ -259,7 +281,8 @@ func (v *ventilator) issue(ctx context.Context, r *ventReq, i int) error {
 	return publishJSON(ctx, v.c.JS, subj, "chunk-"+r.rec.ID+"-"+strconv.Itoa(i), ch, &r.mu, func() bool { return r.cancelled })
 }
 
-// cancel stops request id of client: no chunk of it is published any
+// cancel stops request id of client (a request of another client is not
+// touched, whatever its id: it is "no open request" of client): no chunk of it is published any
 // more, workers are told to stop its chunks (the stop subject, before the
 // purge, so that a worker holding a fetched chunk skips it), its pending
 // chunks are purged from JOBS, its in-progress marks are handed to the
