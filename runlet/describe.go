@@ -82,7 +82,9 @@ type Snapshot struct {
 // same names apart; Async (async) and Concurrency (concurrency, async chips
 // only); Ended (ended); State (state), one of the Chip* constants below;
 // Running (running), the held pack, "RUN xN" while N packs are in flight, or
-// "END"; Note (note), what the chip's Describe hook said.
+// "END"; Note (note), what the chip's Describe hook said; CastsDropped
+// (casts_dropped, omitted when 0), the casts dropped because the chip had
+// ended, was restarted or the runlet stopped before they ran.
 //
 // The zero value describes no chip.
 type ChipSnapshot = engine.ChipSnapshot

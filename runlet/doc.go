@@ -180,6 +180,39 @@
 // the inputs of a sub-runlet (drain that runlet). The hot path pays one flag
 // check per span of input Skip packs and nothing on ordinary pends.
 //
+// # Cast and call
+//
+// A chip is a passive step that the scheduler drives, so
+// its state has one owner: whoever runs its process call. Cast and Call
+// (after the ultravisor design) let another goroutine reach that state anyway,
+// without a lock: they queue a function, and the scheduler runs it when it next
+// runs the chip, before its burst — on the scheduler's goroutine, which never
+// runs a sync chip's process at the same time, and for an async chip only once
+// none of its batches is out (it collects finished work but hands out no new
+// batch while a cast waits, so a cast waits at most for the calls already in
+// flight). Functions to one chip run in the order they were queued. Cast
+// returns at once, Call waits for the result or its ctx (a Call given up
+// before its function started never runs it). Requests are type-checked when
+// made (the chip's state type against the function's), and fail with a
+// *CastError when they cannot run: ErrChipEnded, ErrStopped, or
+// ErrRestarted when the chip's supervisor restarts it first (the function
+// runs on neither the old state nor the new); a Cast that cannot run is dropped
+// and counted in ChipSnapshot.CastsDropped. A panic in a function is the
+// chip's error, as one in its process would be. The cost is one integer test
+// per burst in the scheduler; the hot path inside a burst is untouched. As in
+// the ultravisor design, a read-modify-write split over a Call and a Cast is
+// not atomic: do the whole change in one function.
+//
+// # Services
+//
+// A runlet runs once; a supervisor such as suture restarts a
+// service by calling its Serve again. NewService makes a service from a
+// function that builds a fresh runlet, so each restart gets fresh pools and
+// fresh chip state, as an OTP child gets a fresh process. Supervision inside a
+// runlet (restarting one chip) and a tree of services (restarting a whole flow)
+// compose: a runlet whose own supervisor gives up returns the error from Run,
+// and the tree above restarts or gives up in turn.
+//
 // # Errors
 //
 // The first error stops the runlet: a process's error, its panic (as a
