@@ -69,7 +69,60 @@ type Snapshot struct {
 	// Pools are in the order given to New, then the IO pool if the runlet
 	// added it, then inner pools of logical pools that were not given.
 	Pools []PoolSnapshot `json:"pools"`
+	// Flow is the runlet's statistics when [Config].Stats is on (elapsed
+	// time, rates' window, pend depths, the bottleneck, progress); nil, and
+	// left out of the JSON, when it is off.
+	Flow *FlowStats `json:"flow,omitempty"`
 }
+
+// ChipStats is one chip's statistics, in [ChipSnapshot].Stats when
+// [Config].Stats is on. JSON names (stable): in, out (packs taken and
+// pushed), errors, restarts (by a supervisor), busy_ns, wait_input_ns,
+// wait_room_ns (time busy, waiting for input, held back by a limited next
+// pend; nanoseconds since Run started), latency (sampled process time per
+// pack: samples, p50_ns, p95_ns, p99_ns, max_ns), in_rate, out_rate (packs
+// per second over [FlowStats].Window), load (the fraction of the window the
+// chip was busy, per worker), progress (see [Progress]). What is sampled:
+// a sync chip's latency is the time of one single-pack burst after every 64
+// packs (the process call with its pull and push); an async chip's is the
+// worker time over the calls of the batches collected in one scheduler
+// pass (exact per call for blocking work, handed out one pack per batch).
+// Counts are taken per burst and busy time per burst, never per pack.
+type ChipStats = engine.ChipStats
+
+// Latency summarises sampled process times with percentiles read from a
+// log-linear histogram over the run (16 buckets per power of two: within
+// about 3% of the true value, fixed size, no allocation to record).
+type Latency = engine.Latency
+
+// FlowStats is the runlet's statistics, in [Snapshot].Flow when
+// [Config].Stats is on. JSON names (stable): elapsed_ns (since Run
+// started), window_ns (what rates and loads are over: the last 5 seconds,
+// or the run so far), interval_ns (between pend samples), pends (see
+// [PendStats]), bottleneck (see [Bottleneck]), progress (see [Progress]).
+type FlowStats = engine.FlowStats
+
+// PendStats is one queue pend's depth over the last samples, oldest first,
+// the last entry being now: depth (packs held at each sample) and high (the
+// most it held since the sample before), with its pool and pend keys.
+type PendStats = engine.PendStats
+
+// Bottleneck names the chip that limits the flow's throughput: the busiest
+// chip, when it is busy at least half the window (per worker), with its
+// load and the reason in words (busy, waiting for input and held back, in
+// percent of the run). Describe marks its line with [BottleneckMark], and
+// the diagrams mark its node.
+type Bottleneck = engine.Bottleneck
+
+// BottleneckMark ends the Describe line of the bottleneck chip.
+const BottleneckMark = engine.BottleneckMark
+
+// Progress is how much of a known amount of work is done (unit "packs" or
+// "bytes", done, total) and eta_ns, the time left at the average rate so
+// far (0 when done or before anything is done). A FromSlice, FromFile or
+// FromReader over a file knows its own; [Config].Total gives the count of
+// packs the input chips will produce.
+type Progress = engine.Progress
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
 // Describe prints them; the four fields after them hold the same names

@@ -146,6 +146,9 @@ func (r *Runlet) takeMail() {
 // trigger queues every chip to run (a Trigger or Resume message).
 func (r *Runlet) trigger() {
 	r.triggered = r.triggered || r.attached
+	if r.st != nil {
+		r.st.startClock()
+	}
 	if r.attached && r.pub.Load() == nil {
 		r.publish() // observers always have a state that names the chips
 	}
@@ -190,7 +193,12 @@ func (r *Runlet) runChip(i int32) {
 	if paused {
 		budget = 0 // collect finished work only
 	}
-	res := s.run.Run(budget)
+	var res Result
+	if r.st != nil {
+		res = r.runTimed(i, budget)
+	} else {
+		res = s.run.Run(budget)
+	}
 	r.stats.Hits += uint64(res.Hits)
 	if res.Err != nil {
 		r.fail(i, res.Err)
@@ -325,6 +333,7 @@ func (r *Runlet) stalled() bool {
 		}
 	}
 	r.err = &StallError{State: r.snapshot().String()}
+	r.logStall()
 	r.beginStop()
 	return true
 }
@@ -393,6 +402,8 @@ func (r *Runlet) fail(i int32, err error) {
 		r.report(err)
 		return
 	}
+	r.countError(i)
+	r.logFirstError(i, err)
 	r.err, r.failed = err, i
 	r.beginStop()
 }
@@ -441,6 +452,9 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
+	if r.st != nil && !r.st.start.IsZero() {
+		r.st.end = r.st.now()
+	}
 	for i := range r.slots {
 		if t := r.slots[i].timer; t != nil && t.Stop() {
 			r.wg.Done()
@@ -541,6 +555,8 @@ func (r *Runlet) report(err error) {
 			slog.Error("runlet: Config.OnError panicked", "err", perr, "stack", string(perr.panic.Stack))
 		}
 	}()
+	r.countErrorOf(err)
+	r.logLaterError(err)
 	r.cfg.OnError(err)
 }
 
