@@ -98,7 +98,8 @@ type Config struct {
 	// Logger, if set, receives the runlet's lifecycle events as structured
 	// records, each with the attribute "runlet" (Name) and, where one chip
 	// is concerned, "chip": "runlet start" (chips), "runlet end" (state,
-	// hits, duration, err; with Stats, output_packs and bottleneck),
+	// hits, duration, err; with Stats, output_packs, the packs the output
+	// chips took, END included, and bottleneck),
 	// "chip failed" (the first error), "later error" (each error after the
 	// first; Config.OnError then defaults to doing nothing more), "runlet
 	// stalled" (the chips that wait) and "runlet drain". Nothing is logged
