@@ -83,11 +83,13 @@ type Snapshot struct {
 // pack: samples, p50_ns, p95_ns, p99_ns, max_ns), in_rate, out_rate (packs
 // per second over [FlowStats].Window), load (the fraction of the window the
 // chip was busy, per worker), progress (see [Progress]). What is sampled:
-// a sync chip's latency is the time of one single-pack burst after every 64
-// packs (the process call with its pull and push); an async chip's is the
+// a sync chip's latency is the time of one single-pack burst at its first
+// run and after every 1024 packs (the process call with its pull and push);
+// an async chip's is the
 // worker time over the calls of the batches collected in one scheduler
 // pass (exact per call for blocking work, handed out one pack per batch).
-// Counts are taken per burst and busy time per burst, never per pack.
+// Counts are taken per burst and busy time per burst (one clock read at
+// its end), never per pack.
 type ChipStats = engine.ChipStats
 
 // Latency summarises sampled process times with percentiles read from a

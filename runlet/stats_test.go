@@ -1,8 +1,11 @@
 package runlet_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -249,4 +252,49 @@ func TestStatsProgress(t *testing.T) {
 		assert.Equal(t, runlet.Progress{Unit: "packs", Done: 30, Total: 60, ETA: tp.ETA}, *tp)
 		assert.InDelta(t, 0.5, tp.Fraction(), 1e-9)
 	})
+}
+
+// A FromFile knows its file's size: its progress counts bytes, and a
+// mid-run snapshot sees part of the file read; a FromReader over memory
+// knows its length.
+func TestStatsProgressBytes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data")
+	require.NoError(t, os.WriteFile(path, make([]byte, 10_000), 0o600))
+	bufs := pool.NewBuffers(1000)
+	for _, src := range []string{"file", "reader"} {
+		t.Run(src, func(t *testing.T) {
+			bp := pool.NewBytes("bytes", 3000)
+			in := pool.NewPend[[]byte](bp, "in")
+			var mid *runlet.Progress
+			var r *runlet.Runlet
+			chunks := 0
+			read := chip.FromFile("read", in, path, bufs)
+			if src == "reader" {
+				read = chip.FromReader("read", in, bytes.NewReader(make([]byte, 10_000)), bufs)
+			}
+			r = runlet.New([]chip.Chip{
+				read,
+				chip.ForEach("use", in, func(b []byte) error {
+					if chunks++; chunks == 5 {
+						mid = r.Snapshot().Chips[0].Stats.Progress // the copy published last
+					}
+					bufs.Put(b)
+					return nil
+				}),
+			}, runlet.Config{Stats: true})
+			require.NoError(t, r.Run(context.Background()))
+			end := r.Snapshot()
+			p := end.Chips[0].Stats.Progress
+			require.NotNil(t, p)
+			assert.Equal(t, runlet.Progress{Unit: "bytes", Done: 10_000, Total: 10_000}, *p)
+			assert.Equal(t, p, end.Flow.Progress)
+			if src == "reader" { // its length is known from the start
+				require.NotNil(t, mid)
+			}
+			if mid != nil { // a copy published before the end: part of the file
+				assert.Equal(t, int64(10_000), mid.Total)
+				assert.Less(t, mid.Done, int64(10_000))
+			}
+		})
+	}
 }

@@ -64,12 +64,14 @@ type poolSlot struct {
 // observer is served within about two bursts, and the hot path inside a
 // burst pays nothing for them.
 func (r *Runlet) loop() {
+	r.st.markNow()
 	for {
 		if r.hasMail.Load() {
 			r.takeMail()
 		}
 		if r.stats.Hits >= r.pollAt {
 			r.poll()
+			r.st.markNow()
 		}
 		if r.stopping {
 			r.settle()

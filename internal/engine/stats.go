@@ -14,16 +14,21 @@ import (
 //   - packs in and out are counted per burst from its [Result] (In is
 //     Result.Hits: process calls, or packs handed to workers; Out is
 //     Result.Out: packs pushed to the next pend), never per pack;
-//   - a sync chip's busy time is the time of its bursts: two clock reads
-//     per burst, not per pack. An async chip's is the time its workers
-//     spent on batches, which they already measure (batch.took);
+//   - a sync chip's busy time is the time of its bursts: one clock read
+//     per burst, not per pack, at its end (a burst runs from the previous
+//     read, the end of the burst before or the loop's start or poll, so the
+//     scheduler's few nanoseconds between two bursts count as the next
+//     chip's). An async chip's is the time its workers spent on batches,
+//     which they already measure (batch.took);
 //   - the time a chip waits for input (its prev pend empty) or is held back
 //     (its next pend limited) runs from the end of the burst that stopped
 //     for that reason to the start of its next burst, so it costs no clock
 //     read of its own (and includes the time it queued after its wake);
-//   - latency is sampled: a sync chip runs one burst of a single pack after
-//     every latencyEvery packs, and that burst's time (the process call plus
-//     its pull and push) is one sample. An async chip gives one sample per
+//   - latency is sampled: a sync chip runs one burst of a single pack at
+//     its first run and after every latencyEvery (1024) packs, timed with
+//     a clock read of its own, and that burst's time (the process call plus
+//     its pull and push) is one sample. (1 in 64 cost Chain4 about a third
+//     more: an extra burst is about 100 ns.) An async chip gives one sample per
 //     scheduler pass that collected work: the worker time of the batches
 //     collected over their calls (exact per call for blocking work, which
 //     is handed out one pack per batch; a mean over the batch for fast
@@ -135,7 +140,7 @@ type Bottleneck struct {
 }
 
 const (
-	latencyEvery   = 64                     // a sync chip's latency is sampled once per this many packs
+	latencyEvery   = 1024                   // a sync chip's latency is sampled once per this many packs
 	sampleEvery    = 250 * time.Millisecond // between two samples of the ring
 	ringSize       = 21                     // samples kept: 5 seconds of rates
 	bottleneckLoad = 0.5                    // the least load of a bottleneck
@@ -151,6 +156,19 @@ type statState struct {
 	ring    []sample // ringSize samples, reused
 	head, n int      // the oldest sample and how many are kept
 	last    time.Duration
+	// mark is the scheduler's last clock read: the end of the last burst,
+	// or when the loop started or polled. A burst runs from mark to its end,
+	// so timing it costs one clock read, not two.
+	mark time.Duration
+}
+
+// markNow reads the clock where the scheduler starts to run chips after a
+// pause (the loop's start, a poll), so that the next burst's time does not
+// include the pause. A nil statState does nothing.
+func (st *statState) markNow() {
+	if st != nil && !st.start.IsZero() {
+		st.mark = st.now()
+	}
 }
 
 // chipStat is one chip's counters and the state of its waits.
@@ -230,12 +248,16 @@ func (r *Runlet) runTimed(i int32, budget int) Result {
 	if !s.spec.Async && budget > 1 && c.sampleIn <= 0 {
 		budget, sampled = 1, true
 	}
-	t0 := st.now()
+	t0 := st.mark // about when this burst began: the scheduler's last clock read
+	if sampled {
+		t0 = st.now() // exact, for the latency sample
+	}
 	if c.waiting != NoWait {
 		c.addWait(t0)
 	}
 	res := s.run.Run(budget)
 	t1 := st.now()
+	st.mark = t1
 	c.In += uint64(res.Hits)
 	c.Out += uint64(res.Out)
 	if s.spec.Async {

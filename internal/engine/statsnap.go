@@ -176,6 +176,9 @@ func (r *runner[In, Out, S]) Progress() (Progress, bool) {
 		return Progress{}, false
 	}
 	done, total := r.cfg.Progress(&r.state)
+	if total <= 0 {
+		return Progress{}, false // the size of the work is not known
+	}
 	unit := r.cfg.ProgressUnit
 	if unit == "" {
 		unit = "packs"
