@@ -202,7 +202,8 @@ func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 //	[DETACHED] | [FAILED] <error> | [ENDED]
 //	[PAUSED]
 //	stat: hitRate=<rate> hits=<n> statMiss=<n> pushMiss=<n> pullMiss=<n>
-//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>]
+//	[flow: elapsed=<d> window=<d>[ progress=<done>/<total> <unit> (<P>%) eta=<d>][ bottleneck=#<chip> (<reason>)]]
+//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>][ {<stats>}][ <<BOTTLENECK]
 //	@<pool> <size>/<limit> pullWake[<chips>] high=<high>[ <kind>]
 //	 -<pend> <size>,<private>P [<queued>] pushWake[<chips>][ limit=<N>]
 //
@@ -234,7 +235,13 @@ func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 //     pend@pool (an input chip reads
 //     runlet:pend:input@runlet:pool:io and an output chip feeds
 //     runlet:pend:output@runlet:pool:io); async(N) for an async chip of
-//     concurrency N; and the note its Describe hook returned.
+//     concurrency N; and the note its Describe hook returned. With
+//     [Config].Stats on, its statistics follow ([ChipStats.String]):
+//     {in=N out=N load=P% p95=D[ err=N][ restarts=N][ progress=D/T]}, and
+//     the bottleneck chip's line ends with [BottleneckMark].
+//   - flow: only with Config.Stats ([FlowStats.String]): the time since Run
+//     started, the window rates are over, the flow's progress with its
+//     ETA, and the bottleneck with its reason.
 //   - @pool, one line per pool in the order of [Snapshot.Pools]
 //     ([PoolSnapshot.String]): size is what its pends hold, counted as the
 //     pool counts (packs, or bytes for a bytes pool; a logical pool shows its

@@ -304,25 +304,21 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			continue
 		}
 		switch out.Hint {
-		case hints.None:
-			hasHeld = false
-			if err := next.Push(out); err != nil {
-				res.Err = err
-				return res
+		case hints.None, hints.Redo: // pushed as DATA; a REDO keeps its input
+			res.Wake |= WakeNext
+			if out.Hint == hints.None {
+				hasHeld = false
+				res.Wake |= WakePrev
 			}
-			res.Out++
-			res.Wake |= WakeNext | WakePrev
-		case hints.Skip:
-			hasHeld = false
-			res.Wake |= WakePrev
-		case hints.Redo:
 			out.Hint = hints.None
 			if err := next.Push(out); err != nil {
 				res.Err = err
 				return res
 			}
 			res.Out++
-			res.Wake |= WakeNext
+		case hints.Skip:
+			hasHeld = false
+			res.Wake |= WakePrev
 		case hints.End:
 			hasHeld = false
 			res.Wake |= WakeNext | WakePrev

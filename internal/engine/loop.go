@@ -454,9 +454,7 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
-	if r.st != nil && !r.st.start.IsZero() {
-		r.st.end = r.st.now()
-	}
+	r.st.finish()
 	for i := range r.slots {
 		if t := r.slots[i].timer; t != nil && t.Stop() {
 			r.wg.Done()

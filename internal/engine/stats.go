@@ -235,6 +235,20 @@ func (st *statState) startClock() {
 	}
 }
 
+// finish stops the clock as the runlet settles: Elapsed stays there, and
+// the chips' waits end there. A nil statState does nothing.
+func (st *statState) finish() {
+	if st == nil || st.start.IsZero() {
+		return
+	}
+	st.end = st.now()
+	for i := range st.chips {
+		if st.chips[i].waiting != NoWait {
+			st.chips[i].addWait(st.end)
+		}
+	}
+}
+
 // now is the time since the start.
 func (st *statState) now() time.Duration { return time.Since(st.start) }
 
