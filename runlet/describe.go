@@ -37,7 +37,8 @@ import (
 //	    "ended": false,
 //	    "state": "wait-data",          // see ChipSnapshot.State
 //	    "running": "RUN x3",           // the held pack, "RUN xN" in flight, or "END"
-//	    "note": "..."                  // the chip's Describe hook
+//	    "note": "...",                 // the chip's Describe hook
+//	    "stats": {"in": 1055, "out": 1051, ...}   // only with Config.Stats: see ChipStats
 //	  }],
 //	  "pools": [{                      // see Snapshot.Pools; null before Attach
 //	    "key": "default", "kind": "count",   // "count", "bytes", "io" or "logical"
@@ -53,7 +54,8 @@ import (
 //	    "push_wake": {"words": ["count"]},   // per pend key: chips waiting for data
 //	    "pend_inputs": ["in"],               // pends fed from outside (PendInput)
 //	    "pend_outputs": ["out"]              // pends drained from outside (PendOutput)
-//	  }]
+//	  }],
+//	  "flow": {"elapsed_ns": 301018395, ...}  // only with Config.Stats: see FlowStats
 //	}
 //
 // Encoding a Snapshot and decoding the JSON gives back an equal Snapshot.
