@@ -324,3 +324,38 @@ func TestStatsNoAllocationPerPack(t *testing.T) {
 		assert.LessOrEqual(t, large, small+2, "stats=%v: %v allocations for 1000 packs, %v for 100000", on, small, large)
 	}
 }
+
+// Rates and loads are over the last seconds (the sample ring), and each
+// pend's depth comes as a ring of samples with now last.
+func TestStatsRatesOverWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New(pk, 16)
+		a, b := ip(p, "a"), ip(p, "b")
+		var s sink[int]
+		r := runlet.New([]chip.Chip{
+			chip.FromSlice("in", a, ints(8000)),
+			sleepy("slow", a, b, false, 0, time.Millisecond),
+			s.output("out", b),
+		}, runlet.Config{Stats: true, Budget: 8})
+		done := make(chan error, 1)
+		go func() { done <- r.Run(context.Background()) }()
+		time.Sleep(7 * time.Second)
+		snap := r.Snapshot()
+		f := snap.Flow
+		assert.InDelta(t, float64(5*time.Second), float64(f.Window), float64(300*time.Millisecond))
+		assert.InDelta(t, float64(7*time.Second), float64(f.Elapsed), float64(20*time.Millisecond))
+		slow := chipStats(t, snap, "slow")
+		assert.InDelta(t, 1000, slow.InRate, 10) // 1 pack per ms
+		assert.InDelta(t, 1000, slow.OutRate, 10)
+		assert.InDelta(t, 1.0, slow.Load, 0.01)
+		assert.InDelta(t, 1000, chipStats(t, snap, "out").InRate, 20)
+		for _, ps := range f.Pends {
+			assert.Len(t, ps.Depth, 22, "pend %s: 21 samples and now", ps.Pend)
+			assert.Len(t, ps.High, 22)
+			for i := range ps.Depth {
+				assert.LessOrEqual(t, ps.Depth[i], ps.High[i])
+			}
+		}
+		require.NoError(t, <-done)
+	})
+}
