@@ -21,7 +21,12 @@
 // A word is a run of letters, digits and underscores (so "err", "nil" and
 // "t1" count; "x.y" is two words). Run it with:
 //
-//	go run ./examples/wordcount [-root DIR] [-workers 8] [-top 20] [-describe]
+//	go run ./examples/wordcount [-root DIR] [-workers 8] [-top 20] [-describe] [-progress]
+//
+// On a terminal (or with -progress) it prints a progress line on stderr:
+// files read of all (counted first by a walk without reads, and given to
+// the runlet as Config.Total), the ETA, the read rate and the bottleneck,
+// from the runlet's statistics (Config.Stats).
 package main
 
 import (
