@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"testing"
 
@@ -133,10 +134,14 @@ func countFn(n int) func(context.Context, *int) (hints.Pack[int], error) {
 }
 
 // runRunlet runs chips in one runlet (over the pools of their pends, most
-// often one from newPool) with the default Config.
+// often one from newPool) with the default Config, but for Stats, which
+// RUNLET_BENCH_STATS=1 turns on: the same binary measures statistics off
+// and on.
 func runRunlet(chips ...chip.Chip) error {
-	return runlet.Run(context.Background(), chips...)
+	return runlet.New(chips, runlet.Config{Stats: benchStats}).Run(context.Background())
 }
+
+var benchStats = os.Getenv("RUNLET_BENCH_STATS") == "1"
 
 // kitsuneCount is the go-kitsune source of the integer workloads: a
 // Generate over a counter (genInts), the same input as count.

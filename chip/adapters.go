@@ -29,15 +29,18 @@ import (
 //
 // The chip reads items as it goes and never modifies or copies it: the caller
 // must not change it while the runlet runs. Each Bind starts from the first
-// item.
+// item. With the runlet's Config.Stats on, its statistics show the progress
+// (items pushed of len(items), in packs).
 func FromSlice[T any](key string, next *pool.Pend[T], items []T) *Func[struct{}, T, int] {
-	return NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[T], error) {
+	f := NewInput(key, next, nil, func(_ context.Context, i *int) (hints.Pack[T], error) {
 		if *i >= len(items) {
 			return hints.EndOf[T](1), nil
 		}
 		*i++
 		return hints.Data(items[*i-1]), nil
 	})
+	f.progress = func(i *int) (int64, int64) { return int64(*i), int64(len(items)) } // for runlet's statistics
+	return f
 }
 
 // seqState is the state of a FromSeq chip: the pulled iterator, started on

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/runlet/runlet/hints"
 	"github.com/runlet/runlet/pool"
@@ -21,6 +22,35 @@ type readState struct {
 	// local says that reading r never waits on the world (memory, a regular
 	// file), so the chip hands its chunks over in batches.
 	local bool
+	// prog counts the bytes read, of the total when it is known (a file's
+	// size, a memory reader's length), for the runlet's statistics. Made
+	// with the state, before any worker runs; its fields are atomic, as the
+	// scheduler reads them while the worker reads the stream.
+	prog *readProgress
+}
+
+// readProgress is the progress of a FromReader or FromFile chip.
+type readProgress struct{ done, total atomic.Int64 }
+
+// progress is the chip's Func.progress hook.
+func (s *readState) progress() (done, total int64) {
+	if s.prog == nil {
+		return 0, 0
+	}
+	return s.prog.done.Load(), s.prog.total.Load()
+}
+
+// sizeOf returns how many bytes r has left when it is a memory reader, else 0.
+func sizeOf(r io.Reader) int64 {
+	switch r := r.(type) {
+	case *bytes.Reader:
+		return int64(r.Len())
+	case *strings.Reader:
+		return int64(r.Len())
+	case *bytes.Buffer:
+		return int64(r.Len())
+	}
+	return 0
 }
 
 // neverWaits reports whether reading r never waits on the world: a reader
@@ -52,15 +82,23 @@ func neverWaits(r io.Reader) bool {
 // *bytes.Buffer) or of a regular *os.File are handed over in batches, as far
 // as the next pend has room (a byte pool's room is one chunk); those of any
 // other reader, which may wait, are pushed one at a time as they are read.
+//
+// With the runlet's Config.Stats on, its statistics show the bytes read, of
+// the length of a memory reader (none for another reader).
 func FromReader(key string, next *pool.Pend[[]byte], r io.Reader, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
-	state := func() readState { return readState{r: r, local: neverWaits(r)} }
+	state := func() readState {
+		s := readState{r: r, local: neverWaits(r), prog: &readProgress{}}
+		s.prog.total.Store(sizeOf(r))
+		return s
+	}
 	return refuse(fromReader(key, next, bufs, state, nil), nilArg("r", r == nil))
 }
 
 // FromFile is [FromReader] over the file at path, opened on the chip's first
 // call in each run and closed at END or when the runlet stops. A file that
 // cannot be opened fails the runlet with the *os.PathError of os.Open
-// (errors.Is(err, fs.ErrNotExist) for a missing file).
+// (errors.Is(err, fs.ErrNotExist) for a missing file). With the runlet's
+// Config.Stats on, its statistics show the bytes read of the file's size.
 func FromFile(key string, next *pool.Pend[[]byte], path string, bufs *pool.Buffers) *Func[struct{}, []byte, readState] {
 	open := func(s *readState) error {
 		f, err := os.Open(path)
@@ -68,9 +106,13 @@ func FromFile(key string, next *pool.Pend[[]byte], path string, bufs *pool.Buffe
 			return err
 		}
 		s.r, s.file, s.local = f, f, neverWaits(f)
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			s.prog.total.Store(fi.Size())
+		}
 		return nil
 	}
-	return fromReader(key, next, bufs, nil, open)
+	state := func() readState { return readState{prog: &readProgress{}} }
+	return fromReader(key, next, bufs, state, open)
 }
 
 func fromReader(key string, next *pool.Pend[[]byte], bufs *pool.Buffers, state func() readState, open func(*readState) error) *Func[struct{}, []byte, readState] {
@@ -97,6 +139,7 @@ func fromReader(key string, next *pool.Pend[[]byte], bufs *pool.Buffers, state f
 			}
 			buf := bufs.Get()
 			n, err := readFull(s.r, buf)
+			s.prog.done.Add(int64(n))
 			if err == io.EOF && s.file != nil {
 				err = s.file.Close()
 				s.file = nil
@@ -123,6 +166,7 @@ func fromReader(key string, next *pool.Pend[[]byte], bufs *pool.Buffers, state f
 		},
 	})
 	f.check = needBuffers(bufs)
+	f.progress, f.progressUnit = (*readState).progress, "bytes"
 	f.ready = func(s *readState) int {
 		switch {
 		case s.err != nil:

@@ -126,6 +126,10 @@ type Func[In, Out, S any] struct {
 	// run, set by the constructors that can, is Process over a run of packs
 	// for the sync hot path (engine.RunFunc).
 	run engine.RunFunc[In, Out, S]
+	// progress, set by the sources that know the size of their work,
+	// reports done and total in progressUnit (engine.Func.Progress).
+	progress     func(state *S) (done, total int64)
+	progressUnit string
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the
@@ -174,6 +178,7 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 		State: c.State, Async: c.Async, Concurrency: c.Concurrency, Ordered: c.Ordered,
 		Process: c.Process, OnError: c.OnError, Timer: c.Timer, Close: c.Close, Describe: c.Describe,
 		Check: f.check, Ready: f.ready, Run: f.run,
+		Progress: f.progress, ProgressUnit: f.progressUnit,
 	}
 	if c.Ready != nil {
 		step.Ready = c.Ready

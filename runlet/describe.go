@@ -37,7 +37,8 @@ import (
 //	    "ended": false,
 //	    "state": "wait-data",          // see ChipSnapshot.State
 //	    "running": "RUN x3",           // the held pack, "RUN xN" in flight, or "END"
-//	    "note": "..."                  // the chip's Describe hook
+//	    "note": "...",                 // the chip's Describe hook
+//	    "stats": {"in": 1055, "out": 1051, ...}   // only with Config.Stats: see ChipStats
 //	  }],
 //	  "pools": [{                      // see Snapshot.Pools; null before Attach
 //	    "key": "default", "kind": "count",   // "count", "bytes", "io" or "logical"
@@ -53,7 +54,8 @@ import (
 //	    "push_wake": {"words": ["count"]},   // per pend key: chips waiting for data
 //	    "pend_inputs": ["in"],               // pends fed from outside (PendInput)
 //	    "pend_outputs": ["out"]              // pends drained from outside (PendOutput)
-//	  }]
+//	  }],
+//	  "flow": {"elapsed_ns": 301018395, ...}  // only with Config.Stats: see FlowStats
 //	}
 //
 // Encoding a Snapshot and decoding the JSON gives back an equal Snapshot.
@@ -69,7 +71,62 @@ type Snapshot struct {
 	// Pools are in the order given to New, then the IO pool if the runlet
 	// added it, then inner pools of logical pools that were not given.
 	Pools []PoolSnapshot `json:"pools"`
+	// Flow is the runlet's statistics when [Config].Stats is on (elapsed
+	// time, rates' window, pend depths, the bottleneck, progress); nil, and
+	// left out of the JSON, when it is off.
+	Flow *FlowStats `json:"flow,omitempty"`
 }
+
+// ChipStats is one chip's statistics, in [ChipSnapshot].Stats when
+// [Config].Stats is on. JSON names (stable): in, out (packs taken and
+// pushed), errors, restarts (by a supervisor), busy_ns, wait_input_ns,
+// wait_room_ns (time busy, waiting for input, held back by a limited next
+// pend; nanoseconds since Run started), latency (sampled process time per
+// pack: samples, p50_ns, p95_ns, p99_ns, max_ns), in_rate, out_rate (packs
+// per second over [FlowStats].Window), load (the fraction of the window the
+// chip was busy, per worker), progress (see [Progress]). What is sampled:
+// a sync chip's latency is the time of one single-pack burst at its first
+// run and after every 1024 packs (the process call with its pull and push);
+// an async chip's is the
+// worker time over the calls of the batches collected in one scheduler
+// pass (exact per call for blocking work, handed out one pack per batch).
+// Counts are taken per burst and busy time per burst (one clock read at
+// its end), never per pack.
+type ChipStats = engine.ChipStats
+
+// Latency summarises sampled process times with percentiles read from a
+// log-linear histogram over the run (16 buckets per power of two: within
+// about 3% of the true value, fixed size, no allocation to record).
+type Latency = engine.Latency
+
+// FlowStats is the runlet's statistics, in [Snapshot].Flow when
+// [Config].Stats is on. JSON names (stable): elapsed_ns (since Run
+// started), window_ns (what rates and loads are over: the last 5 seconds,
+// or the run so far), interval_ns (between pend samples), pends (see
+// [PendStats]), bottleneck (see [Bottleneck]), progress (see [Progress]).
+type FlowStats = engine.FlowStats
+
+// PendStats is one queue pend's depth over the last samples, oldest first,
+// the last entry being now: depth (packs held at each sample) and high (the
+// most it held since the sample before), with its pool and pend keys.
+type PendStats = engine.PendStats
+
+// Bottleneck names the chip that limits the flow's throughput: the busiest
+// chip, when it is busy at least half the window (per worker), with its
+// load and the reason in words (busy, waiting for input and held back, in
+// percent of the run). Describe marks its line with [BottleneckMark], and
+// the diagrams mark its node.
+type Bottleneck = engine.Bottleneck
+
+// BottleneckMark ends the Describe line of the bottleneck chip.
+const BottleneckMark = engine.BottleneckMark
+
+// Progress is how much of a known amount of work is done (unit "packs" or
+// "bytes", done, total) and eta_ns, the time left at the average rate so
+// far (0 when done or before anything is done). A FromSlice, FromFile or
+// FromReader over a file knows its own; [Config].Total gives the count of
+// packs the input chips will produce.
+type Progress = engine.Progress
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
 // Describe prints them; the four fields after them hold the same names
@@ -149,7 +206,8 @@ func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 //	[DETACHED] | [FAILED] <error> | [ENDED]
 //	[PAUSED]
 //	stat: hitRate=<rate> hits=<n> statMiss=<n> pushMiss=<n> pullMiss=<n>
-//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>]
+//	[flow: elapsed=<d> window=<d>[ progress=<done>/<total> <unit> (<P>%) eta=<d>][ bottleneck=#<chip> (<reason>)]]
+//	#<chip> [<running>] <prev pend>@<pool> >> <next pend>@<pool>[ async(<N>)][ <note>][ {<stats>}][ <<BOTTLENECK]
 //	@<pool> <size>/<limit> pullWake[<chips>] high=<high>[ <kind>]
 //	 -<pend> <size>,<private>P [<queued>] pushWake[<chips>][ limit=<N>]
 //
@@ -181,7 +239,13 @@ func (r *Runlet) Snapshot() Snapshot { return Snapshot(r.e().Snapshot()) }
 //     pend@pool (an input chip reads
 //     runlet:pend:input@runlet:pool:io and an output chip feeds
 //     runlet:pend:output@runlet:pool:io); async(N) for an async chip of
-//     concurrency N; and the note its Describe hook returned.
+//     concurrency N; and the note its Describe hook returned. With
+//     [Config].Stats on, its statistics follow ([ChipStats.String]):
+//     {in=N out=N load=P% p95=D[ err=N][ restarts=N][ progress=D/T]}, and
+//     the bottleneck chip's line ends with [BottleneckMark].
+//   - flow: only with Config.Stats ([FlowStats.String]): the time since Run
+//     started, the window rates are over, the flow's progress with its
+//     ETA, and the bottleneck with its reason.
 //   - @pool, one line per pool in the order of [Snapshot.Pools]
 //     ([PoolSnapshot.String]): size is what its pends hold, counted as the
 //     pool counts (packs, or bytes for a bytes pool; a logical pool shows its

@@ -189,7 +189,7 @@ func (b *graphBuilder) addNodes() {
 		if c.Async {
 			kind = fmt.Sprintf("async x%d", c.Concurrency)
 		}
-		b.addNode(gnode{id: "c" + strconv.Itoa(i), label: fmt.Sprintf("%s (%s, %s)", c.Key, kind, c.State), group: b.groupFor(c.NextPool)})
+		b.addNode(gnode{id: "c" + strconv.Itoa(i), label: fmt.Sprintf("%s (%s, %s%s)", c.Key, kind, c.State, statLabel(s, c)), group: b.groupFor(c.NextPool)})
 	}
 	for _, p := range s.Pools {
 		for _, k := range p.PendInputs {
@@ -325,9 +325,23 @@ func (g *graph) walk(gi, depth int, open, node, close func(i, depth int)) {
 	}
 }
 
+// statLabel is what a chip's node label adds with statistics on:
+// ", load P%", then ", BOTTLENECK" for the bottleneck chip.
+func statLabel(s Snapshot, c ChipSnapshot) string {
+	if c.Stats == nil {
+		return ""
+	}
+	l := fmt.Sprintf(", load %.0f%%", 100*c.Stats.Load)
+	if s.Flow != nil && s.Flow.Bottleneck != nil && s.Flow.Bottleneck.Chip == c.Key {
+		l += ", BOTTLENECK"
+	}
+	return l
+}
+
 // Mermaid returns the runlet's graph as a Mermaid flowchart (left to
 // right): chips are nodes labelled "key (sync|async xN, state)" (state as in
-// [ChipSnapshot.State]); pends are edges from the chip that pushes to the
+// [ChipSnapshot.State]; with statistics on, then ", load P%" and, on the
+// bottleneck chip, ", BOTTLENECK"); pends are edges from the chip that pushes to the
 // chip that pulls, labelled "pend size/limit" (thick while the pend is
 // limited); a view of a logical pool is followed to its viewees, and the
 // edge is labelled "view.viewee". Each chip sits in a subgraph for the pool
@@ -450,7 +464,8 @@ func dotText(s string) string {
 
 // ASCII returns the runlet's graph as plain text for a terminal: a line for
 // the runlet's state, a table of the chips (key, sync or async xN, state,
-// and whether it is an input or output chip), then one block per pool with
+// and whether it is an input or output chip; with statistics on, then its
+// load and BOTTLENECK on the bottleneck chip), then one block per pool with
 // one line per edge, "[from] --pend size/limit--> [to]", the same edges as
 // [Snapshot.Mermaid], and a logical pool's views as "logical <pool>: <view>
 // over <viewees>" lines in its inner pool's block. PendInput, PendOutput
@@ -482,6 +497,9 @@ func (s Snapshot) ASCII() string {
 				role = "input"
 			case c.NextPool == pool.IOKey:
 				role = "output"
+			}
+			if c.Stats != nil { // with statistics: "load P%[, BOTTLENECK]"
+				role += "\t" + strings.TrimPrefix(statLabel(s, c), ", ")
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", asciiText(c.Key), kind, c.State, role)
 		}

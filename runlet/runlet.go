@@ -2,6 +2,7 @@ package runlet
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/internal/engine"
@@ -84,6 +85,27 @@ type Config struct {
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
+	// Stats turns on per-chip statistics (see [ChipStats] and [FlowStats]):
+	// counts, busy and waiting times, sampled latency, rates, pend depths,
+	// the bottleneck and progress, in Snapshot's Chips[i].Stats and Flow.
+	// Off by default, when the runlet keeps only the counters of [Stats].
+	Stats bool
+	// Total, if positive, is how many packs the flow's input chips will
+	// produce, for [FlowStats].Progress; it needs Stats.
+	Total int64
+	// Name names the runlet in its log records (the attribute "runlet").
+	Name string
+	// Logger, if set, receives the runlet's lifecycle events as structured
+	// records, each with the attribute "runlet" (Name) and, where one chip
+	// is concerned, "chip": "runlet start" (chips), "runlet end" (state,
+	// hits, duration, err; with Stats, output_packs, the packs the output
+	// chips took, END included, and bottleneck),
+	// "chip failed" (the first error), "later error" (each error after the
+	// first; Config.OnError then defaults to doing nothing more), "runlet
+	// stalled" (the chips that wait) and "runlet drain". Nothing is logged
+	// per pack. Records are made on the scheduler's goroutine: a handler
+	// should not block.
+	Logger *slog.Logger
 }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the

@@ -21,7 +21,12 @@
 // A word is a run of letters, digits and underscores (so "err", "nil" and
 // "t1" count; "x.y" is two words). Run it with:
 //
-//	go run ./examples/wordcount [-root DIR] [-workers 8] [-top 20] [-describe]
+//	go run ./examples/wordcount [-root DIR] [-workers 8] [-top 20] [-describe] [-progress]
+//
+// On a terminal (or with -progress) it prints a progress line on stderr:
+// files read of all (counted first by a walk without reads, and given to
+// the runlet as Config.Total), the ETA, the read rate and the bottleneck,
+// from the runlet's statistics (Config.Stats).
 package main
 
 import (
@@ -64,6 +69,7 @@ func run(ctx context.Context, args []string, w io.Writer, signals ...os.Signal) 
 	buffer := fl.Int("buffer", 64, "how many packs (files, lines or words) each pend between stages reserves")
 	shared := fl.Int("shared", 64, "how many more packs the pends may hold together (the pool's limit)")
 	describe := fl.Bool("describe", false, "print the runlet's Describe after the run")
+	progress := fl.Bool("progress", isTerminal(progressOut), "print a progress line (files read of all, ETA, bottleneck) on stderr; on by default when stderr is a terminal")
 	n := fl.Int("top", 20, "how many of the most frequent words to print")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -72,7 +78,11 @@ func run(ctx context.Context, args []string, w io.Writer, signals ...os.Signal) 
 		return fmt.Errorf("-workers must be at least 1, -buffer and -shared at least 0 (got %d, %d and %d)", *workers, *buffer, *shared)
 	}
 	start := time.Now()
-	res, r, err := count(ctx, *root, *workers, *buffer, *shared, signals...)
+	o := options{root: *root, workers: *workers, buffer: *buffer, shared: *shared}
+	if *progress {
+		o.progress = progressOut
+	}
+	res, r, err := countWith(ctx, o, signals...)
 	if err != nil {
 		if r != nil && *describe {
 			fmt.Fprintln(w, r.Describe())
@@ -96,10 +106,25 @@ type result struct {
 	files, lines, words int
 }
 
+// options are count's settings.
+type options struct {
+	root                    string
+	workers, buffer, shared int
+	progress                io.Writer // where the progress line goes; nil for none
+}
+
 // count runs the runlet over the .go files under root, and returns what it
 // counted and the runlet, for its Describe.
 func count(ctx context.Context, root string, workers, buffer, shared int, signals ...os.Signal) (result, *runlet.Runlet, error) {
+	return countWith(ctx, options{root: root, workers: workers, buffer: buffer, shared: shared}, signals...)
+}
+
+// countWith is count with a progress line when o.progress is set: the .go
+// files are counted first (a walk without reads), given to the runlet as
+// Config.Total, and its statistics' progress is printed every refresh.
+func countWith(ctx context.Context, o options, signals ...os.Signal) (result, *runlet.Runlet, error) {
 	var res result
+	root, workers, buffer, shared := o.root, o.workers, o.buffer, o.shared
 
 	walk := func(ctx context.Context, yield func(string) bool) error {
 		return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -167,7 +192,11 @@ func count(ctx context.Context, root string, workers, buffer, shared int, signal
 		chip.FlatMap("words", lines, words, splitWords),
 		chip.Fold("count", words, counts, nil, tally),
 		chip.ForEach("keep", counts, func(m map[string]int) error { res.counts = m; return nil }),
-	}, runlet.Config{})
+	}, runlet.Config{Name: "wordcount", Stats: o.progress != nil, Total: goFiles(root, o.progress != nil)})
+	if o.progress != nil {
+		stop := showProgress(o.progress, r)
+		defer stop()
+	}
 	if len(signals) > 0 {
 		stop := runlet.DrainOnSignal(ctx, r, signals...)
 		defer stop()

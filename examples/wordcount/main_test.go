@@ -110,3 +110,26 @@ func TestErrorsNameTheChipAndCause(t *testing.T) {
 		t.Errorf("-workers 0: %v, want an error naming -workers", err)
 	}
 }
+
+// -progress prints a progress line that ends with every file read.
+func TestProgressLine(t *testing.T) {
+	var out, prog bytes.Buffer
+	old := progressOut
+	progressOut = &prog
+	defer func() { progressOut = old }()
+	if err := run(context.Background(), []string{"-root", "testdata/tree", "-progress"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	last := prog.String()[strings.LastIndexByte(strings.TrimSuffix(prog.String(), "\n"), '\r')+1:]
+	if !strings.HasPrefix(last, "wordcount: 3/3 files (100%)") || !strings.HasSuffix(last, "\x1b[K\n") {
+		t.Errorf("last progress line %q, want wordcount: 3/3 files (100%%)...", last)
+	}
+	// Without the flag (and with no terminal) nothing is printed.
+	prog.Reset()
+	if err := run(context.Background(), []string{"-root", "testdata/tree"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if prog.Len() != 0 {
+		t.Errorf("progress without -progress: %q", prog.String())
+	}
+}

@@ -371,6 +371,8 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 	for _, b := range a.take() {
 		a.settle(b)
 		a.measure(b)
+		res.Work += b.took
+		res.WorkCalls += max(b.rest, 1)
 		if res.Err != nil || a.failed {
 			a.recycle(b)
 			continue
@@ -456,6 +458,7 @@ func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 			return
 		}
 		outs = outs[n:]
+		res.Out += n
 		res.Wake |= WakeNext
 	}
 	if len(b.dead) > 0 || b.retry {

@@ -259,6 +259,7 @@ func (r *Runlet) install(c *compiler) {
 		e.st.p.ShareProducers(e.st.pend, e.chips, e.passive)
 	}
 	r.attached = true
+	r.initStats()
 	close(r.attachCh)
 }
 

@@ -26,6 +26,8 @@ type RunletSnapshot struct {
 	// Pools are in the order given to New, then the IO pool if the runlet
 	// added it, then inner pools of logical pools that were not given.
 	Pools []RunletPoolSnapshot `json:"pools"`
+	// Flow is the runlet's statistics, with Config.Stats on; nil otherwise.
+	Flow *FlowStats `json:"flow,omitempty"`
 }
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
@@ -59,6 +61,8 @@ type ChipSnapshot struct {
 	// CastsDropped counts the casts (see Cast) dropped because the chip had
 	// ended, was restarted or the runlet stopped before they ran.
 	CastsDropped uint64 `json:"casts_dropped,omitempty"`
+	// Stats is the chip's statistics, with Config.Stats on; nil otherwise.
+	Stats *ChipStats `json:"stats,omitempty"`
 }
 
 // Chip states, the values of [ChipSnapshot.State].
@@ -236,6 +240,17 @@ func onStack(fn string) bool {
 // handed out are not.
 func (s RunletSnapshot) clone() RunletSnapshot {
 	s.Chips = slices.Clone(s.Chips)
+	for i := range s.Chips {
+		if c := s.Chips[i].Stats; c != nil {
+			cp := *c
+			if c.Progress != nil {
+				p := *c.Progress
+				cp.Progress = &p
+			}
+			s.Chips[i].Stats = &cp
+		}
+	}
+	s.Flow = s.Flow.clone()
 	s.Pools = slices.Clone(s.Pools)
 	for i := range s.Pools {
 		p := &s.Pools[i]
@@ -349,6 +364,7 @@ func (r *Runlet) snapshot() RunletSnapshot {
 		}
 		s.Pools = append(s.Pools, ps)
 	}
+	r.statSnapshot(&s)
 	return s
 }
 
@@ -399,8 +415,15 @@ func (s RunletSnapshot) String() string {
 		b.WriteString("[PAUSED]\n")
 	}
 	b.WriteString("stat: " + s.Stats.String() + "\n")
+	if s.Flow != nil {
+		b.WriteString(s.Flow.String() + "\n")
+	}
 	for _, c := range s.Chips {
-		b.WriteString(c.String() + "\n")
+		b.WriteString(c.String())
+		if s.Flow != nil && s.Flow.Bottleneck != nil && s.Flow.Bottleneck.Chip == c.Key {
+			b.WriteString(" " + BottleneckMark)
+		}
+		b.WriteString("\n")
 	}
 	for _, p := range s.Pools {
 		b.WriteString(p.String() + "\n")
@@ -427,6 +450,9 @@ func (c ChipSnapshot) String() string {
 	}
 	if c.Note != "" {
 		b.WriteString(" " + c.Note)
+	}
+	if c.Stats != nil {
+		b.WriteString(" " + c.Stats.String())
 	}
 	return b.String()
 }

@@ -124,6 +124,7 @@ func (r *Runlet) drain() {
 		return
 	}
 	r.draining = true
+	r.logDrain()
 	close(r.drainCh)
 	r.trigger()
 }

@@ -67,6 +67,12 @@ type Func[In, Out, S any] struct {
 	// [RunFunc]. Constructors set it next to their Process; the engine
 	// ignores it on async chips.
 	Run RunFunc[In, Out, S]
+	// Progress, if set, reports how much of a known amount of work the
+	// chip has done, in ProgressUnit ("packs" when empty), for statistics.
+	// It is called on the scheduler's goroutine while an async chip's
+	// workers may run: an async chip's must read its state atomically.
+	Progress     func(state *S) (done, total int64)
+	ProgressUnit string
 }
 
 // RunFunc is a Func's Process over a run of packs: in[pos.N:] into
@@ -298,23 +304,21 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			continue
 		}
 		switch out.Hint {
-		case hints.None:
-			hasHeld = false
-			if err := next.Push(out); err != nil {
-				res.Err = err
-				return res
+		case hints.None, hints.Redo: // pushed as DATA; a REDO keeps its input
+			res.Wake |= WakeNext
+			if out.Hint == hints.None {
+				hasHeld = false
+				res.Wake |= WakePrev
 			}
-			res.Wake |= WakeNext | WakePrev
-		case hints.Skip:
-			hasHeld = false
-			res.Wake |= WakePrev
-		case hints.Redo:
 			out.Hint = hints.None
 			if err := next.Push(out); err != nil {
 				res.Err = err
 				return res
 			}
-			res.Wake |= WakeNext
+			res.Out++
+		case hints.Skip:
+			hasHeld = false
+			res.Wake |= WakePrev
 		case hints.End:
 			hasHeld = false
 			res.Wake |= WakeNext | WakePrev
@@ -354,6 +358,7 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 			res.Err, done = err, true
 		}
 		res.Hits += hits
+		res.Out += m
 		if m > 0 {
 			res.Wake |= WakeNext
 		}
@@ -409,6 +414,7 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 		case hints.End:
 			n++
 			err := r.next.Commit(m)
+			res.Out += m
 			m = 0
 			if err == nil {
 				err = r.pushEnd(o.Ends())

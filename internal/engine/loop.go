@@ -64,12 +64,14 @@ type poolSlot struct {
 // observer is served within about two bursts, and the hot path inside a
 // burst pays nothing for them.
 func (r *Runlet) loop() {
+	r.st.markNow()
 	for {
 		if r.hasMail.Load() {
 			r.takeMail()
 		}
 		if r.stats.Hits >= r.pollAt {
 			r.poll()
+			r.st.markNow()
 		}
 		if r.stopping {
 			r.settle()
@@ -148,6 +150,9 @@ func (r *Runlet) takeMail() {
 // trigger queues every chip to run (a Trigger or Resume message).
 func (r *Runlet) trigger() {
 	r.triggered = r.triggered || r.attached
+	if r.st != nil {
+		r.st.startClock()
+	}
 	if r.attached && r.pub.Load() == nil {
 		r.publish() // observers always have a state that names the chips
 	}
@@ -199,7 +204,12 @@ func (r *Runlet) runChip(i int32) {
 	if paused || castWait {
 		budget = 0 // collect finished work only
 	}
-	res := s.run.Run(budget)
+	var res Result
+	if r.st != nil {
+		res = r.runTimed(i, budget)
+	} else {
+		res = s.run.Run(budget)
+	}
 	r.stats.Hits += uint64(res.Hits)
 	if castWait {
 		r.castAgain(i, res)
@@ -337,6 +347,7 @@ func (r *Runlet) stalled() bool {
 		}
 	}
 	r.err = &StallError{State: r.snapshot().String()}
+	r.logStall()
 	r.beginStop()
 	return true
 }
@@ -405,6 +416,8 @@ func (r *Runlet) fail(i int32, err error) {
 		r.report(err)
 		return
 	}
+	r.countError(i)
+	r.logFirstError(i, err)
 	r.err, r.failed = err, i
 	r.beginStop()
 }
@@ -454,6 +467,7 @@ func (r *Runlet) settle() {
 	}
 	r.settled = true
 	r.shutCasts()
+	r.st.finish()
 	for i := range r.slots {
 		if t := r.slots[i].timer; t != nil && t.Stop() {
 			r.wg.Done()
@@ -554,6 +568,8 @@ func (r *Runlet) report(err error) {
 			slog.Error("runlet: Config.OnError panicked", "err", perr, "stack", string(perr.panic.Stack))
 		}
 	}()
+	r.countErrorOf(err)
+	r.logLaterError(err)
 	r.cfg.OnError(err)
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 var (
@@ -99,6 +100,23 @@ type Config struct {
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
+	// Stats turns on per-chip statistics: counts, busy and waiting times,
+	// sampled latency, rates, pend depths and the bottleneck, in the
+	// snapshots' Chips[i].Stats and Flow (see the engine's stats.go for
+	// what each costs). Off by default: the counters above stay on.
+	Stats bool
+	// Total, if positive, is how many packs the flow's input chips will
+	// produce, for [FlowStats.Progress] (a FromSlice or FromFile knows its
+	// own). It needs Stats.
+	Total int64
+	// Name names the runlet in its log records (the attribute "runlet").
+	Name string
+	// Logger, if set, receives the runlet's lifecycle events as structured
+	// records: start, end (with counts and duration), the first error,
+	// later errors, a stall, a drain; each with the attributes "runlet" and,
+	// where one is concerned, "chip". Nothing is logged per pack. Records
+	// are made on the scheduler's goroutine: a handler should not block.
+	Logger *slog.Logger
 }
 
 // Runlet is a graph of chips and pools plus the scheduler that drives it.
@@ -153,11 +171,12 @@ type flow struct {
 	failed    int32 // the slot that failed, or -1
 	triggered bool  // a Trigger has been handled: a stall can be told from a start
 	ext       map[PendName]extUse
-	abandoned []storage // pends abandoned by abandonReads, restored at the end
-	endScans  int       // slots endUpstream and readers looked at: linear in the graph's size over a run
-	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
-	draining  bool      // Drain was taken: input pends serve END (drain.go)
-	halting   bool      // beginStop has closed halted
+	abandoned []storage  // pends abandoned by abandonReads, restored at the end
+	endScans  int        // slots endUpstream and readers looked at: linear in the graph's size over a run
+	pollAt    uint64     // stats.Hits at which the loop next polls Run's ctx and observers
+	draining  bool       // Drain was taken: input pends serve END (drain.go)
+	halting   bool       // beginStop has closed halted
+	st        *statState // statistics (stats.go); nil unless Config.Stats
 }
 
 // mailbox holds the messages other goroutines post to the scheduler
@@ -265,7 +284,10 @@ func (s Stats) HitRate() float64 {
 // named here (see declare). Nothing is checked until Attach.
 func New(pools []*Pool, chips []Chip, cfg Config) *Runlet {
 	pools = declare(pools, chips)
-	if cfg.OnError == nil {
+	switch {
+	case cfg.OnError == nil && cfg.Logger != nil:
+		cfg.OnError = func(error) {} // report logs it to the Logger
+	case cfg.OnError == nil:
 		cfg.OnError = func(err error) { slog.Error("runlet: later error", "err", err) }
 	}
 	if cfg.Budget <= 0 {
@@ -309,6 +331,9 @@ func (r *Runlet) Run(ctx context.Context) error {
 	if r.ran.Swap(true) {
 		return ErrAlreadyRun
 	}
+	begin := time.Now()
+	r.logStart()
+	defer func() { r.logEnd(time.Since(begin)) }()
 	// ctx's end reaches the scheduler two ways: the loop polls ctx every
 	// Config.Budget packs, and a callback posts it as mail, for a loop that
 	// is idle. Both work also when the loop runs right here, inside Trigger,

@@ -108,4 +108,9 @@ type Result struct {
 	Wait  Wait  // why it stopped, if it did
 	Ended bool  // the chip returned END and its END packs were pushed
 	Err   error // the chip's first error; the runlet wraps it with the chip key
+	// For statistics: packs pushed to the next pend, and for an async chip
+	// the worker time and calls of the batches collected.
+	Out       int
+	Work      time.Duration
+	WorkCalls int
 }
