@@ -1,0 +1,2 @@
+// Package prometheus exports runlets' statistics as Prometheus metrics.
+package prometheus
