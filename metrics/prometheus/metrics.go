@@ -23,10 +23,6 @@ const (
 // of [runlet.Snapshot.State].
 var states = []string{"new", "running", "ended", "failed", "detached"}
 
-// Quantiles are the quantiles of runlet_chip_latency_seconds: the
-// percentiles a [runlet.Latency] holds.
-var Quantiles = []float64{0.5, 0.95, 0.99}
-
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("runlet_"+name, help, append([]string{LabelRunlet}, labels...), nil)
 }
@@ -172,7 +168,7 @@ func collectChip(ch chan<- prometheus.Metric, name, chip string, st *runlet.Chip
 	ch <- prometheus.MustNewConstMetric(dLatMax, prometheus.GaugeValue, st.Latency.Max.Seconds(), lv...)
 }
 
-// quantiles maps a Latency's percentiles to Quantiles; NaN without samples,
+// quantiles maps a Latency's percentiles to the quantiles 0.5, 0.95, 0.99; NaN without samples,
 // as a client summary with no observations reports.
 func quantiles(l runlet.Latency) map[float64]float64 {
 	sec := func(d time.Duration) float64 {
