@@ -101,6 +101,7 @@ func collectSnapshot(ch chan<- prometheus.Metric, name string, s runlet.Snapshot
 	}
 }
 
+// emit sends one const metric of desc d for the runlet, with the labels after it.
 type emit func(d *prometheus.Desc, v float64, labels ...string)
 
 // collectFlow sends the runlet-wide statistics; none without Config.Stats.
