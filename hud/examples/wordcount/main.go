@@ -10,6 +10,9 @@
 //
 //	cd hud && go run ./examples/wordcount -hud [-root DIR] [-workers 8] [-delay 5ms]
 //
+// -json FILE publishes the snapshots as a JSON stream instead (see
+// hud.Publish), for cmd/runlet-hud to watch from another terminal.
+//
 // Keys: ↑/↓ select a chip, enter opens its details, p pauses and resumes,
 // d drains (the walk stops, the files read are counted, the counts are
 // printed, exit 0), q quits (the flow is aborted, exit 1).
@@ -51,6 +54,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	workers := fl.Int("workers", 8, "how many files are read at once")
 	delay := fl.Duration("delay", 0, "how much longer each file read takes (to watch a long run)")
 	withHUD := fl.Bool("hud", false, "watch the flow in the terminal view")
+	jsonOut := fl.String("json", "", "publish a JSON snapshot 4 times a second to this file (or named pipe), for cmd/runlet-hud")
 	n := fl.Int("top", 10, "how many of the most frequent words to print")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -63,6 +67,16 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	r := flow(&res, *root, *workers, *delay, runlet.Config{Name: "wordcount", Stats: true,
 		Total: goFiles(*root), Logger: slog.New(logs)})
 	start := time.Now()
+	if *jsonOut != "" {
+		f, err := os.Create(*jsonOut)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go hud.Publish(pctx, f, r, 0) //nolint:errcheck // a reader that went away does not stop the count
+	}
 	var err error
 	if *withHUD {
 		err = hud.Watch(ctx, r, hud.Config{Title: "wordcount", Logs: logs})
