@@ -3,6 +3,7 @@ package hud
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -23,8 +24,9 @@ var ErrQuit = errors.New("hud: quit before the flow ended")
 //     returned;
 //   - the drain key: the flow drains, the HUD quits once it has settled,
 //     and Drain's result (nil for a clean drain) is returned;
-//   - the quit key (or ctx's end) while the flow runs: r is aborted with
-//     [ErrQuit] as its cause, and Run's error, which matches it, is returned.
+//   - the quit key while the flow runs: Run's ctx ends with [ErrQuit] as its
+//     cause, and Run's error wrapped in ErrQuit is returned (ctx's end
+//     likewise ends both, with ctx's error).
 //
 // For the log pane, give r a runlet.Config.Logger of slog.New(cfg.Logs),
 // and for rates, p95 and the bottleneck, runlet.Config.Stats. The HUD only
@@ -34,13 +36,15 @@ func Watch(ctx context.Context, r *runlet.Runlet, cfg Config, opts ...tea.Progra
 	if cfg.Control == nil {
 		cfg.Control = r
 	}
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	errc := make(chan error, 1)
-	go func() { errc <- r.Run(ctx) }()
+	go func() { errc <- r.Run(runCtx) }()
 	_, herr := Run(ctx, New(Live(r), cfg), opts...)
-	select {
-	case <-r.Done():
-	default:
-		r.Abort(ErrQuit)
+	stop(ErrQuit) // nothing to stop if the flow has ended
+	err := <-errc
+	if ctx.Err() == nil && errors.Is(err, context.Canceled) && errors.Is(context.Cause(runCtx), ErrQuit) {
+		err = fmt.Errorf("%w (%w)", ErrQuit, err)
 	}
-	return errors.Join(<-errc, herr)
+	return errors.Join(err, herr)
 }
