@@ -8,8 +8,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/runlet/runlet/runlet"
 )
 
 // BottleneckMark marks the bottleneck chip in the diagram and the table.
@@ -44,15 +42,15 @@ func (m *Model) Render() string {
 	w, h := max(m.width, 60), max(m.height, 20)
 	logH := min(max(h/5, 4), 10)
 	bodyH := h - logH - 2 - 2 - 2 // header, keys, the panes' borders
-	leftW := min(max(w*2/5, 34), 52)
+	leftW := min(max(w/3, 30), 46)
 	rightW := w - leftW - 4
 
 	left := paneStyle.Render(fit(m.diagram(leftW, bodyH), leftW, bodyH))
 	var right string
 	if m.details {
-		right = m.detailsText(rightW)
+		right = ansi.Wrap(m.detailsText(), rightW, "")
 	} else {
-		right = m.table(rightW)
+		right = m.table()
 	}
 	right = paneStyle.Render(fit(right, rightW, bodyH))
 	logs := paneStyle.Render(fit(strings.Join(m.logs.Lines(logH), "\n"), w-2, logH))
@@ -141,7 +139,7 @@ func (m *Model) diagram(w, h int) string {
 		if c.Key == hot {
 			line += " " + hotText.Render(BottleneckMark)
 		}
-		line += dimText.Render(" " + stateWord(c))
+		line += dimText.Render(" " + c.State)
 		if c.Stats != nil {
 			line += " " + rate(c.Stats.InRate)
 		}
@@ -208,18 +206,18 @@ func (m *Model) pendFill(poolKey, pendKey string) (fill string, ok bool) {
 }
 
 // table is the chips' table: one row per chip, with its workers.
-func (m *Model) table(w int) string {
+func (m *Model) table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "  %-14s %-10s %7s %9s %9s %10s %9s %5s %5s\n", "CHIP", "STATE", "WORKERS", "IN/S", "OUT/S", "IN", "P95", "LOAD", "ERR")
+	fmt.Fprintf(&b, "  %-14s %-10s %7s %8s %8s %9s %8s %5s %4s\n", "CHIP", "STATE", "WORKERS", "IN/S", "OUT/S", "IN", "P95", "LOAD", "ERR")
 	hot := m.bottleneck()
 	for i, c := range m.snap.Chips {
 		wk := "sync"
 		if c.Async {
 			wk = fmt.Sprintf("%d/%d", inFlight(c.Running), c.Concurrency)
 		}
-		row := fmt.Sprintf("%s %-14s %-10s %7s", selMark(i == m.sel), ansi.Truncate(c.Key, 14, "…"), stateWord(c), wk)
+		row := fmt.Sprintf("%s %-14s %-10s %7s", selMark(i == m.sel), ansi.Truncate(c.Key, 14, "…"), c.State, wk)
 		if st := c.Stats; st != nil {
-			row += fmt.Sprintf(" %9s %9s %10d %9s %4.0f%% %5d", rate(st.InRate), rate(st.OutRate), st.In, dur(st.Latency.P95), 100*st.Load, st.Errors)
+			row += fmt.Sprintf(" %8s %8s %9d %8s %4.0f%% %4d", rate(st.InRate), rate(st.OutRate), st.In, dur(st.Latency.P95), 100*st.Load, st.Errors)
 		} else {
 			row += dimText.Render("   (no statistics)")
 		}
@@ -236,7 +234,7 @@ func (m *Model) table(w int) string {
 }
 
 // detailsText is the selected chip's details.
-func (m *Model) detailsText(w int) string {
+func (m *Model) detailsText() string {
 	if m.sel >= len(m.snap.Chips) {
 		return "no chip selected"
 	}
@@ -279,9 +277,6 @@ func (m *Model) detailsText(w int) string {
 	}
 	return b.String()
 }
-
-// stateWord is a chip's state, shortened for the table.
-func stateWord(c runlet.ChipSnapshot) string { return c.State }
 
 // inFlight reads N from a chip's Running "RUN xN", or 0.
 func inFlight(running string) int {
