@@ -345,6 +345,47 @@
 // the scheduler, once per burst, not per pack. A [StallError] carries the Describe text of
 // the moment the flow could no longer move.
 //
+// # Statistics
+//
+// A snapshot always tells where each pack is; with Config.Stats it also
+// tells how the flow is doing. Statistics are kept by the scheduler, which
+// already sees every burst: it takes a burst's counts from the burst's result
+// (packs in and out), times the burst with one clock read at its end (a burst
+// runs from the scheduler's previous read, so two bursts in a row cost one
+// read each), and counts the time a chip waited for input or for room from
+// the end of the burst that stopped for it to the start of its next, with no
+// read of its own. Nothing happens per pack: a clock read costs about 30 ns,
+// more than a cheap sync stage. Latency is sampled: a sync chip runs one
+// single-pack burst at its first run and every 1024 packs, timed on its own;
+// an async chip's workers already time their batches, so each scheduler pass
+// that collects work gives one sample, the work's time over its calls (exact
+// per call for blocking work, which goes out one pack per batch). Samples go
+// to a fixed log-linear histogram (16 buckets per power of two, 8 KiB a chip,
+// no allocation), which gives p50, p95 and p99 within about 3%. Every 250 ms
+// the counters are copied into a ring of 21 samples, from which a snapshot
+// reads rates and loads over the last 5 seconds, and the depth of every pend
+// with the most it held in each interval.
+//
+// The bottleneck is the chip with the highest load (busy time over the
+// window, per worker) when it is busy at least half the time: a slow sync
+// stage among cheap ones is busy all the time while the stages before it are
+// held back by its input pend and those after it wait for input; a slow async
+// stage has all its workers busy; a slow consumer behind a Duplicate holds
+// its producer back while its fast peer waits. When no chip is that busy the
+// flow waits on the world (its input, an API), and no chip is named.
+//
+// A source that knows the size of its work reports its progress: FromSlice
+// counts items, FromFile and FromReader over memory count bytes, and
+// Config.Total tells the runlet how many packs its input chips will make.
+// The snapshot's Flow.Progress sums them, with the time left at the average
+// rate so far.
+//
+// Config.Logger receives the runlet's life as structured records (start,
+// end with counts and duration, the first error, later errors, a stall, a
+// drain), each with the runlet's Name and, where one chip is concerned,
+// its key. Nothing is logged per pack, so a logger costs nothing while the
+// flow runs.
+//
 // # Where runlet differs from the reference runlet
 //
 // The JavaScript runlet (dr-js) is the model; these differences are on
