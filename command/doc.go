@@ -94,8 +94,9 @@
 // packs that crossed it in and out, its timeout and whether it failed,
 // nested as the frames are, as data (JSON) and as text
 // ([FrameStats.String]). It reads atomic counters and never waits for the
-// run. Busy time is not measured: the engine does not time chips, and a
-// clock read per pack would cost more than moving the pack.
+// run, and, with Config.Stats on, how long the frame's chips were busy
+// (Busy: the sum of their busy times from the runlet's statistics, which
+// time bursts, not packs; runlet's -stats and -describe turn it on).
 //
 // # Adding commands
 //

@@ -128,7 +128,8 @@ func (run *Run) frame(parent *frame, st step) (*runlet.Runlet, *runlet.Input[Rec
 		return nil, nil, nil, &FrameError{Stack: f.stack, Err: err}
 	}
 	chips = append(chips, chip.Tap("in", in, first, func(Record) error { f.in.Add(1); return nil }), exitChip(f, last, out))
-	r := runlet.New(chips, runlet.Config{})
+	r := runlet.New(chips, runlet.Config{Stats: run.x.cfg.Stats})
+	f.r.Store(r)
 	hin, err := runlet.PendInput(r, in)
 	if err != nil {
 		return nil, nil, nil, err

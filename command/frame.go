@@ -51,6 +51,7 @@ type frame struct {
 	end     atomic.Int64 // unix nanoseconds; 0 while it runs
 	in, out atomic.Int64 // packs (data) that came in and went out
 	failed  atomic.Bool
+	r       atomic.Pointer[runlet.Runlet] // the frame's runlet, once made
 
 	mu       sync.Mutex // protects children
 	children []*frame
@@ -92,9 +93,9 @@ func (f *frame) finish(now int64, failed bool) {
 // caller's. Frames start at their first input, so an alias that got no
 // input has none. In and Out count data packs across the frame's boundary
 // (main's In is 0: its source reads a file); Wall is the time from the
-// frame's start to its END (or to now while it runs). Busy time is not
-// measured: the engine does not time chips, and timing each pack would
-// cost more than the pack.
+// frame's start to its END (or to now while it runs). Busy is the time
+// the frame's chips were busy, from the runlet's statistics, when
+// Config.Stats is on.
 //
 // A plain value, safe to copy and to use from any goroutine.
 type FrameStats struct {
@@ -106,7 +107,12 @@ type FrameStats struct {
 	Timeout time.Duration `json:"timeout_ns,omitempty"`
 	In      int64         `json:"in"`
 	Out     int64         `json:"out"`
-	Frames  []FrameStats  `json:"frames,omitempty"`
+	// Busy is how long the frame's chips were busy (with Config.Stats; 0
+	// otherwise): the sum of their busy times, so an async chip's workers
+	// add up, and a chip that runs a nested frame counts the time it spent
+	// handing packs to and from it, not the nested frame's own work.
+	Busy   time.Duration `json:"busy_ns,omitempty"`
+	Frames []FrameStats  `json:"frames,omitempty"`
 }
 
 func (f *frame) stats(now int64) FrameStats {
@@ -117,6 +123,13 @@ func (f *frame) stats(now int64) FrameStats {
 		end = now
 	}
 	s.Wall = time.Duration(end - f.start.Load())
+	if r := f.r.Load(); r != nil {
+		for _, c := range r.Snapshot().Chips {
+			if c.Stats != nil {
+				s.Busy += c.Stats.Busy
+			}
+		}
+	}
 	f.mu.Lock()
 	kids := f.children
 	f.mu.Unlock()
@@ -138,6 +151,9 @@ func (s FrameStats) String() string {
 
 func (s FrameStats) write(b *strings.Builder) {
 	fmt.Fprintf(b, "%s%s wall=%v in=%d out=%d", strings.Repeat("  ", s.Depth), s.Name, s.Wall, s.In, s.Out)
+	if s.Busy > 0 {
+		fmt.Fprintf(b, " busy=%v", s.Busy)
+	}
 	if s.Timeout > 0 {
 		fmt.Fprintf(b, " timeout=%v", s.Timeout)
 	}

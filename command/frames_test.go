@@ -249,3 +249,30 @@ func TestCallerCtxEndsRun(t *testing.T) {
 		assert.Equal(t, time.Second, s.Wall)
 	})
 }
+
+// TestFrameBusyTime checks that with Config.Stats a frame reports how long
+// its chips were busy: the nested frame's slow command takes a (fake)
+// second a record, and without Stats nothing is measured.
+func TestFrameBusyTime(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		synctest.Test(t, func(t *testing.T) {
+			reg := testRegistry(t)
+			registerBlock(t, reg)
+			require.NoError(t, reg.Alias("s", "slow -parallel 1"))
+			x := NewExecutor(reg, Config{Stats: on, Open: memFiles(map[string]string{"f": "1\n2\n3\n"})})
+			out, stats, err := runText(t, x, "lines f | s")
+			require.NoError(t, err)
+			assert.Len(t, out, 3)
+			require.Len(t, stats.Frames, 1)
+			fs := stats.Frames[0]
+			assert.Equal(t, "s", fs.Name)
+			if !on {
+				assert.Zero(t, fs.Busy)
+				assert.Zero(t, stats.Busy)
+				return
+			}
+			assert.InDelta(t, float64(3*time.Second), float64(fs.Busy), float64(10*time.Millisecond), "the slow command's three seconds")
+			assert.Contains(t, stats.String(), "busy=")
+		})
+	}
+}

@@ -161,7 +161,7 @@ func runPipeline(ctx context.Context, o options, reg *command.Registry, text str
 		return err
 	}
 	defer closeIn()
-	c.Executor = command.NewExecutor(reg, command.Config{Timeout: o.timeout, Stdin: in})
+	c.Executor = command.NewExecutor(reg, command.Config{Timeout: o.timeout, Stdin: in, Stats: o.stats || o.describe})
 	stats, err := c.Run(ctx, text)
 	if o.stats {
 		fmt.Fprint(stderr, stats.String())
