@@ -69,6 +69,9 @@ type Snapshot struct {
 	// Pools are in the order given to New, then the IO pool if the runlet
 	// added it, then inner pools of logical pools that were not given.
 	Pools []PoolSnapshot `json:"pools"`
+	// Supervisor is what the runlet's supervisor has done (its restarts,
+	// its latest events); nil when no chip can be restarted.
+	Supervisor *SupervisorSnapshot `json:"supervisor,omitempty"`
 }
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as

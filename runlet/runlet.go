@@ -1,6 +1,7 @@
 package runlet
 
 import (
+	"log/slog"
 	"context"
 
 	"github.com/runlet/runlet/chip"
@@ -84,6 +85,14 @@ type Config struct {
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
+	// Logger receives the runlet's events: the supervisor's restarts,
+	// give-ups and escalations (see [Supervisor]). Default: slog.Default().
+	Logger *slog.Logger
+	// Supervisor is how chips that can be restarted (chip.Config's
+	// Supervise.Restart other than temporary) are restarted; ignored when
+	// no chip can be. The zero value is one_for_one, at most 1 restart in
+	// 5 s, no delay.
+	Supervisor Supervisor
 }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the

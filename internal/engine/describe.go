@@ -26,6 +26,9 @@ type RunletSnapshot struct {
 	// Pools are in the order given to New, then the IO pool if the runlet
 	// added it, then inner pools of logical pools that were not given.
 	Pools []RunletPoolSnapshot `json:"pools"`
+	// Supervisor is what the runlet's supervisor has done; nil when no chip
+	// can be restarted.
+	Supervisor *SupervisorSnapshot `json:"supervisor,omitempty"`
 }
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
@@ -56,6 +59,10 @@ type ChipSnapshot struct {
 	State   string `json:"state"`
 	Running string `json:"running,omitempty"` // the held pack, "RUN xN" in flight, or "END"
 	Note    string `json:"note,omitempty"`    // the chip's Describe hook
+	// Restart is the chip's restart type and Restarts the times its
+	// supervisor bound it again; Restart is "" for a temporary chip.
+	Restart  string `json:"restart,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
 }
 
 // Chip states, the values of [ChipSnapshot.State].
@@ -304,8 +311,13 @@ func (r *Runlet) snapshot() RunletSnapshot {
 			NextPool: sl.spec.Next.Pool, NextPend: sl.spec.Next.Pend,
 			Async: sl.spec.Async, Concurrency: sl.spec.Concurrency,
 			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
+			Restarts: sl.restarts,
 		})
+		if sl.spec.Restart != RestartTemporary {
+			s.Chips[len(s.Chips)-1].Restart = sl.spec.Restart.String()
+		}
 	}
+	s.Supervisor = r.supSnapshot()
 	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b PendName) int {
 		return a.compare(b)
 	})

@@ -31,6 +31,12 @@ type slot struct {
 	// settled, before Close: snapshots show them from then on, so that no
 	// Describe hook runs on a closed chip's state.
 	lastRunning, lastNote string
+	// Supervision (supervise.go).
+	binding       Binding // what Attach bound it with; a restart binds it again
+	down          bool    // being restarted: retired, not yet bound again
+	retiring      bool    // its runner has work in flight to give back
+	failedRestart bool    // the chip whose failure began the restart
+	restarts      int     // times it was bound again
 }
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
@@ -139,6 +145,10 @@ func (r *Runlet) takeMail() {
 			r.drain()
 		case mailDrainAbort:
 			r.abortDrain(m.err)
+		case mailRestart:
+			if !r.stopping {
+				r.rebind()
+			}
 		}
 	}
 }
@@ -167,6 +177,10 @@ func (r *Runlet) trigger() {
 // runChip tries to run chip i once and files the outcome.
 func (r *Runlet) runChip(i int32) {
 	s := &r.slots[i]
+	if s.down {
+		r.runDown(i)
+		return
+	}
 	if s.ended {
 		if !s.idle && !r.stopping {
 			// Ended early by endUpstream with work in flight: settle what
@@ -193,7 +207,9 @@ func (r *Runlet) runChip(i int32) {
 	res := s.run.Run(budget)
 	r.stats.Hits += uint64(res.Hits)
 	if res.Err != nil {
-		r.fail(i, res.Err)
+		if !r.supervise(i, res.Err) {
+			r.fail(i, res.Err)
+		}
 		return
 	}
 	switch res.Wait {
@@ -319,6 +335,9 @@ func (r *Runlet) stalled() bool {
 	if !r.running.Load() || !r.triggered || r.stopping || r.paused.Load() || r.hasMail.Load() || len(r.ext) > 0 || r.shared() {
 		return false
 	}
+	if r.sup != nil && len(r.sup.group) > 0 {
+		return false // a restart is on its way
+	}
 	for i := range r.slots {
 		if s := &r.slots[i]; !s.ended && (s.armed || s.run.Busy()) {
 			return false
@@ -441,6 +460,7 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
+	r.stopSupervisor()
 	for i := range r.slots {
 		if t := r.slots[i].timer; t != nil && t.Stop() {
 			r.wg.Done()

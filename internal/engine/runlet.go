@@ -99,6 +99,13 @@ type Config struct {
 	// Default 1024. It changes when the scheduler notices outside events,
 	// never the order in which chips run.
 	Budget int
+	// Logger receives the runlet's events (the supervisor's restarts,
+	// give-ups and escalations). Default: slog.Default().
+	Logger *slog.Logger
+	// Supervisor is how chips that can be restarted (a restart type other
+	// than temporary) are restarted; see [Supervisor]. Ignored when no chip
+	// can be.
+	Supervisor Supervisor
 }
 
 // Runlet is a graph of chips and pools plus the scheduler that drives it.
@@ -157,6 +164,7 @@ type flow struct {
 	pollAt    uint64    // stats.Hits at which the loop next polls Run's ctx and observers
 	draining  bool      // Drain was taken: input pends serve END (drain.go)
 	halting   bool      // beginStop has closed halted
+	sup       *sup      // the supervisor; nil when no chip can be restarted
 }
 
 // mailbox holds the messages other goroutines post to the scheduler
@@ -225,6 +233,7 @@ const (
 	mailStop                       // stop with err (Abort, Detach, Run's ctx, a bridge)
 	mailDrain                      // input chips send END from now on (Drain)
 	mailDrainAbort                 // abort a drain, naming the unfinished chips, with err as the reason
+	mailRestart                    // a restart's delay is over: bind the chips again (supervise.go)
 )
 
 // stopNote is why a runlet stopped, published for Err and observers.
