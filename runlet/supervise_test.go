@@ -490,27 +490,30 @@ func TestSuperviseDefaultStateHandling(t *testing.T) {
 		assert.Equal(t, 1, ev.count("state-lost"))
 	})
 	synctest.Test(t, func(t *testing.T) {
-		// src -> batch(4) -> f (fails once on the first batch) under
-		// one_for_all: the batch chip is restarted with 2 values in hand,
-		// which go to its dead-letter pend.
+		// src -> batch(4) -> f (fails once on the first batch) -> sink,
+		// one_for_all: the batch chip is restarted with values in hand
+		// (0..3 went out in the failed batch; the source has pushed 6, so 4
+		// and 5 are gathering), which go to its dead-letter pend.
 		p := pool.New("p", 1<<12)
-		in, bs, out := ip(p, "in"), pool.NewPend[[]int](p, "bs"), pool.NewPend[[]int](p, "out")
+		in := ip(p, "in").Size(0, 6)
+		bs, out := pool.NewPend[[]int](p, "bs").Size(0, 4), pool.NewPend[[]int](p, "out").Size(0, 1)
 		dl := pool.NewPend[chip.DeadLetter[int]](p, "dead")
 		var dead []chip.DeadLetter[int]
 		var got [][]int
 		failed := false
+		T := chip.Supervise{Restart: chip.Transient}
 		r := runlet.New([]chip.Chip{
-			source("src", in, upTo(6)),
-			chip.Batch("batch", in, bs, 4, 0).WithPolicy(chip.Policy[int]{Dead: dl}).Supervised(chip.Supervise{Restart: chip.Transient}),
+			extSource("src", in, 10),
+			chip.Batch("batch", in, bs, 4, 0).WithPolicy(chip.Policy[int]{Dead: dl}).Supervised(T),
 			chip.Map("f", bs, out, func(b []int) ([]int, error) {
-				if !failed {
+				if !failed && b[0] == 0 {
 					failed = true
 					return nil, errFlaky
 				}
 				return b, nil
-			}).Supervised(chip.Supervise{Restart: chip.Transient}),
-			chip.Collect("sink", out, &got),
-			chip.Collect("dlq", dl, &dead),
+			}).Supervised(T),
+			chip.Collect("sink", out, &got).Supervised(T),
+			chip.Collect("dlq", dl, &dead).Supervised(T),
 		}, runlet.Config{Supervisor: runlet.Supervisor{Strategy: runlet.OneForAll}})
 		require.NoError(t, r.Run(context.Background()))
 		var all []int
@@ -522,8 +525,10 @@ func TestSuperviseDefaultStateHandling(t *testing.T) {
 			assert.ErrorIs(t, d.Err, runlet.ErrRestarted)
 		}
 		slices.Sort(all)
-		assert.Equal(t, upTo(6), all, "every value once: in a batch or a dead letter")
-		assert.NotEmpty(t, dead, "the partial batch was salvaged")
+		// The failed batch 0..3 was re-offered to f and came out: at-least-once.
+		assert.Equal(t, upTo(10), all, "every value once: in a batch or a dead letter")
+		require.Len(t, dead, 2, "the partial batch was salvaged")
+		assert.Equal(t, []int{4, 5}, []int{dead[0].Value, dead[1].Value})
 	})
 }
 
@@ -544,8 +549,10 @@ func TestSuperviseAsync(t *testing.T) {
 
 // A sub-runlet's supervisor that gives up escalates to the parent: the
 // SubRunlet chip fails with the GiveUpError; the parent's supervisor
-// restarts that chip (a fresh sub-runlet) if it is supervised, and gives
-// up in turn.
+// restarts that chip (a fresh sub-runlet, fed what the old one had not
+// taken) if it is supervised, and gives up in turn when the fresh one
+// fails too (its inner chip fails from 3 on, and on END: the old sub took
+// every value, so the fresh one is fed the END again).
 func TestSuperviseSubRunletEscalates(t *testing.T) {
 	for _, parentSupervised := range []bool{false, true} {
 		t.Run(fmt.Sprint("parentSupervised=", parentSupervised), func(t *testing.T) {
@@ -555,9 +562,16 @@ func TestSuperviseSubRunletEscalates(t *testing.T) {
 					builds.Add(1)
 					p := pool.New("s", 16)
 					inP, outP := ip(p, "in"), ip(p, "out")
-					f := newFlaky(map[int]int{3: -1})
-					r := runlet.New([]chip.Chip{f.chip("inner", inP, outP, false, chip.Supervise{Restart: chip.Transient})},
-						runlet.Config{Supervisor: runlet.Supervisor{MaxRestarts: 1}})
+					inner := chip.New(chip.Config[int, int, struct{}]{
+						Key: "inner", Prev: inP, Next: outP, Supervise: chip.Supervise{Restart: chip.Transient},
+						Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+							if in.Hint == hints.End || in.Value >= 3 {
+								return hints.Pack[int]{}, errFlaky
+							}
+							return hints.Data(in.Value), nil
+						},
+					})
+					r := runlet.New([]chip.Chip{inner}, runlet.Config{Supervisor: runlet.Supervisor{MaxRestarts: 1}})
 					in, err := runlet.PendInput(r, inP)
 					if err != nil {
 						return nil, nil, nil, err
@@ -565,13 +579,14 @@ func TestSuperviseSubRunletEscalates(t *testing.T) {
 					out, err := runlet.PendOutput(r, outP)
 					return r, in, out, err
 				}
-				_, err, snap := line(t, 6, runlet.Config{}, func(in, out *pool.Pend[int]) []chip.Chip {
+				got, err, snap := line(t, 6, runlet.Config{}, func(in, out *pool.Pend[int]) []chip.Chip {
 					sub := runlet.SubRunlet("sub", in, out, build)
 					if parentSupervised {
 						sub = chip.Supervised(sub, chip.Supervise{Restart: chip.Transient})
 					}
 					return []chip.Chip{sub}
 				})
+				assert.Subset(t, upTo(3), got)
 				require.ErrorIs(t, err, runlet.ErrGaveUp)
 				require.ErrorIs(t, err, errFlaky)
 				var ce *runlet.ChipError
