@@ -1,8 +1,8 @@
 package runlet
 
 import (
-	"log/slog"
 	"context"
+	"log/slog"
 
 	"github.com/runlet/runlet/chip"
 	"github.com/runlet/runlet/internal/engine"

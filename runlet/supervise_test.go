@@ -602,3 +602,83 @@ func TestSuperviseSubRunletEscalates(t *testing.T) {
 		})
 	}
 }
+
+// A one_for_all restart stops its chips in reverse declaration order and
+// starts them in declaration order; the runlet's end closes them in
+// reverse order too.
+func TestSuperviseStartStopOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var log []string
+		failed := false
+		mk := func(key string, prev, next *pool.Pend[int]) chip.Chip {
+			return chip.New(chip.Config[int, int, struct{}]{
+				Key: key, Prev: prev, Next: next, Supervise: chip.Supervise{Restart: chip.Permanent},
+				State: func() struct{} { log = append(log, "start "+key); return struct{}{} },
+				Close: func(*struct{}) { log = append(log, "stop "+key) },
+				Process: func(_ context.Context, in hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+					if in.Hint == hints.End {
+						return hints.EndOf[int](1), nil
+					}
+					if key == "b" && in.Value == 2 && !failed {
+						failed = true
+						return hints.Pack[int]{}, errFlaky
+					}
+					return hints.Data(in.Value), nil
+				},
+			})
+		}
+		got, err, _ := line(t, 5, runlet.Config{Supervisor: runlet.Supervisor{Strategy: runlet.OneForAll}}, func(in, out *pool.Pend[int]) []chip.Chip {
+			ab, bc := ip(in.Pool(), "ab").Size(0, 1), ip(in.Pool(), "bc").Size(0, 1)
+			return []chip.Chip{mk("a", in, ab), mk("b", ab, bc), mk("c", bc, out)}
+		})
+		require.NoError(t, err)
+		assert.Equal(t, upTo(5), got)
+		assert.Equal(t, []string{
+			"start a", "start b", "start c", // Attach
+			"start a", "start b", "start c", // the restart: bind in order...
+			"stop c", "stop b", "stop a", // ...then the old ones close in reverse
+			"stop c", "stop b", "stop a", // the end
+		}, log)
+	})
+}
+
+// An async chip's calls in flight get their shutdown budget at a restart:
+// a call that waits on its ctx is cancelled after it (fake time), reported
+// as a shutdown event, and its pack re-offered: nothing is lost.
+func TestSuperviseShutdownBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ev := &events{}
+		var blocked atomic.Bool
+		var cancelledAt time.Duration
+		start := time.Now()
+		got, err, _ := line(t, 6, runlet.Config{Logger: slog.New(ev)}, func(in, out *pool.Pend[int]) []chip.Chip {
+			in.Size(0, 0) // no limit: both workers get a value
+			return []chip.Chip{chip.New(chip.Config[int, int, struct{}]{
+				Key: "slow", Prev: in, Next: out, Async: true, Concurrency: 2,
+				Supervise: chip.Supervise{Restart: chip.Transient, Shutdown: 3 * time.Second},
+				Process: func(ctx context.Context, pk hints.Pack[int], _ *struct{}) (hints.Pack[int], error) {
+					switch {
+					case pk.Hint == hints.End:
+						return hints.EndOf[int](1), nil
+					case pk.Value == 0 && blocked.CompareAndSwap(false, true):
+						<-ctx.Done() // ignores the restart until its ctx ends
+						cancelledAt = time.Since(start)
+						return hints.Pack[int]{}, ctx.Err()
+					case pk.Value == 1 && !blocked.Load():
+						time.Sleep(time.Millisecond) // let 0 start first
+					case pk.Value == 1 && cancelledAt == 0:
+						time.Sleep(time.Millisecond)
+						return hints.Pack[int]{}, errFlaky
+					}
+					return hints.Data(pk.Value), nil
+				},
+			})}
+		})
+		require.NoError(t, err)
+		slices.Sort(got)
+		assert.Equal(t, upTo(6), got)
+		assert.Equal(t, 3*time.Second+time.Millisecond, cancelledAt, "cancelled when the budget ran out")
+		assert.Equal(t, 1, ev.count("shutdown-timeout"))
+		assert.Equal(t, 1, ev.count("restart"))
+	})
+}

@@ -335,14 +335,7 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			}
 			res.Wake |= WakeNext
 		case hints.End:
-			if r.earlyEnd(held.Hint) {
-				res.Err = ErrEarlyEnd // held stays: a restart re-offers it
-				return res
-			}
-			hasHeld = false
-			res.Wake |= WakeNext | WakePrev
-			res.Err = r.pushEnd(out.Ends())
-			res.Ended = res.Err == nil
+			hasHeld = r.endSync(&res, held.Hint, out.Ends())
 			return res
 		default:
 			res.Err = fmt.Errorf("process returned unknown hint %v", out.Hint)
@@ -351,6 +344,20 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 	}
 	res.Wake |= WakeSelf
 	return res
+}
+
+// endSync ends a sync chip whose call on a pack of hint in returned END
+// for n ENDs; keep: a permanent chip's early END, which keeps its pack
+// held and fails with ErrEarlyEnd for its supervisor to restart it.
+func (r *runner[In, Out, S]) endSync(res *Result, in hints.Hint, n int) (keep bool) {
+	if r.earlyEnd(in) {
+		res.Err = ErrEarlyEnd
+		return true
+	}
+	res.Wake |= WakeNext | WakePrev
+	res.Err = r.pushEnd(n)
+	res.Ended = res.Err == nil
+	return false
 }
 
 // span processes up to calls packs straight from the prev pend's ring into

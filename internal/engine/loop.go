@@ -478,7 +478,11 @@ func (r *Runlet) settle() {
 			}
 		}
 	}
-	for i := range r.slots {
+	for k := range r.slots {
+		i := k
+		if r.sup != nil {
+			i = len(r.slots) - 1 - k // a supervisor stops its chips in reverse order
+		}
 		s := &r.slots[i]
 		// Before Close, which reports a panic of the hook here.
 		s.lastRunning, s.lastNote = s.run.Describe()

@@ -398,27 +398,55 @@ func (r *Runlet) rebind() {
 	}
 	group := u.group
 	u.group = nil
-	for k := len(group) - 1; k >= 0; k-- { // pushFront: the first runs first
+	restart := func(j int32) bool {
+		s := &r.slots[j]
+		return s.spec.Restart != RestartTemporary || s.failedRestart
+	}
+	// Bind first, in declaration order (their state factories run in that
+	// order); a failure leaves the old runners for settle to close.
+	fresh := make([]Runner, len(group))
+	for k, j := range group {
+		if !restart(j) {
+			continue
+		}
+		run, err := safeBind(r.chips[j], r.slots[j].binding)
+		if err != nil {
+			for _, f := range fresh[:k] {
+				if f != nil {
+					f.Close()
+				}
+			}
+			r.fail(j, fmt.Errorf("restart: %w", err))
+			return
+		}
+		fresh[k] = run
+	}
+	for k := len(group) - 1; k >= 0; k-- { // the old ones close in reverse order
 		j := group[k]
 		s := &r.slots[j]
 		s.down = false
-		if s.spec.Restart == RestartTemporary && !s.failedRestart {
+		if !restart(j) {
 			r.endStopped(j)
 			continue
 		}
 		if err := s.run.Close(); err != nil {
 			r.report(&ChipError{Chip: s.key, Err: err})
 		}
-		run, err := safeBind(r.chips[j], s.binding)
-		if err != nil {
-			r.fail(j, fmt.Errorf("restart: %w", err))
-			return
+	}
+	for k, j := range group {
+		if !restart(j) {
+			continue
 		}
-		s.run, s.ended, s.idle = run, false, false
+		s := &r.slots[j]
+		s.run, s.ended, s.idle = fresh[k], false, false
 		s.restarts++
 		u.restarts++
 		r.event(Event{Kind: EventRestart, Chip: s.key, Cause: u.cause, By: u.by, Restarts: s.restarts, Delay: u.delay, Time: time.Now()})
-		r.fast.pushFront(j)
+	}
+	for k := len(group) - 1; k >= 0; k-- { // pushFront: the first runs first
+		if j := group[k]; restart(j) {
+			r.fast.pushFront(j)
+		}
 	}
 }
 
