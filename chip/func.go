@@ -114,7 +114,10 @@ type Config[In, Out, S any] struct {
 	Supervise Supervise
 	// Salvage, if set, names the inputs the chip holds in its state (an N:1
 	// chip's partial group): at a restart without a Supervise.OnRestart hook
-	// they go to the dead-letter pend, so that none vanishes.
+	// they go to the dead-letter pend, so that none vanishes. A chip with a
+	// State factory whose state holds no input returns nil, which also
+	// tells the supervisor that nothing is lost with the state (else a
+	// restart reports its state as dropped: runlet.EventStateLost).
 	Salvage func(state *S) []In
 }
 

@@ -62,7 +62,8 @@ func (f *flaky) chip(key string, prev, next *pool.Pend[int], async bool, s chip.
 	}
 	return chip.New(chip.Config[int, int, int]{
 		Key: key, Prev: prev, Next: next, Async: async, Concurrency: n, Supervise: s,
-		State: func() int { f.binds.Add(1); return 0 },
+		State:   func() int { f.binds.Add(1); return 0 },
+		Salvage: func(*int) []int { return nil }, // the state holds no input
 		Process: func(_ context.Context, in hints.Pack[int], _ *int) (hints.Pack[int], error) {
 			if in.Hint == hints.End {
 				return hints.EndOf[int](1), nil

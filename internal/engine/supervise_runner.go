@@ -28,10 +28,13 @@ import (
 //     to the front of the prev pend, the failed pack first.
 //   - The old state goes to Func.OnRestart if set; else, when the chip can
 //     name the inputs it holds in its state (Func.Salvage: a Batch's partial
-//     batch), those go to the dead-letter pend; else, when its state is not
-//     the zero value, the state is dropped and reported as an
-//     EventStateLost with its Describe text, or its value printed (a Fold's
-//     accumulator: its inputs cannot be named).
+//     batch), those go to the dead-letter pend (with no dead-letter pend
+//     they are dropped and reported as an EventStateLost, with their
+//     number); else, when it has a state
+//     factory or a Describe hook, the state is dropped and reported as an
+//     EventStateLost with its Describe text, or its type (a Fold's
+//     accumulator, whose inputs cannot be named; a SubRunlet's sub-runlet,
+//     whose pends' packs are lost with it).
 
 // DefaultShutdown is the shutdown budget of an async chip that sets none:
 // how long its calls in flight get to return at a restart.
@@ -88,13 +91,20 @@ func (r *runner[In, Out, S]) salvage(cause error) (lost string, err error) {
 	case r.cfg.OnRestart != nil:
 		r.cfg.OnRestart(&r.state, cause)
 	case r.cfg.Salvage != nil:
-		for _, v := range r.cfg.Salvage(&r.state) {
+		vals := r.cfg.Salvage(&r.state)
+		if len(vals) > 0 && r.dlq == nil {
+			return fmt.Sprintf("%d inputs held in the state dropped: the chip has no dead-letter pend", len(vals)), nil
+		}
+		for _, v := range vals {
 			if err := r.dead(hints.Pack[In]{Value: v}, fmt.Errorf("%w: held in the chip's state: %w", ErrRestarted, cause), 0); err != nil {
 				return "", err
 			}
 		}
-	case !reflect.ValueOf(&r.state).Elem().IsZero(): // the restart path only
-		lost = fmt.Sprintf("state dropped: %+v", r.state)
+	case (r.cfg.State != nil || r.cfg.Describe != nil) && reflect.TypeFor[S]().Size() > 0:
+		// Not read with reflection or fmt: a state may share fields with
+		// goroutines of its own (a SubRunlet's); its Describe hook is
+		// safe to call from any goroutine.
+		lost = "state dropped (" + reflect.TypeFor[S]().String() + ")"
 		if r.cfg.Describe != nil {
 			lost = "state dropped: " + r.cfg.Describe(&r.state)
 		}
@@ -217,9 +227,6 @@ func (f *Func[In, Out, S]) checkRestart() []error {
 	var errs []error
 	if f.AtMostOnce && f.DeadPend == "" {
 		errs = append(errs, errors.New("at-most-once restarts need a dead-letter pend (Policy.Dead) for the failed pack"))
-	}
-	if f.Salvage != nil && f.OnRestart == nil && f.DeadPend == "" {
-		errs = append(errs, errors.New("a restartable chip that holds inputs in its state needs a dead-letter pend (Policy.Dead) or an OnRestart hook, or they would be lost at a restart"))
 	}
 	return errs
 }
