@@ -683,3 +683,20 @@ func TestSuperviseShutdownBudget(t *testing.T) {
 		assert.Equal(t, 1, ev.count("restart"))
 	})
 }
+
+// An async permanent chip's early END is caught on its worker and restarts
+// it as a sync chip's does: the pack it ended on is re-offered.
+func TestSuperviseAsyncEarlyEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFlaky(nil)
+		f.ends[9] = 1
+		got, err, snap := line(t, 20, runlet.Config{}, func(in, out *pool.Pend[int]) []chip.Chip {
+			return []chip.Chip{f.chip("f", in, out, true, chip.Supervise{Restart: chip.Permanent})}
+		})
+		require.NoError(t, err)
+		slices.Sort(got)
+		assert.Equal(t, upTo(20), got)
+		assert.Equal(t, int32(2), f.binds.Load())
+		assert.Equal(t, 1, chipSnap(snap, "f").Restarts)
+	})
+}
