@@ -700,3 +700,27 @@ func TestSuperviseAsyncEarlyEnd(t *testing.T) {
 		assert.Equal(t, 1, chipSnap(snap, "f").Restarts)
 	})
 }
+
+// A chip that fails while another's restart waits for its delay is
+// restarted after it, one restart at a time: both come back, nothing is
+// lost.
+func TestSuperviseFailureDuringRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := newFlaky(map[int]int{3: 1}), newFlaky(map[int]int{1: 1})
+		ev := &events{}
+		got, err, snap := line(t, 8, runlet.Config{Logger: slog.New(ev), Supervisor: runlet.Supervisor{MaxRestarts: 5, Delay: time.Second}},
+			func(in, out *pool.Pend[int]) []chip.Chip {
+				ab := ip(in.Pool(), "ab")
+				return []chip.Chip{
+					a.chip("a", in, ab, false, chip.Supervise{Restart: chip.Transient}),
+					sleeper("gate", ab, ip(in.Pool(), "g"), -1, 0), // async: b's input arrives later
+					b.chip("b", ip(in.Pool(), "g"), out, false, chip.Supervise{Restart: chip.Transient}),
+				}
+			})
+		require.NoError(t, err)
+		assert.Equal(t, upTo(8), got)
+		assert.Equal(t, 1, chipSnap(snap, "a").Restarts)
+		assert.Equal(t, 1, chipSnap(snap, "b").Restarts)
+		assert.Equal(t, 2, ev.count("restart"))
+	})
+}

@@ -39,6 +39,10 @@ import (
 // stopped by a sibling's restart ends instead: its END is pushed, as if it
 // had returned END.
 //
+// A chip that fails while a restart is under way (an async chip's
+// shutdown, a delay) waits, not running, until that restart is done; then
+// its own restart is decided, as if it had failed then.
+//
 // Intensity: more than MaxRestarts restarts within Period gives up: the
 // error that asked for the restart, wrapped in a [GiveUpError], becomes the
 // runlet's (Run returns it; a SubRunlet's parent gets it as that chip's
@@ -207,6 +211,7 @@ type sup struct {
 	// The restart in progress: the slots being retired, then waiting for
 	// the delay; none while empty.
 	group   []int32
+	queued  []queuedFail // chips that failed during the restart, in order
 	cause   error
 	by      string
 	delay   time.Duration
@@ -244,13 +249,20 @@ func (r *Runlet) initSupervisor() {
 // the runlet itself).
 func (r *Runlet) supervise(i int32, err error) bool {
 	s := &r.slots[i]
-	if r.sup == nil || r.stopping || s.spec.Restart == RestartTemporary || len(r.sup.group) > 0 {
-		return false // a failure during another restart fails the runlet
+	if r.sup == nil || r.stopping || s.spec.Restart == RestartTemporary {
+		return false
 	}
 	if errors.Is(err, ErrEarlyEnd) && s.spec.Restart != RestartPermanent {
 		return false
 	}
 	u := r.sup
+	if len(u.group) > 0 {
+		// Another restart is under way (an async chip's shutdown, a
+		// delay): this one waits for it, its chip not running meanwhile.
+		s.down = true
+		u.queued = append(u.queued, queuedFail{i, err, s.restarts})
+		return true
+	}
 	now := r.clock()
 	u.times = slices.DeleteFunc(u.times, func(t time.Duration) bool { return t <= now-u.cfg.Period })
 	if len(u.times) >= u.cfg.MaxRestarts {
@@ -446,6 +458,32 @@ func (r *Runlet) rebind() {
 	for k := len(group) - 1; k >= 0; k-- { // pushFront: the first runs first
 		if j := group[k]; restart(j) {
 			r.fast.pushFront(j)
+		}
+	}
+	r.nextQueued()
+}
+
+// queuedFail is a chip's failure that waits for the restart under way.
+type queuedFail struct {
+	chip int32
+	err  error
+	gen  int // the chip's restarts then: a later restart of it supersedes this one
+}
+
+// nextQueued supervises the failures that came during the restart that
+// just ended, one restart at a time (a later one queues again).
+func (r *Runlet) nextQueued() {
+	u := r.sup
+	for len(u.queued) > 0 && len(u.group) == 0 && !r.stopping {
+		q := u.queued[0]
+		u.queued = u.queued[1:]
+		s := &r.slots[q.chip]
+		s.down = false
+		if s.ended || s.restarts != q.gen {
+			continue // a group restart ended or restarted it meanwhile
+		}
+		if !r.supervise(q.chip, q.err) {
+			r.fail(q.chip, q.err)
 		}
 	}
 }
