@@ -109,6 +109,16 @@ type Config[In, Out, S any] struct {
 	// circuit breaker and rate limit, each optional (see [Policy]). The
 	// zero value has none: the first process error fails the runlet.
 	Policy Policy[In]
+	// Supervise is the chip's restart type and restart settings (see
+	// [Supervise]); the zero value is never restarted.
+	Supervise Supervise
+	// Salvage, if set, names the inputs the chip holds in its state (an N:1
+	// chip's partial group): at a restart without a Supervise.OnRestart hook
+	// they go to the dead-letter pend, so that none vanishes. A chip with a
+	// State factory whose state holds no input returns nil, which also
+	// tells the supervisor that nothing is lost with the state (else a
+	// restart reports its state as dropped: runlet.EventStateLost).
+	Salvage func(state *S) []In
 }
 
 // Func is a chip made of a process function: the chip every constructor in
@@ -130,6 +140,11 @@ type Func[In, Out, S any] struct {
 	// reports done and total in progressUnit (engine.Func.Progress).
 	progress     func(state *S) (done, total int64)
 	progressUnit string
+	// salvage and stateView, set by the constructors that hold inputs or a
+	// result across packs, are their Config.Salvage and the part of their
+	// state a Supervise.OnRestart hook gets.
+	salvage   func(state *S) []In
+	stateView func(state *S) any
 }
 
 // New returns the chip described by c. Mistakes in c are reported by the
@@ -147,7 +162,7 @@ func (f *Func[In, Out, S]) Spec() Spec {
 			n = f.cfg.Concurrency
 		}
 	}
-	sp := Spec{Key: f.cfg.Key, Prev: f.prevRef(), Next: f.nextRef(), Async: f.cfg.Async, Concurrency: n}
+	sp := Spec{Key: f.cfg.Key, Prev: f.prevRef(), Next: f.nextRef(), Async: f.cfg.Async, Concurrency: n, Restart: f.cfg.Supervise.Restart}
 	if d := f.cfg.Policy.Dead; d != nil {
 		sp.Dead = engine.DeclOf((*engine.PendDecl[DeadLetter[In]])(d)).Ref("")
 	}
@@ -195,6 +210,7 @@ func (f *Func[In, Out, S]) Bind(b engine.Binding) (engine.Runner, error) {
 	} else {
 		applyPolicy(c.Key, &c.Policy, step)
 	}
+	applySupervise(f, step)
 	return step.Bind(b)
 }
 

@@ -271,6 +271,8 @@ func Batch[T any](key string, prev *pool.Pend[T], next *pool.Pend[[]T], size int
 		}
 	}
 	f := New(c)
+	f.salvage = func(s *batchState[T]) []T { return s.buf }
+	f.stateView = func(s *batchState[T]) any { return s.buf }
 	f.check = func() error {
 		if size < 1 {
 			return fmt.Errorf("batch size %d is below 1", size)
@@ -384,7 +386,9 @@ func Fold[T, A any](key string, prev *pool.Pend[T], next *pool.Pend[A], init A, 
 			return hints.Pack[A]{Hint: hints.Skip}, nil
 		}
 	}
-	return New(c)
+	fc := New(c)
+	fc.stateView = func(s *foldState[A]) any { return s.acc }
+	return fc
 }
 
 // Tap returns a sync pass-through chip that calls f on each data value

@@ -13,7 +13,9 @@ var (
 	// pending when its chip was restarted by its supervisor: the function
 	// never ran, on the old state nor on the new one. A [Cast] pending then
 	// is dropped and counted in the chip's snapshot
-	// ([ChipSnapshot].CastsDropped).
+	// ([ChipSnapshot].CastsDropped). It is also matched by the cause given
+	// to the state hook of a chip stopped for a sibling's restart, and by
+	// the error of a dead letter salvaged from a restarted chip's state.
 	ErrRestarted = engine.ErrRestarted
 	// ErrChipEnded is matched by the error of a Call to a chip that has
 	// ended (it returned END, or was ended because nobody reads its

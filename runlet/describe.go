@@ -75,6 +75,9 @@ type Snapshot struct {
 	// time, rates' window, pend depths, the bottleneck, progress); nil, and
 	// left out of the JSON, when it is off.
 	Flow *FlowStats `json:"flow,omitempty"`
+	// Supervisor is what the runlet's supervisor has done (its restarts,
+	// its latest events); nil when no chip can be restarted.
+	Supervisor *SupervisorSnapshot `json:"supervisor,omitempty"`
 }
 
 // ChipStats is one chip's statistics, in [ChipSnapshot].Stats when

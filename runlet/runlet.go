@@ -104,8 +104,15 @@ type Config struct {
 	// first; Config.OnError then defaults to doing nothing more), "runlet
 	// stalled" (the chips that wait) and "runlet drain". Nothing is logged
 	// per pack. Records are made on the scheduler's goroutine: a handler
-	// should not block.
+	// should not block. The supervisor's events (restarts, give-ups,
+	// escalations; see [Supervisor]) go to it, or to slog.Default() when it
+	// is nil.
 	Logger *slog.Logger
+	// Supervisor is how chips that can be restarted (chip.Config's
+	// Supervise.Restart other than temporary) are restarted; ignored when
+	// no chip can be. The zero value is one_for_one, at most 1 restart in
+	// 5 s, no delay.
+	Supervisor Supervisor
 }
 
 // Stats are the scheduler's counters, always on: plain integers kept by the

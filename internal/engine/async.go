@@ -90,6 +90,12 @@ type async[In, Out any] struct {
 	// the chip then takes its own packs in flight off the room.
 	next *Pend[Out]
 
+	// A restart's (supervise_runner.go): batches that finished after the
+	// chip failed, and the failed batch's inputs from its failed pack on.
+	kept           []*batch[In, Out]
+	failedRest     []hints.Pack[In]
+	failedAttempts int
+
 	// Unordered chips with more workers and a retry policy only: packs
 	// waiting for their retry, by deadline, and those now due, handed out
 	// before any other.
@@ -374,7 +380,9 @@ func (r *runner[In, Out, S]) collect(res *Result) {
 		res.Work += b.took
 		res.WorkCalls += max(b.rest, 1)
 		if res.Err != nil || a.failed {
-			a.recycle(b)
+			if !r.keepLate(b) {
+				a.recycle(b)
+			}
 			continue
 		}
 		if !a.ordered {
@@ -469,6 +477,7 @@ func (r *runner[In, Out, S]) absorb(b *batch[In, Out], res *Result) {
 	}
 	if b.err != nil {
 		res.Err = b.err
+		r.keepFailed(b)
 		return
 	}
 	rest := b.in[b.rest:]

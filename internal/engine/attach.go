@@ -249,6 +249,7 @@ func (r *Runlet) install(c *compiler) {
 		}
 	}
 	r.pools, r.plan = pools, c.plan
+	r.initSupervisor()
 	for i := range r.slots {
 		if r.slots[i].output {
 			r.outputs++

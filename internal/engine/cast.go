@@ -24,7 +24,8 @@ var (
 	// ErrRestarted is matched (errors.Is) by the error of a Call that was
 	// pending when its chip was restarted: the function never ran (on the
 	// old state nor on the new one). A Cast pending then is dropped and
-	// counted in the chip's snapshot (CastsDropped).
+	// counted in the chip's snapshot (CastsDropped). It is also the cause a
+	// chip stopped for a sibling's restart is given (its state hook's).
 	ErrRestarted = errors.New("runlet: chip restarted")
 	// ErrChipEnded is matched by the error of a Call to a chip that has
 	// ended (it returned END, was ended because nobody reads its output, or
@@ -289,6 +290,7 @@ func runCastFn(fn func(any) (any, error), state any) (v any, err, perr error) {
 // restarts the chip, before the fresh state is made: no pending function
 // runs on either state. Only the holder of mu calls it.
 func (r *Runlet) failCalls(slot int, err error) {
+	r.takeCasts() // requests posted before now are pending too
 	if r.castQueue == nil {
 		return
 	}

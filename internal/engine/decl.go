@@ -67,6 +67,9 @@ type Spec struct {
 	Dead        PendRef
 	Async       bool
 	Concurrency int // process calls in flight at once; async chips only, >= 1 once bound
+	// Restart is the chip's restart type (see "Supervision" in
+	// supervise.go); the zero value, temporary, is never restarted.
+	Restart RestartType
 }
 
 // Chip is a passive step, as the scheduler sees it: a description and a way

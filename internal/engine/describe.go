@@ -28,6 +28,9 @@ type RunletSnapshot struct {
 	Pools []RunletPoolSnapshot `json:"pools"`
 	// Flow is the runlet's statistics, with Config.Stats on; nil otherwise.
 	Flow *FlowStats `json:"flow,omitempty"`
+	// Supervisor is what the runlet's supervisor has done; nil when no chip
+	// can be restarted.
+	Supervisor *SupervisorSnapshot `json:"supervisor,omitempty"`
 }
 
 // ChipSnapshot is one chip's state. Prev and Next are "pend@pool", as
@@ -63,6 +66,10 @@ type ChipSnapshot struct {
 	CastsDropped uint64 `json:"casts_dropped,omitempty"`
 	// Stats is the chip's statistics, with Config.Stats on; nil otherwise.
 	Stats *ChipStats `json:"stats,omitempty"`
+	// Restart is the chip's restart type and Restarts the times its
+	// supervisor bound it again; Restart is "" for a temporary chip.
+	Restart  string `json:"restart,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
 }
 
 // Chip states, the values of [ChipSnapshot.State].
@@ -323,8 +330,13 @@ func (r *Runlet) snapshot() RunletSnapshot {
 			Async: sl.spec.Async, Concurrency: sl.spec.Concurrency,
 			Ended: sl.ended, State: r.chipState(sl), Running: running, Note: note,
 			CastsDropped: r.castsDropped(i),
+			Restarts:     sl.restarts,
 		})
+		if sl.spec.Restart != RestartTemporary {
+			s.Chips[len(s.Chips)-1].Restart = sl.spec.Restart.String()
+		}
 	}
+	s.Supervisor = r.supSnapshot()
 	exts := slices.SortedFunc(maps.Keys(r.ext), func(a, b PendName) int {
 		return a.compare(b)
 	})

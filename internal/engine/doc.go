@@ -43,7 +43,7 @@
 //     when input runs out), an unordered async chip's btree of retry
 //     deadlines, the dead-letter pend as a side output (Spec.Dead,
 //     Binding.Dead, [WakeDead]; its END fan-in in fanin.go), and a sync
-//     chip's one deadline per burst. A supervisor plugs in where
+//     chip's one deadline per burst. The supervisor plugs in where
 //     VerdictFail becomes the chip's error (Result.Err).
 //   - Cast and call (cast.go): functions queued from any goroutine on a
 //     running chip's state ([Runlet.Cast], [Runlet.Call]), run by runChip
@@ -51,6 +51,12 @@
 //     batches is out, holding back new ones meanwhile); failCalls fails a
 //     chip's pending calls and drops its casts, for a restart
 //     ([ErrRestarted]) and as the runlet settles ([ErrStopped]).
+//   - Supervision (supervise.go, the scheduler's side; supervise_runner.go,
+//     the runner's): restart types, strategies, intensity, the restart
+//     delay on a timer, retiring a chip (its held packs re-offered or
+//     dead-lettered, an async chip's shutdown budget, its state to a hook)
+//     and binding it again from Binding kept in its slot; typed events
+//     through slog and the supervisor's part of a snapshot.
 //   - Attach, a compiler from pools and chips to an immutable plan in named
 //     phases (attach.go, plan.go).
 //   - What observers read without waiting for the loop: the published

@@ -73,6 +73,16 @@ type Func[In, Out, S any] struct {
 	// workers may run: an async chip's must read its state atomically.
 	Progress     func(state *S) (done, total int64)
 	ProgressUnit string
+	// Supervision (supervise.go, supervise_runner.go): the chip's restart
+	// type, whether its failed pack goes to the dead-letter pend at a
+	// restart (at-most-once) instead of back to its prev pend, the hook
+	// given its old state, the inputs its state holds (a Batch's), and an
+	// async chip's shutdown budget (0: DefaultShutdown).
+	Restart    RestartType
+	AtMostOnce bool
+	OnRestart  func(state *S, cause error)
+	Salvage    func(state *S) []In
+	Shutdown   time.Duration
 }
 
 // RunFunc is a Func's Process over a run of packs: in[pos.N:] into
@@ -110,9 +120,13 @@ func (f *Func[In, Out, S]) Bind(b Binding) (Runner, error) {
 			errs = append(errs, err)
 		}
 	}
-	r := &runner[In, Out, S]{cfg: f, ctx: b.Ctx, host: b.Host}
+	r := &runner[In, Out, S]{cfg: f, ctx: b.Ctx, host: b.Host, cancel: func() {}}
 	if r.ctx == nil {
 		r.ctx = context.Background()
+	}
+	if f.Restart != RestartTemporary {
+		r.ctx, r.cancel = context.WithCancel(r.ctx) // a restart's shutdown budget cancels it
+		errs = append(errs, f.checkRestart()...)
 	}
 	var err error
 	if b.Prev != nil {
@@ -192,6 +206,11 @@ type runner[In, Out, S any] struct {
 	burstCtx  context.Context       // the ctx of the burst running, with its deadline (Timeout); nil between bursts
 
 	async *async[In, Out] // nil for sync chips
+
+	// Supervision (supervise_runner.go).
+	cancel context.CancelFunc // ends ctx: a no-op unless the chip can be restarted
+	budget *time.Timer        // a retiring async chip's shutdown budget
+	overB  atomic.Bool        // the budget ran out (set by its timer)
 
 	// hookPanic is a panic of the Describe hook, which may run on another
 	// goroutine than the scheduler's; Run or Close returns it, once.
@@ -320,10 +339,7 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 			hasHeld = false
 			res.Wake |= WakePrev
 		case hints.End:
-			hasHeld = false
-			res.Wake |= WakeNext | WakePrev
-			res.Err = r.pushEnd(out.Ends())
-			res.Ended = res.Err == nil
+			hasHeld = r.endSync(&res, held.Hint, out.Ends())
 			return res
 		default:
 			res.Err = fmt.Errorf("process returned unknown hint %v", out.Hint)
@@ -332,6 +348,20 @@ func (r *runner[In, Out, S]) runSync(budget int) (res Result) {
 	}
 	res.Wake |= WakeSelf
 	return res
+}
+
+// endSync ends a sync chip whose call on a pack of hint in returned END
+// for n ENDs; keep: a permanent chip's early END, which keeps its pack
+// held and fails with ErrEarlyEnd for its supervisor to restart it.
+func (r *runner[In, Out, S]) endSync(res *Result, in hints.Hint, n int) (keep bool) {
+	if r.earlyEnd(in) {
+		res.Err = ErrEarlyEnd
+		return true
+	}
+	res.Wake |= WakeNext | WakePrev
+	res.Err = r.pushEnd(n)
+	res.Ended = res.Err == nil
+	return false
 }
 
 // span processes up to calls packs straight from the prev pend's ring into
@@ -412,6 +442,12 @@ func (r *runner[In, Out, S]) span(res *Result, calls int, held *hints.Pack[In], 
 				return false, 0
 			}
 		case hints.End:
+			if r.earlyEnd(in[n].Hint) {
+				*held, *hasHeld = in[n], true
+				n++
+				res.Err = ErrEarlyEnd
+				return true, 0
+			}
 			n++
 			err := r.next.Commit(m)
 			res.Out += m
@@ -498,6 +534,10 @@ func (r *runner[In, Out, S]) process(b *batch[In, Out], end int) {
 			}
 			continue // the same input again
 		case hints.End:
+			if r.earlyEnd(b.in[b.rest].Hint) {
+				b.err = ErrEarlyEnd
+				return
+			}
 			b.out = append(b.out, out)
 			b.ended = true
 			b.rest++
@@ -601,6 +641,10 @@ func (r *runner[In, Out, S]) Busy() bool {
 // Close implements [Runner].
 // A Describe hook's panic that no Run has returned yet is returned too.
 func (r *runner[In, Out, S]) Close() (perr error) {
+	if r.budget != nil {
+		r.budget.Stop()
+	}
+	defer r.cancel()
 	defer func() {
 		if pe := r.hookPanic.Swap(nil); pe != nil {
 			perr = errors.Join(perr, fmt.Errorf("Describe hook: %w", pe))

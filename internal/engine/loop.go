@@ -31,6 +31,12 @@ type slot struct {
 	// settled, before Close: snapshots show them from then on, so that no
 	// Describe hook runs on a closed chip's state.
 	lastRunning, lastNote string
+	// Supervision (supervise.go).
+	binding       Binding // what Attach bound it with; a restart binds it again
+	down          bool    // being restarted: retired, not yet bound again
+	retiring      bool    // its runner has work in flight to give back
+	failedRestart bool    // the chip whose failure began the restart
+	restarts      int     // times it was bound again
 }
 
 // pendSlot is the scheduler's record of a pend: who waits for data in it.
@@ -143,6 +149,10 @@ func (r *Runlet) takeMail() {
 			r.abortDrain(m.err)
 		case mailCast:
 			r.takeCasts()
+		case mailRestart:
+			if !r.stopping {
+				r.rebind()
+			}
 		}
 	}
 }
@@ -175,6 +185,10 @@ func (r *Runlet) trigger() {
 // runChip tries to run chip i once and files the outcome.
 func (r *Runlet) runChip(i int32) {
 	s := &r.slots[i]
+	if s.down {
+		r.runDown(i)
+		return
+	}
 	castWait := false // casts wait for this async chip's batches (cast.go)
 	if r.castQueued > 0 {
 		if castWait = r.runCasts(i); r.stopping {
@@ -215,7 +229,9 @@ func (r *Runlet) runChip(i int32) {
 		r.castAgain(i, res)
 	}
 	if res.Err != nil {
-		r.fail(i, res.Err)
+		if !r.supervise(i, res.Err) {
+			r.fail(i, res.Err)
+		}
 		return
 	}
 	switch res.Wait {
@@ -340,6 +356,9 @@ func (r *Runlet) arm(i int32, d time.Duration) {
 func (r *Runlet) stalled() bool {
 	if !r.running.Load() || !r.triggered || r.stopping || r.paused.Load() || r.hasMail.Load() || len(r.ext) > 0 || r.shared() {
 		return false
+	}
+	if r.sup != nil && len(r.sup.group) > 0 {
+		return false // a restart is on its way
 	}
 	for i := range r.slots {
 		if s := &r.slots[i]; !s.ended && (s.armed || s.run.Busy()) {
@@ -466,6 +485,7 @@ func (r *Runlet) settle() {
 		return // the last Wake brings us back here
 	}
 	r.settled = true
+	r.stopSupervisor()
 	r.shutCasts()
 	r.st.finish()
 	for i := range r.slots {
@@ -485,7 +505,11 @@ func (r *Runlet) settle() {
 			}
 		}
 	}
-	for i := range r.slots {
+	for k := range r.slots {
+		i := k
+		if r.sup != nil {
+			i = len(r.slots) - 1 - k // a supervisor stops its chips in reverse order
+		}
 		s := &r.slots[i]
 		// Before Close, which reports a panic of the hook here.
 		s.lastRunning, s.lastNote = s.run.Describe()

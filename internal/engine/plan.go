@@ -327,11 +327,12 @@ func (c *compiler) bindChips() {
 			continue
 		}
 		s := &c.plan.slots[i]
-		run, err := safeBind(ch, Binding{
+		s.binding = Binding{
 			Prev: c.poolOf(s.spec.Prev.Pool), Next: c.poolOf(s.spec.Next.Pool),
 			Dead: deadPool(c, s.spec),
 			Ctx:  c.r.ctx, Host: &s.host, Drain: &c.r.draining,
-		})
+		}
+		run, err := safeBind(ch, s.binding)
 		if err != nil {
 			c.errs = append(c.errs, named(fmt.Sprintf("chip %q", c.names[i]), err)...)
 			continue

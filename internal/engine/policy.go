@@ -37,7 +37,7 @@ import (
 // timer as for a retry, a worker waits on a timer (every worker waits on
 // the same limiter, so no other pack could run sooner).
 //
-// A later supervisor decides restarts where VerdictFail becomes the chip's
+// The supervisor (supervise.go) decides restarts where VerdictFail becomes the chip's
 // error (Result.Err): the failed pack is then the held one (sync) or the
 // batch's rest (async), as for any error today.
 

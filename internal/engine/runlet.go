@@ -116,7 +116,13 @@ type Config struct {
 	// later errors, a stall, a drain; each with the attributes "runlet" and,
 	// where one is concerned, "chip". Nothing is logged per pack. Records
 	// are made on the scheduler's goroutine: a handler should not block.
+	// The supervisor's events (restarts, give-ups, escalations) go to it,
+	// or to slog.Default() when it is nil.
 	Logger *slog.Logger
+	// Supervisor is how chips that can be restarted (a restart type other
+	// than temporary) are restarted; see [Supervisor]. Ignored when no chip
+	// can be.
+	Supervisor Supervisor
 }
 
 // Runlet is a graph of chips and pools plus the scheduler that drives it.
@@ -177,6 +183,7 @@ type flow struct {
 	draining  bool       // Drain was taken: input pends serve END (drain.go)
 	halting   bool       // beginStop has closed halted
 	st        *statState // statistics (stats.go); nil unless Config.Stats
+	sup       *sup       // the supervisor; nil when no chip can be restarted
 }
 
 // mailbox holds the messages other goroutines post to the scheduler
@@ -246,6 +253,7 @@ const (
 	mailDrain                      // input chips send END from now on (Drain)
 	mailDrainAbort                 // abort a drain, naming the unfinished chips, with err as the reason
 	mailCast                       // a Cast or Call was queued (cast.go)
+	mailRestart                    // a restart's delay is over: bind the chips again (supervise.go)
 )
 
 // stopNote is why a runlet stopped, published for Err and observers.
