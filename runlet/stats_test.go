@@ -321,7 +321,10 @@ func TestStatsNoAllocationPerPack(t *testing.T) {
 			})
 		}
 		small, large := allocs(1_000), allocs(100_000)
-		assert.LessOrEqual(t, large, small+2, "stats=%v: %v allocations for 1000 packs, %v for 100000", on, small, large)
+		// 99,000 packs more: one allocation per pack would add 99,000; a
+		// few more per run come from the scheduler's hand-offs and
+		// publications, which depend on timing (a loaded machine).
+		assert.LessOrEqual(t, large, small+50, "stats=%v: %v allocations for 1000 packs, %v for 100000", on, small, large)
 	}
 }
 
