@@ -301,6 +301,11 @@ func withBreaker[In, Out, S any](key string, process func(context.Context, hints
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 	})
 	return func(ctx context.Context, in hints.Pack[In], s *S) (hints.Pack[Out], error) {
+		if in.Hint == hints.End {
+			// END is no call the breaker guards: refused, it would be
+			// dead-lettered as a zero value and the chip would never end.
+			return process(ctx, in, s)
+		}
 		done, err := cb.Allow()
 		if err != nil {
 			return hints.Pack[Out]{}, fmt.Errorf("%w (%w)", ErrCircuitOpen, err)

@@ -96,12 +96,18 @@ func retryLess[In any](a, b retryItem[In]) bool {
 }
 
 // verdict asks the policy about pk's failed call and wraps a final error
-// with the attempts. A runlet that is stopping never retries.
-func (r *runner[In, Out, S]) verdict(err error, attempts int, first time.Time) (Verdict, time.Duration, error) {
+// with the attempts. A runlet that is stopping never retries. An END
+// (end set) is never dead-lettered: that would push a zero value as a dead
+// letter and lose the END, so the chip would never end and the runlet
+// would stall; its error fails the runlet instead.
+func (r *runner[In, Out, S]) verdict(err error, attempts int, first time.Time, end bool) (Verdict, time.Duration, error) {
 	if r.ctx.Err() != nil {
 		return VerdictFail, 0, err
 	}
 	v, d := r.cfg.Fail(err, attempts, first)
+	if v == VerdictDead && end {
+		v = VerdictFail
+	}
 	if v == VerdictFail && attempts > 1 {
 		err = fmt.Errorf("after %d attempts: %w", attempts, err)
 	}
@@ -138,7 +144,7 @@ func (r *runner[In, Out, S]) failedSync(res *Result, err error, held hints.Pack[
 	if r.attempts == 1 {
 		r.first = time.Now()
 	}
-	v, d, err := r.verdict(err, r.attempts, r.first)
+	v, d, err := r.verdict(err, r.attempts, r.first, held.Hint == hints.End)
 	switch v {
 	case VerdictRetry:
 		r.waitSync(res, d)
@@ -211,7 +217,7 @@ func (r *runner[In, Out, S]) sleep(d time.Duration) bool {
 // that keeps order waited on the worker); false: process returns (b.err, or
 // b.retry for the scheduler) or, with b.rest moved on, goes on.
 func (r *runner[In, Out, S]) failedAsync(b *batch[In, Out], err error, attempts int, first time.Time) (again bool) {
-	v, d, err := r.verdict(err, attempts, first)
+	v, d, err := r.verdict(err, attempts, first, b.in[b.rest].Hint == hints.End)
 	switch v {
 	case VerdictRetry:
 		if r.async.n > 1 && !r.async.ordered {
