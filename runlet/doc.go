@@ -180,6 +180,97 @@
 // the inputs of a sub-runlet (drain that runlet). The hot path pays one flag
 // check per span of input Skip packs and nothing on ordinary pends.
 //
+// # Supervision
+//
+// A chip is a passive step, not a goroutine, so its supervisor is the
+// scheduler: to restart a chip it binds it again, as Attach did, which gives
+// it fresh state from its state factory on the same pends; the packs in
+// those pends stay where they are. Each chip has a restart type
+// (chip.Config.Supervise.Restart, or Func.Supervised /
+// chip.Supervised on a constructor's chip); the runlet's
+// Config.Supervisor has the strategy, the intensity and the delay. The
+// cause of a chip's stop and its type say what happens:
+//
+//	| cause                                            | permanent | transient | temporary        |
+//	|--------------------------------------------------|-----------|-----------|------------------|
+//	| error (process error, panic, a policy's "fail")  | restart   | restart   | fails the runlet |
+//	| early end (END before its input's END)           | restart   | ends      | ends             |
+//	| normal end (END after its input's END)           | ends      | ends      | ends             |
+//	| stopped by a sibling's one_for_all/rest_for_one  | restart   | restart   | ends             |
+//
+// An early END of a permanent chip is caught before its END is pushed
+// (ErrEarlyEnd), so nothing downstream sees it. An input chip's input never
+// ends by itself, so a source that ends on its own (a FromSlice at its last
+// value) ends early: make sources transient. A temporary chip stopped by a
+// sibling's restart is not restarted: it ends, as if it had returned END (its
+// END goes downstream, and, as for any chip that ends early, its producers
+// end if it was their last reader); under one_for_all, mark every chip that
+// must survive it.
+//
+// Strategies: OneForOne restarts the failed chip alone; RestForOne the
+// failed chip and every chip downstream of it (fed, directly or not, by its
+// next or dead-letter pend) that has not ended; OneForAll every chip of the
+// runlet that has not ended. The chips of a restart are stopped ("retired")
+// in reverse declaration order and bound again in declaration order (their
+// state factories run in that order; the old runners' Close hooks run in
+// reverse order after); a supervised runlet also closes its chips in reverse
+// order when it ends.
+//
+// Intensity: at most MaxRestarts restarts within Period (defaults 1 and
+// 5 s, OTP's); the one after gives up: Run returns a *GiveUpError (it
+// matches ErrGaveUp, and errors.Is/As reach the chip's error and its
+// ChipError). The period is measured on a clock that stops during restart
+// delays, so a delay never makes a restart "older". A restart waits Delay
+// plus a random part in [0, Jitter) (a generator seeded with Seed:
+// reproducible, and deterministic under testing/synctest) on a timer: the
+// scheduler runs other chips meanwhile. A chip of a sub-runlet whose
+// supervisor gives up makes the sub-runlet's Run fail, so its SubRunlet
+// chip fails in the parent with that error: the parent's supervisor restarts
+// that chip (a fresh sub-runlet) if it is supervised, or fails in turn.
+// A chip that fails while a restart is under way (during an async chip's
+// shutdown or a delay) waits, not running, until that restart is done; then
+// its own restart is decided (and counted) as if it had failed then.
+//
+// What a restart does with packs and state:
+//
+//   - The pack whose call failed (held by a sync chip; the failed pack and the
+//     rest of its batch for an async one) goes back to the front of the chip's
+//     prev pend, so the new runner calls it first (at-least-once, the default:
+//     a pack that always fails fails every restart until the supervisor gives
+//     up, and then is named in the error); with Supervise.AtMostOnce it goes
+//     to the chip's dead-letter pend (Policy.Dead) with its error instead. On
+//     a restartable chip Policy.Dead is the supervisor's dead-letter pend:
+//     Retry, Timeout, Breaker and Rate act first, per call, and a pack the
+//     policy gives up on fails the chip (which restarts it) rather than going
+//     there. Every input is accounted for: an output, a dead letter, or the
+//     pack named by the error Run returns.
+//   - A sibling's held pack goes back to its prev pend, always.
+//   - An async chip stops handing out work; its calls in flight get
+//     Supervise.Shutdown (default 5 s) to return, then their ctx is cancelled
+//     and an EventShutdown reports the chip; then the outputs of the batches
+//     that finished are pushed (an Ordered chip's only up to the failed batch,
+//     the later ones' inputs are re-offered whole) and every input not used
+//     goes back. A sync chip has no call in flight when it is restarted.
+//   - A chip's state goes to Supervise.OnRestart (given the state, or for a
+//     constructor its meaningful part: a Fold's accumulator, a Batch's
+//     partial batch); without a hook, what the chip can name as inputs
+//     (Config.Salvage; a Batch names its partial batch) goes to its
+//     dead-letter pend with an error matching ErrRestarted; a state that
+//     cannot name its inputs (a Fold's accumulator, a SubRunlet's sub-runlet
+//     with the packs in its pends) is dropped and reported as an
+//     EventStateLost with its Describe text. "What it can" is therefore:
+//     the inputs Salvage returns. A chip whose state holds no input says so
+//     with a Salvage that returns nil.
+//
+// Events (runlet.Event: restart, give-up, escalate, shutdown-timeout,
+// state-lost) go to Config.Logger (default slog.Default(), Warn; give-up
+// and escalate at Error) and to Supervisor.OnEvent; Snapshot().Supervisor
+// holds the strategy, the restarts in all and the latest 16 events, and each
+// ChipSnapshot its Restart type and Restarts.
+//
+// Not yet: salvaging what a SubRunlet's old sub-runlet held in its pends (it
+// is reported as an EventStateLost with the sub's Describe text).
+//
 // # Cast and call
 //
 // A chip is a passive step that the scheduler drives, so
