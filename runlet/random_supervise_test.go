@@ -498,3 +498,45 @@ func TestSuperviseAsyncEndInFlight(t *testing.T) {
 		}
 	}
 }
+
+// TestSupervisePeriodClockStopsForTheDelayOnly is the minimal reproduction
+// of what TestRandomSupervision found about intensity: the period's clock
+// stopped from a restart's delay until the rebind, which, when the
+// scheduler was busy in other chips' calls as the delay ran out, is longer
+// than the delay; so an old restart stayed within the period and the
+// supervisor gave up too early. The docs say the clock stops during
+// restart delays: for the delay, no more.
+func TestSupervisePeriodClockStopsForTheDelayOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := pool.New("p", 64)
+		in, out := pool.NewPend[int](p, "in").Size(0, 1), pool.NewPend[int](p, "out")
+		busyOut := pool.NewPend[int](p, "busy.out")
+		n := 0
+		busy := chip.NewInput("busy", busyOut, nil, func(context.Context, *struct{}) (hints.Pack[int], error) {
+			if n == 8 {
+				return hints.EndOf[int](1), nil
+			}
+			time.Sleep(4 * time.Millisecond) // the scheduler is busy here
+			n++
+			return hints.Data(n), nil
+		}).Supervised(chip.Supervise{Restart: chip.Transient})
+		f := newFlaky(map[int]int{0: 1, 5: 1})
+		var s, b sink[int]
+		var restarts []time.Time
+		err := runlet.New([]chip.Chip{extSource("src", in, 6), f.chip("f", in, out, false, chip.Supervise{Restart: chip.Transient}),
+			s.output("sink", out), busy, b.output("busysink", busyOut)},
+			runlet.Config{Logger: slog.New(slog.DiscardHandler), Supervisor: runlet.Supervisor{MaxRestarts: 1, Period: 8 * time.Millisecond,
+				Delay: time.Millisecond, OnEvent: func(e runlet.Event) {
+					if e.Kind == runlet.EventRestart {
+						restarts = append(restarts, e.Time)
+					}
+				}}}).Run(context.Background())
+		// f fails at 0; the delay ends at 1 ms while the scheduler is in
+		// busy's calls, which take 32 ms; f fails again at 32 ms: 31 ms
+		// later on the supervisor's clock, far over the 8 ms period.
+		require.NoError(t, err)
+		assert.Equal(t, upTo(6), s.values())
+		require.Len(t, restarts, 2)
+		assert.Equal(t, 32*time.Millisecond, restarts[0].Sub(f.at[0]), "the rebind waited for busy")
+	})
+}
