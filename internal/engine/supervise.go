@@ -205,19 +205,18 @@ type sup struct {
 	log      *slog.Logger
 	rnd      *rand.Rand
 	times    []time.Duration // the restarts within the period, on the clock
-	paused   time.Duration   // time spent in restart delays: the clock is now - paused
+	paused   time.Duration   // the restart delays so far: the clock is now - paused
 	restarts int
 	recent   []EventNote
 	// The restart in progress: the slots being retired, then waiting for
 	// the delay; none while empty.
-	group   []int32
-	queued  []queuedFail // chips that failed during the restart, in order
-	cause   error
-	by      string
-	delay   time.Duration
-	timer   *time.Timer // the delay; its pending firing is counted in Runlet.wg
-	armed   bool
-	started time.Time // when the delay began
+	group  []int32
+	queued []queuedFail // chips that failed during the restart, in order
+	cause  error
+	by     string
+	delay  time.Duration
+	timer  *time.Timer // the delay; its pending firing is counted in Runlet.wg
+	armed  bool
 }
 
 // initSupervisor makes the supervisor when a chip of the runlet can be
@@ -387,7 +386,6 @@ func (r *Runlet) afterRetire() {
 		r.rebind()
 		return
 	}
-	u.started = time.Now()
 	r.wg.Add(1)
 	u.armed = true
 	u.timer = time.AfterFunc(u.delay, func() {
@@ -402,7 +400,7 @@ func (r *Runlet) rebind() {
 	u := r.sup
 	if u.armed {
 		u.armed = false
-		u.paused += time.Since(u.started)
+		u.paused += u.delay
 	}
 	group := u.group
 	u.group = nil

@@ -149,6 +149,7 @@ func (r *runner[In, Out, S]) retireAsync(cause error, failed bool) (bool, error)
 	clear(a.parked)
 	back := append([]hints.Pack[In](nil), a.failedRest...)
 	var errs []error
+	var ends []hints.Pack[In]
 	for _, b := range a.kept {
 		if a.ordered && b.seq >= a.want {
 			back = append(back, b.in...) // its outputs would overtake
@@ -156,10 +157,18 @@ func (r *runner[In, Out, S]) retireAsync(cause error, failed bool) (bool, error)
 		}
 		errs = append(errs, r.absorbKept(b))
 		back = append(back, b.in[b.rest:]...)
+		// absorbKept does not push an END output: the END input it
+		// answered goes back, last, for the new runner to end on.
+		for _, in := range b.in[:b.rest] {
+			if in.Hint == hints.End {
+				ends = append(ends, in)
+			}
+		}
 	}
 	back = append(back, a.held...)
 	r.giveBackRetries()
 	back = append(back, a.giveBack...)
+	back = append(back, ends...)
 	errs = append(errs, r.giveBack(back, cause, failed && len(a.failedRest) > 0, a.failedAttempts))
 	return true, errors.Join(errs...)
 }
