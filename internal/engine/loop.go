@@ -234,24 +234,7 @@ func (r *Runlet) runChip(i int32) {
 		}
 		return
 	}
-	switch res.Wait {
-	case WaitPrev:
-		r.stats.PullMiss++
-		if !s.onPend {
-			s.onPend = true
-			p := &r.pends[s.prevPend]
-			p.waiters = append(p.waiters, i)
-		}
-	case WaitNext:
-		r.stats.PushMiss++
-		if !s.onPool {
-			s.onPool = true
-			p := &r.pslots[s.nextPool]
-			p.waiters = append(p.waiters, i)
-		}
-	case WaitBusy:
-		r.stats.StatMiss++
-	}
+	r.fileWait(i, res.Wait)
 	if res.After > 0 {
 		r.arm(i, res.After)
 	}
@@ -282,6 +265,30 @@ func (r *Runlet) runChip(i int32) {
 		if r.finishedFlow() {
 			r.beginStop()
 		}
+	}
+}
+
+// fileWait counts chip i's miss and puts it in the waiters of what it
+// waits for: its prev pend's pushes, or room in its next pool.
+func (r *Runlet) fileWait(i int32, w Wait) {
+	s := &r.slots[i]
+	switch w {
+	case WaitPrev:
+		r.stats.PullMiss++
+		if !s.onPend {
+			s.onPend = true
+			p := &r.pends[s.prevPend]
+			p.waiters = append(p.waiters, i)
+		}
+	case WaitNext:
+		r.stats.PushMiss++
+		if !s.onPool {
+			s.onPool = true
+			p := &r.pslots[s.nextPool]
+			p.waiters = append(p.waiters, i)
+		}
+	case WaitBusy:
+		r.stats.StatMiss++
 	}
 }
 
