@@ -29,8 +29,12 @@ func nearest(name string, candidates []string) string {
 	return best
 }
 
-// didYouMean returns ` (did you mean "x"?)` for the candidate nearest to
-// name (see [nearest]), or "" when none is.
+// DidYouMean returns ` (did you mean "x"?)` for the candidate nearest to
+// name (see [nearest]), or "" when none is: the engine's errors use it, and
+// so does package command for its command names.
+func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
+
+// didYouMean is [DidYouMean].
 func didYouMean(name string, candidates []string) string {
 	if n := nearest(name, candidates); n != "" {
 		return fmt.Sprintf(" (did you mean %q?)", n)
