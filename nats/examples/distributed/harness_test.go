@@ -88,8 +88,9 @@ func (c *cluster) ventilator(vc VentilatorConfig) func() error {
 // workers runs n workers with config wc (NC, JS filled in).
 func (c *cluster) workers(n int, wc WorkerConfig) {
 	for range n {
-		wc.NC, wc.JS = c.conn()
-		c.goRole(func(ctx context.Context) error { return runWorker(ctx, wc) })
+		w := wc // each worker its own copy: the goroutine reads it while the next is made
+		w.NC, w.JS = c.conn()
+		c.goRole(func(ctx context.Context) error { return runWorker(ctx, w) })
 	}
 }
 
