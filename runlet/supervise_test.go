@@ -649,8 +649,8 @@ func TestSuperviseStartStopOrder(t *testing.T) {
 func TestSuperviseShutdownBudget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ev := &supEvents{}
-		var blocked atomic.Bool
-		var cancelledAt time.Duration
+		var blocked, failed atomic.Bool
+		var cancelledAt, failedAt time.Duration
 		start := time.Now()
 		got, err, _ := line(t, 6, runlet.Config{Logger: slog.New(ev)}, func(in, out *pool.Pend[int]) []chip.Chip {
 			in.Size(0, 0) // no limit: both workers get a value
@@ -665,11 +665,18 @@ func TestSuperviseShutdownBudget(t *testing.T) {
 						<-ctx.Done() // ignores the restart until its ctx ends
 						cancelledAt = time.Since(start)
 						return hints.Pack[int]{}, ctx.Err()
-					case pk.Value == 1 && !blocked.Load():
-						time.Sleep(time.Millisecond) // let 0 start first
-					case pk.Value == 1 && cancelledAt == 0:
-						time.Sleep(time.Millisecond)
-						return hints.Pack[int]{}, errFlaky
+					case !failed.Load():
+						// The other worker's first call fails once, while 0
+						// is blocked: 0 is the first value, so it is in the
+						// first batch, and a call waiting here is not behind it.
+						for !blocked.Load() {
+							time.Sleep(time.Millisecond)
+						}
+						if failed.CompareAndSwap(false, true) {
+							time.Sleep(time.Millisecond)
+							failedAt = time.Since(start)
+							return hints.Pack[int]{}, errFlaky
+						}
 					}
 					return hints.Data(pk.Value), nil
 				},
@@ -678,7 +685,7 @@ func TestSuperviseShutdownBudget(t *testing.T) {
 		require.NoError(t, err)
 		slices.Sort(got)
 		assert.Equal(t, upTo(6), got)
-		assert.Equal(t, 3*time.Second+time.Millisecond, cancelledAt, "cancelled when the budget ran out")
+		assert.Equal(t, failedAt+3*time.Second, cancelledAt, "cancelled when the budget ran out")
 		assert.Equal(t, 1, ev.count("shutdown-timeout"))
 		assert.Equal(t, 1, ev.count("restart"))
 	})
