@@ -47,6 +47,18 @@ func (s *pendingValue[T]) atEnd() hints.Pack[T] {
 	return hints.Pack[T]{Hint: hints.End}
 }
 
+// settle answers an END (the pending value, then the END) or a time-is-up
+// Skip: the pending value if it is due, else SKIP.
+func (s *pendingValue[T]) settle(h hints.Hint, now time.Time) hints.Pack[T] {
+	if h == hints.End {
+		return s.atEnd()
+	}
+	if s.has && !now.Before(s.due) {
+		return s.take(hints.None)
+	}
+	return hints.Pack[T]{Hint: hints.Skip}
+}
+
 // timer is the Config.Timer of every chip here: wait for the pending
 // value's due time, or for input only when none is pending.
 func (s *pendingValue[T]) timer() (time.Duration, bool) {
@@ -84,20 +96,11 @@ func Debounce[T any](key string, prev, next *pool.Pend[T], d time.Duration) *Fun
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], s *pendingValue[T]) (hints.Pack[T], error) {
 			now := time.Now()
-			switch in.Hint {
-			case hints.End:
-				return s.atEnd(), nil
-			case hints.Skip: // time is up
-				if s.has && !now.Before(s.due) {
-					return s.take(hints.None), nil
-				}
-				return hints.Pack[T]{Hint: hints.Skip}, nil
+			if in.Hint != hints.None { // END, or time is up
+				return s.settle(in.Hint, now), nil
 			}
-			var out hints.Pack[T]
-			out.Hint = hints.Skip
-			if s.has && !now.Before(s.due) { // overdue, the chip was busy: it goes now
-				out = s.take(hints.None)
-			}
+			// An overdue value (the chip was busy) goes now.
+			out := s.settle(hints.Skip, now)
 			s.v, s.has, s.due = in.Value, true, now.Add(d)
 			return out, nil
 		},
@@ -146,14 +149,8 @@ func Throttle[T any](key string, prev, next *pool.Pend[T], d time.Duration, keep
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], s *pendingValue[T]) (hints.Pack[T], error) {
 			now := time.Now()
-			switch in.Hint {
-			case hints.End:
-				return s.atEnd(), nil
-			case hints.Skip: // time is up (KeepLast only: KeepFirst has no Timer)
-				if s.has && !now.Before(s.due) {
-					return s.take(hints.None), nil
-				}
-				return hints.Pack[T]{Hint: hints.Skip}, nil
+			if in.Hint != hints.None { // END, or time is up
+				return s.settle(in.Hint, now), nil
 			}
 			if keep == KeepFirst {
 				if now.Before(s.end) {
@@ -162,10 +159,8 @@ func Throttle[T any](key string, prev, next *pool.Pend[T], d time.Duration, keep
 				s.end = now.Add(d)
 				return hints.Pack[T]{Value: in.Value}, nil
 			}
-			out := hints.Pack[T]{Hint: hints.Skip}
-			if s.has && !now.Before(s.due) { // overdue, the chip was busy: it goes now
-				out = s.take(hints.None)
-			}
+			// An overdue value (the chip was busy) goes now.
+			out := s.settle(hints.Skip, now)
 			if !s.has { // a new period
 				s.due = now.Add(d)
 			}
@@ -200,19 +195,11 @@ func Sample[T any](key string, prev, next *pool.Pend[T], d time.Duration) *Func[
 		Key: key, Prev: prev, Next: next,
 		Process: func(_ context.Context, in hints.Pack[T], s *pendingValue[T]) (hints.Pack[T], error) {
 			now := time.Now()
-			switch in.Hint {
-			case hints.End:
-				return s.atEnd(), nil
-			case hints.Skip: // time is up
-				if s.has && !now.Before(s.due) {
-					return s.take(hints.None), nil
-				}
-				return hints.Pack[T]{Hint: hints.Skip}, nil
+			if in.Hint != hints.None { // END, or time is up
+				return s.settle(in.Hint, now), nil
 			}
-			out := hints.Pack[T]{Hint: hints.Skip}
-			if s.has && !now.Before(s.due) { // overdue, the chip was busy: it goes now
-				out = s.take(hints.None)
-			}
+			// An overdue value (the chip was busy) goes now.
+			out := s.settle(hints.Skip, now)
 			if s.origin.IsZero() {
 				s.origin = now
 			}
