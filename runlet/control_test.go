@@ -291,8 +291,10 @@ func TestSyncGraphStartsNoGoroutine(t *testing.T) {
 		return nil
 	})
 	mustRun(t, newRunlet(source("in", a, ints(20)), mapper("m", a, b, false, 0, func(v int) int { return v }), out))
+	// More goroutines during the run would be the runlet's; fewer are those
+	// an earlier test left winding down (the tests run in shuffled order).
 	for _, n := range during {
-		if n != base {
+		if n > base {
 			t.Fatalf("%d goroutines during the run, %d before", n, base)
 		}
 	}
